@@ -1,0 +1,38 @@
+#pragma once
+/// @file
+/// @brief Data specs as the `tessera` command takes them: files (CSV, libsvm, NPY),
+/// the embedded `digits` set and synthetic generators (`blobs:n=...,seed=...`).
+
+#include <string>
+#include <vector>
+
+#include <tessera/io/table.hpp>
+
+namespace tessera::io {
+
+/// @brief Options of `load_table`.
+struct LoadOptions {
+  /// "csv", "libsvm", "npy", or "" to tell from the file name.
+  std::string format;
+  /// CSV label column: -1 none, -2 last, >= 0 that column.
+  int label_column = -1;
+  /// NPY labels file (for .npy features).
+  std::string labels_path;
+};
+
+/// @brief Loads a data spec into host memory. Throws InvalidArgument for an unknown
+/// spec or key, ParseError/IOError for bad files.
+Table load_table(const std::string& spec, const LoadOptions& options = {});
+
+/// @brief The embedded handwritten digits (1797 × 64, labels 0–9).
+Table digits();
+
+/// @brief One entry of the data catalogue printed by `tessera datasets`.
+struct DatasetInfo {
+  std::string name;
+  std::string shape;
+  std::string description;
+};
+std::vector<DatasetInfo> dataset_catalog();
+
+}  // namespace tessera::io

@@ -1,0 +1,182 @@
+#include "app.hpp"
+
+#include <cstdio>
+#include <filesystem>
+
+#include <fmt/format.h>
+#include <tessera/comm/agree.hpp>
+#include <tessera/config.hpp>
+#include <tessera/core/error.hpp>
+#include <tessera/core/log.hpp>
+#include <tessera/core/progress.hpp>
+#include <tessera/io/results.hpp>
+
+namespace tessera::cli {
+
+std::string Context::out_file(const std::string& name) const {
+  return (std::filesystem::path(common.out) / name).string();
+}
+
+void Context::make_out_dir() const {
+  agree(comm, [&] {
+    if (root()) io::make_directories(common.out);
+  });
+}
+
+bool Context::progress_bar() const {
+  return progress_wanted(comm.rank(), common.progress, common.quiet);
+}
+
+std::uint64_t parse_bytes(const std::string& text, const std::string& option) {
+  std::size_t pos = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &pos);
+  } catch (const std::exception&) {
+    throw InvalidArgument(option + ": '" + text + "' is not a size in bytes (e.g. 512M, 2G)");
+  }
+  std::string suffix = text.substr(pos);
+  if (!suffix.empty() && (suffix.back() == 'B' || suffix.back() == 'b')) suffix.pop_back();
+  double scale = 1;
+  if (suffix == "K" || suffix == "k")
+    scale = 1024.0;
+  else if (suffix == "M" || suffix == "m")
+    scale = 1024.0 * 1024;
+  else if (suffix == "G" || suffix == "g")
+    scale = 1024.0 * 1024 * 1024;
+  else if (suffix == "T" || suffix == "t")
+    scale = 1024.0 * 1024 * 1024 * 1024;
+  else if (!suffix.empty())
+    throw InvalidArgument(option + ": unknown size suffix '" + suffix + "' in '" + text +
+                          "' (K, M, G, T)");
+  if (!(value > 0)) throw InvalidArgument(option + ": '" + text + "' must be positive");
+  return static_cast<std::uint64_t>(value * scale);
+}
+
+void add_common_options(CLI::App& app, CommonOptions& common) {
+  app.add_option_function<std::string>(
+         "--out",
+         [&common](const std::string& v) {
+           common.out = v;
+           common.out_given = true;
+         },
+         "results folder (created; default tessera-out)")
+      ->type_name("DIR");
+  app.add_option("--seed", common.seed, "random seed (same seed, same results on any rank count)");
+  app.add_flag("--quiet", common.quiet, "print nothing but errors");
+  app.add_flag("--progress", common.progress,
+               "force the progress bar (default: only on a terminal)");
+  app.add_flag("--resume", common.resume, "continue an interrupted run from the journal in --out");
+  app.add_option("--threads", common.threads,
+                 "threads per rank (default: OMP_NUM_THREADS, "
+                 "SLURM_CPUS_PER_TASK or all cores)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--memory-limit", common.memory_limit,
+                 "memory per rank in bytes (K/M/G suffixes); larger inputs are streamed")
+      ->type_name("BYTES");
+  app.add_option("--format", common.format, "input format, overriding the file name ending")
+      ->check(CLI::IsMember({"csv", "libsvm", "npy"}));
+  app.add_option("--log-level", common.log_level, "error, warn, info or debug")
+      ->check(CLI::IsMember({"error", "warn", "info", "debug"}));
+}
+
+namespace {
+
+// Before MPI is up, only the launcher's rank 0 prints help and usage errors.
+bool launcher_root() { return launcher_rank() == 0; }
+
+int usage_error(const std::string& message) {
+  if (launcher_root()) std::fprintf(stderr, "error: %s\n", message.c_str());
+  return 2;
+}
+
+}  // namespace
+
+int run(int argc, char** argv) {
+  Timer wall;
+  CLI::App app{
+      "tessera: Kokkos-portable analytics for HPC clusters (SVM search, k-means, "
+      "PCA, evolution, chunked statistics) on one rank or many.",
+      "tessera"};
+  app.set_version_flag("--version", std::string("tessera ") + TESSERA_VERSION_STRING);
+  app.require_subcommand(1, 1);
+  app.fallthrough(false);
+  CommonOptions common;
+  std::vector<Command> commands;
+  commands.push_back(setup_datasets(app, common));
+  commands.push_back(setup_stats(app, common));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return launcher_root() ? app.exit(e) : 0;
+  } catch (const CLI::CallForAllHelp& e) {
+    return launcher_root() ? app.exit(e) : 0;
+  } catch (const CLI::CallForVersion& e) {
+    return launcher_root() ? app.exit(e) : 0;
+  } catch (const CLI::ParseError& e) {
+    std::string hint;
+    if (!app.get_subcommands().empty())
+      hint = " (see 'tessera " + app.get_subcommands().front()->get_name() + " --help')";
+    else
+      hint = " (see 'tessera --help')";
+    return usage_error(e.what() + hint);
+  }
+
+  const Command* chosen = nullptr;
+  for (const auto& c : commands)
+    if (c.app->parsed()) chosen = &c;
+  if (!chosen) return usage_error("no subcommand given (see 'tessera --help')");
+
+  try {
+    if (!common.log_level.empty()) set_log_level(parse_log_level(common.log_level));
+    if (common.quiet) set_log_level(LogLevel::error);
+    if (!common.memory_limit.empty()) parse_bytes(common.memory_limit, "--memory-limit");
+  } catch (const Error& e) {
+    return usage_error(e.what());
+  }
+
+  RuntimeOptions options;
+  options.threads = common.threads;
+  options.kokkos_warnings = !common.quiet;
+  std::unique_ptr<Runtime> runtime;
+  try {
+    runtime = std::make_unique<Runtime>(argc, argv, options);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: cannot start the runtime: %s\n", e.what());
+    return 1;
+  }
+  const Comm& comm = runtime->world();
+  const std::vector<std::string> args(argv, argv + argc);
+  int code = 0;
+  {
+    Context ctx{comm, runtime->info(), common, {}, nlohmann::json::object()};
+    try {
+      chosen->run(ctx);
+      if (chosen->writes_results || common.out_given) {
+        ctx.make_out_dir();
+        write_run_report(ctx, args, wall.seconds());
+      }
+    } catch (const Error& e) {
+      code = exit_code(e.kind());
+      if (e.agreed() || comm.size() == 1) {
+        if (comm.rank() == 0) std::fprintf(stderr, "error: %s\n", e.what());
+      } else {
+        // Only this rank knows: report and take the job down rather than leave the
+        // other ranks waiting.
+        std::fprintf(stderr, "error: %s (rank %d)\n", e.what(), comm.rank());
+        std::fflush(stderr);
+        comm.abort(code);
+      }
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "error: %s (rank %d)\n", e.what(), comm.rank());
+      std::fflush(stderr);
+      if (comm.size() > 1) comm.abort(1);
+      code = 1;
+    }
+  }
+  runtime.reset();
+  return code;
+}
+
+}  // namespace tessera::cli

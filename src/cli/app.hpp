@@ -1,0 +1,67 @@
+#pragma once
+// The `tessera` command: option parsing, runtime start-up, error handling and exit
+// codes shared by every subcommand (see ../shared/CLI.md for the contract).
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <tessera/comm/comm.hpp>
+#include <tessera/core/runtime.hpp>
+#include <tessera/core/timer.hpp>
+
+namespace tessera::cli {
+
+/// Options every subcommand takes.
+struct CommonOptions {
+  std::string out = "tessera-out";
+  bool out_given = false;
+  std::uint64_t seed = 0;
+  bool quiet = false;
+  bool progress = false;
+  bool resume = false;
+  int threads = 0;
+  std::string memory_limit;
+  std::string format;
+  std::string log_level;
+};
+
+/// What a running subcommand sees.
+struct Context {
+  const Comm& comm;
+  const RuntimeInfo& runtime;
+  const CommonOptions& common;
+  PhaseTimes times;
+  nlohmann::json report = nlohmann::json::object();  // extra run.json entries
+
+  bool root() const { return comm.rank() == 0; }
+  /// Path of a result file in --out (the folder is created by the caller first).
+  std::string out_file(const std::string& name) const;
+  /// Creates --out on rank 0; every rank throws the same IOError if that fails.
+  void make_out_dir() const;
+  bool progress_bar() const;
+};
+
+/// A subcommand: its options are added to `app` by `setup`; `run` does the work.
+struct Command {
+  CLI::App* app = nullptr;
+  std::function<void(Context&)> run;
+  bool writes_results = true;  // writes run.json into --out
+};
+
+void add_common_options(CLI::App& app, CommonOptions& common);
+Command setup_datasets(CLI::App& parent, CommonOptions& common);
+Command setup_stats(CLI::App& parent, CommonOptions& common);
+
+/// Writes run.json in --out (rank 0; collective for the per-rank device list).
+void write_run_report(const Context& ctx, const std::vector<std::string>& argv,
+                      double wall_seconds);
+
+/// Parses bytes with optional K/M/G/T suffix (powers of 1024): "512M", "2G", "1000".
+std::uint64_t parse_bytes(const std::string& text, const std::string& option);
+
+/// The whole command: parse, start the runtime, run, map errors to exit codes.
+int run(int argc, char** argv);
+
+}  // namespace tessera::cli

@@ -1,0 +1,114 @@
+#include <cstdio>
+
+#include <fmt/format.h>
+#include <tessera/array/column_stats.hpp>
+#include <tessera/comm/agree.hpp>
+#include <tessera/core/value_list.hpp>
+#include <tessera/io/dataset.hpp>
+#include <tessera/io/results.hpp>
+
+#include "app.hpp"
+
+namespace tessera::cli {
+
+namespace {
+
+struct StatsOptions {
+  std::string data;
+  std::string columns;
+  std::string nan = "propagate";
+  std::size_t chunk_rows = 65536;
+  int label_col = -1;
+  std::string labels;
+};
+
+nlohmann::json to_json(const array::ColumnSummary& s, bool with_index) {
+  nlohmann::json j = nlohmann::json::object();
+  if (with_index) j["index"] = s.index;
+  j["count"] = static_cast<std::int64_t>(s.count);
+  j["nan_count"] = static_cast<std::int64_t>(s.nan_count);
+  j["sum"] = s.sum;
+  j["mean"] = s.mean;
+  j["std"] = s.std;
+  j["min"] = s.min;
+  j["max"] = s.max;
+  return j;
+}
+
+}  // namespace
+
+Command setup_stats(CLI::App& parent, CommonOptions& common) {
+  auto options = std::make_shared<StatsOptions>();
+  Command cmd;
+  cmd.app = parent.add_subcommand(
+      "stats", "per-column count, NaN count, sum, mean, std (ddof 0), min, max -> stats.json");
+  CLI::App& app = *cmd.app;
+  add_common_options(app, common);
+  app.add_option("--data", options->data,
+                 "data spec: file (csv, libsvm, npy), digits, blobs:..., "
+                 "classification:..., random:...")
+      ->required();
+  app.add_option("--columns", options->columns,
+                 "columns to reduce, e.g. 0,3,5 or 0:9 (default all)");
+  app.add_option("--nan", options->nan, "propagate (NumPy) or skip (NumPy nan* functions)")
+      ->check(CLI::IsMember({"propagate", "skip"}));
+  app.add_option("--chunk-rows", options->chunk_rows, "rows per chunk of the global chunk grid")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--label-col", options->label_col,
+                 "CSV column holding labels, left out of the statistics (0-based)");
+  app.add_option("--labels", options->labels, "labels .npy for .npy data (not reduced)");
+  cmd.run = [options](Context& ctx) {
+    io::LoadOptions load;
+    load.format = ctx.common.format;
+    load.label_column = options->label_col;
+    load.labels_path = options->labels;
+    Table table;
+    array::ColumnStatsOptions stats;
+    {
+      auto t = ctx.times.scope("read");
+      table = agree(ctx.comm, [&] {
+        if (!options->columns.empty())
+          stats.columns = parse_index_list(options->columns, "--columns");
+        return io::load_table(options->data, load);
+      });
+    }
+    stats.chunk_rows = options->chunk_rows;
+    stats.nan = options->nan == "skip" ? array::NanPolicy::skip : array::NanPolicy::propagate;
+    array::ColumnStats result;
+    {
+      auto t = ctx.times.scope("reduce");
+      agree(ctx.comm, [&] {
+        // Validation is local and identical on every rank; the reduction itself is
+        // collective and only entered once everyone agrees the input is good.
+        for (long c : stats.columns)
+          if (c < 0 || static_cast<std::size_t>(c) >= table.cols())
+            throw InvalidArgument(
+                fmt::format("--columns: column {} is out of range ({} has {} "
+                            "columns)",
+                            c, table.source, table.cols()));
+      });
+      result = array::column_stats(ctx.comm, table.X, stats);
+    }
+    ctx.make_out_dir();
+    if (!ctx.root()) return;
+    nlohmann::json columns = nlohmann::json::array();
+    for (const auto& c : result.columns) columns.push_back(to_json(c, true));
+    const nlohmann::json out = {
+        {"rows", result.rows}, {"columns", columns}, {"overall", to_json(result.overall, false)}};
+    {
+      auto t = ctx.times.scope("write");
+      io::write_json(ctx.out_file("stats.json"), out);
+    }
+    if (!ctx.common.quiet) {
+      const auto& o = result.overall;
+      std::printf("stats: %zu rows x %zu columns of %s\n", result.rows, result.columns.size(),
+                  table.source.c_str());
+      std::printf("overall: count %.0f  nan %.0f  mean %.6g  std %.6g  min %.6g  max %.6g\n",
+                  o.count, o.nan_count, o.mean, o.std, o.min, o.max);
+      std::printf("wrote %s\n", ctx.out_file("stats.json").c_str());
+    }
+  };
+  return cmd;
+}
+
+}  // namespace tessera::cli

@@ -1,0 +1,58 @@
+#include <tessera/core/error.hpp>
+
+namespace tessera {
+
+const char* to_string(ErrorKind kind) noexcept {
+  switch (kind) {
+    case ErrorKind::invalid_argument: return "invalid_argument";
+    case ErrorKind::parse: return "parse";
+    case ErrorKind::io: return "io";
+    case ErrorKind::not_compiled: return "not_compiled";
+    case ErrorKind::comm: return "comm";
+    case ErrorKind::internal: return "internal";
+  }
+  return "unknown";
+}
+
+int exit_code(ErrorKind kind) noexcept {
+  switch (kind) {
+    case ErrorKind::invalid_argument:
+    case ErrorKind::parse:
+    case ErrorKind::io:
+    case ErrorKind::not_compiled: return 2;
+    case ErrorKind::comm:
+    case ErrorKind::internal: return 1;
+  }
+  return 1;
+}
+
+static std::string locate(const std::string& file, long line, long column) {
+  std::string where = file;
+  if (line > 0) where += ":" + std::to_string(line);
+  if (column > 0) where += ":" + std::to_string(column);
+  return where;
+}
+
+ParseError::ParseError(const std::string& file, long line, long column, const std::string& what)
+    : Error(ErrorKind::parse, locate(file, line, column) + ": " + what) {}
+
+template <class E>
+[[noreturn]] static void raise(const std::string& message, bool agreed) {
+  E error(message);
+  error.set_agreed(agreed);
+  throw error;
+}
+
+void throw_error(ErrorKind kind, const std::string& message, bool agreed) {
+  switch (kind) {
+    case ErrorKind::invalid_argument: raise<InvalidArgument>(message, agreed);
+    case ErrorKind::parse: raise<ParseError>(message, agreed);
+    case ErrorKind::io: raise<IOError>(message, agreed);
+    case ErrorKind::not_compiled: raise<NotCompiled>(message, agreed);
+    case ErrorKind::comm: raise<CommError>(message, agreed);
+    case ErrorKind::internal: break;
+  }
+  raise<InternalError>(message, agreed);
+}
+
+}  // namespace tessera

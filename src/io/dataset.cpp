@@ -1,0 +1,204 @@
+#include <cerrno>
+#include <charconv>
+#include <cstdlib>
+#include <map>
+
+#include <tessera/core/error.hpp>
+#include <tessera/io/dataset.hpp>
+#include <tessera/io/generators.hpp>
+#include <tessera/io/npy.hpp>
+#include <tessera/io/readers.hpp>
+
+namespace tessera::io {
+
+namespace detail {
+// The digits CSV text, compiled in from data/digits.csv (generated source).
+extern const char* const digits_csv;
+}  // namespace detail
+
+namespace {
+
+bool starts_with(const std::string& s, const std::string& prefix) {
+  return s.rfind(prefix, 0) == 0;
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// "name:k=v,k=v" -> {k: v}; every key must be one of `allowed`.
+std::map<std::string, std::string> parse_keys(const std::string& spec,
+                                              const std::vector<std::string>& allowed) {
+  std::map<std::string, std::string> keys;
+  const auto colon = spec.find(':');
+  if (colon == std::string::npos) return keys;
+  std::string rest = spec.substr(colon + 1);
+  std::size_t pos = 0;
+  while (pos <= rest.size() && !rest.empty()) {
+    const std::size_t end = std::min(rest.find(',', pos), rest.size());
+    const std::string item = rest.substr(pos, end - pos);
+    const auto eq = item.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw InvalidArgument("data spec '" + spec + "': expected key=value, found '" + item + "'");
+    const std::string key = item.substr(0, eq);
+    bool known = false;
+    for (const auto& a : allowed) known = known || a == key;
+    if (!known) {
+      std::string list;
+      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+      throw InvalidArgument("data spec '" + spec + "': unknown key '" + key + "' (known: " + list +
+                            ")");
+    }
+    keys[key] = item.substr(eq + 1);
+    if (end == rest.size()) break;
+    pos = end + 1;
+  }
+  return keys;
+}
+
+template <class T>
+T key_value(const std::map<std::string, std::string>& keys, const std::string& key, T fallback,
+            const std::string& spec) {
+  const auto it = keys.find(key);
+  if (it == keys.end()) return fallback;
+  const std::string& text = it->second;
+  T value{};
+  const auto r = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (r.ec != std::errc() || r.ptr != text.data() + text.size())
+    throw InvalidArgument("data spec '" + spec + "': " + key + "='" + text + "' is not a valid " +
+                          (std::is_integral_v<T> ? "non-negative integer" : "number"));
+  return value;
+}
+
+Table from_device(const DeviceMatrix& X, const DeviceVector& y, const std::string& source) {
+  Table t;
+  t.source = source;
+  t.X = HostMatrix(Kokkos::view_alloc(std::string("X"), Kokkos::WithoutInitializing), X.extent(0),
+                   X.extent(1));
+  Kokkos::deep_copy(t.X, X);
+  if (y.extent(0) > 0) {
+    t.y =
+        HostVector(Kokkos::view_alloc(std::string("y"), Kokkos::WithoutInitializing), y.extent(0));
+    Kokkos::deep_copy(t.y, y);
+    t.labeled = true;
+  }
+  return t;
+}
+
+void check_size(const std::string& spec, std::size_t rows, std::size_t cols) {
+  TESSERA_EXPECTS(rows >= 1 && cols >= 1,
+                  "data spec '" + spec + "': needs at least one row and one column");
+}
+
+Table generated(const std::string& spec) {
+  if (starts_with(spec, "blobs")) {
+    const auto k = parse_keys(spec, {"n", "features", "centers", "std", "box", "seed"});
+    BlobsSpec s;
+    s.n = key_value(k, "n", s.n, spec);
+    s.features = key_value(k, "features", s.features, spec);
+    s.centers = key_value(k, "centers", s.centers, spec);
+    s.std = key_value(k, "std", s.std, spec);
+    s.box = key_value(k, "box", s.box, spec);
+    s.seed = key_value(k, "seed", s.seed, spec);
+    check_size(spec, s.n, s.features);
+    DeviceMatrix X("blobs", s.n, s.features);
+    DeviceVector y("blobs_labels", s.n);
+    generate_blobs(s, 0, X, y);
+    return from_device(X, y, spec);
+  }
+  if (starts_with(spec, "classification")) {
+    const auto k = parse_keys(spec, {"n", "features", "classes", "sep", "seed"});
+    ClassificationSpec s;
+    s.n = key_value(k, "n", s.n, spec);
+    s.features = key_value(k, "features", s.features, spec);
+    s.classes = key_value(k, "classes", s.classes, spec);
+    s.sep = key_value(k, "sep", s.sep, spec);
+    s.seed = key_value(k, "seed", s.seed, spec);
+    check_size(spec, s.n, s.features);
+    DeviceMatrix X("classification", s.n, s.features);
+    DeviceVector y("classification_labels", s.n);
+    generate_classification(s, 0, X, y);
+    return from_device(X, y, spec);
+  }
+  const auto k = parse_keys(spec, {"rows", "cols", "seed"});
+  RandomSpec s;
+  s.rows = key_value(k, "rows", s.rows, spec);
+  s.cols = key_value(k, "cols", s.cols, spec);
+  s.seed = key_value(k, "seed", s.seed, spec);
+  check_size(spec, s.rows, s.cols);
+  DeviceMatrix X("random", s.rows, s.cols);
+  generate_random(s, 0, X);
+  return from_device(X, DeviceVector(), spec);
+}
+
+bool is_generator(const std::string& spec) {
+  for (const char* name : {"blobs", "classification", "random"})
+    if (spec == name || starts_with(spec, std::string(name) + ":")) return true;
+  return false;
+}
+
+}  // namespace
+
+Table digits() {
+  CsvOptions options;
+  options.label_column = -2;
+  options.header = CsvHeader::no;
+  return parse_csv(detail::digits_csv, "digits", options);
+}
+
+Table load_table(const std::string& spec, const LoadOptions& options) {
+  TESSERA_EXPECTS(!spec.empty(), "no data given (use --data FILE or a dataset name)");
+  if (spec == "digits") return digits();
+  if (is_generator(spec)) return generated(spec);
+
+  std::string format = options.format;
+  if (format.empty()) {
+    if (ends_with(spec, ".csv"))
+      format = "csv";
+    else if (ends_with(spec, ".libsvm") || ends_with(spec, ".svm"))
+      format = "libsvm";
+    else if (ends_with(spec, ".npy"))
+      format = "npy";
+    else
+      throw InvalidArgument("cannot tell the format of '" + spec +
+                            "' from its name: use --format csv|libsvm|npy (or a dataset name: "
+                            "digits, blobs:..., classification:..., random:...)");
+  }
+  if (format == "csv") {
+    CsvOptions csv;
+    csv.label_column = options.label_column;
+    return read_csv(spec, csv);
+  }
+  if (format == "libsvm") return read_libsvm(spec);
+  if (format == "npy") {
+    Table t;
+    t.source = spec;
+    t.X = read_npy_matrix(spec);
+    if (!options.labels_path.empty()) {
+      t.y = read_npy_vector(options.labels_path);
+      if (t.y.extent(0) != t.X.extent(0))
+        throw InvalidArgument(options.labels_path + ": " + std::to_string(t.y.extent(0)) +
+                              " labels for the " + std::to_string(t.X.extent(0)) + " rows of " +
+                              spec);
+      t.labeled = true;
+    }
+    return t;
+  }
+  throw InvalidArgument("unknown format '" + format + "' (csv, libsvm, npy)");
+}
+
+std::vector<DatasetInfo> dataset_catalog() {
+  return {
+      {"digits", "1797 x 64, labels 0-9",
+       "embedded: UCI optical recognition of handwritten digits (scikit-learn's copy)"},
+      {"blobs:n=100,features=2,centers=3,std=1.0,box=10,seed=0", "n x features, labels",
+       "synthetic: isotropic Gaussian blobs (make_blobs-like)"},
+      {"classification:n=100,features=20,classes=2,sep=1.0,seed=0", "n x features, labels",
+       "synthetic: Gaussian classes around random centroids"},
+      {"random:rows=1000,cols=10,seed=0", "rows x cols",
+       "synthetic: uniform [0,1), generated chunk by chunk"},
+  };
+}
+
+}  // namespace tessera::io

@@ -1,0 +1,173 @@
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <regex>
+
+#include <tessera/core/error.hpp>
+#include <tessera/io/npy.hpp>
+#include <tessera/io/results.hpp>
+
+namespace tessera::io {
+
+namespace {
+
+std::uint64_t file_size(std::ifstream& in) {
+  in.seekg(0, std::ios::end);
+  const auto size = static_cast<std::uint64_t>(in.tellg());
+  in.seekg(0, std::ios::beg);
+  return size;
+}
+
+NpyHeader parse_header(std::ifstream& in, const std::string& path) {
+  const std::uint64_t size = file_size(in);
+  unsigned char prefix[10];
+  if (size < 10 || !in.read(reinterpret_cast<char*>(prefix), 10))
+    throw ParseError(path + ": not an .npy file (shorter than the 10-byte preamble)");
+  if (std::memcmp(prefix, "\x93NUMPY", 6) != 0)
+    throw ParseError(path + ": not an .npy file (wrong magic string)");
+  const int major = prefix[6];
+  std::size_t header_length = 0, preamble = 10;
+  if (major == 1) {
+    header_length = prefix[8] | (prefix[9] << 8);
+  } else if (major == 2 || major == 3) {
+    unsigned char extra[2];
+    if (!in.read(reinterpret_cast<char*>(extra), 2))
+      throw ParseError(path + ": truncated .npy preamble");
+    header_length = prefix[8] | (prefix[9] << 8) | (extra[0] << 16) |
+                    (static_cast<std::size_t>(extra[1]) << 24);
+    preamble = 12;
+  } else {
+    throw ParseError(path + ": unsupported .npy format version " + std::to_string(major));
+  }
+  if (preamble + header_length > size)
+    throw ParseError(path + ": truncated .npy header (" + std::to_string(header_length) +
+                     " bytes announced, " + std::to_string(size - preamble) + " present)");
+  std::string header(header_length, '\0');
+  in.read(header.data(), static_cast<std::streamsize>(header_length));
+
+  NpyHeader h;
+  h.data_offset = preamble + header_length;
+  std::smatch m;
+  if (!std::regex_search(header, m, std::regex(R"('descr'\s*:\s*'([<>|=])([a-zA-Z])(\d+)')")))
+    throw ParseError(path + ": .npy header has no 'descr' entry");
+  const char order = m[1].str()[0];
+  h.kind = m[2].str()[0];
+  h.item_size = std::stoul(m[3].str());
+  const bool ok_type = (h.kind == 'f' && (h.item_size == 4 || h.item_size == 8)) ||
+                       (h.kind == 'i' && (h.item_size == 4 || h.item_size == 8)) ||
+                       (h.kind == 'u' && h.item_size == 1);
+  if (!ok_type)
+    throw ParseError(path + ": unsupported .npy dtype '" + m[1].str() + m[2].str() + m[3].str() +
+                     "' (float64, float32, int64, int32, uint8 are read)");
+  if (order == '>' && h.item_size > 1)
+    throw ParseError(path + ": big-endian .npy data is not supported");
+  if (!std::regex_search(header, m, std::regex(R"('fortran_order'\s*:\s*(True|False))")))
+    throw ParseError(path + ": .npy header has no 'fortran_order' entry");
+  h.fortran_order = m[1] == "True";
+  if (!std::regex_search(header, m, std::regex(R"('shape'\s*:\s*\(([^)]*)\))")))
+    throw ParseError(path + ": .npy header has no 'shape' entry");
+  const std::string dims = m[1];
+  const std::regex digits(R"(\d+)");
+  for (std::sregex_iterator it(dims.begin(), dims.end(), digits), end; it != end; ++it)
+    h.shape.push_back(std::stoull(it->str()));
+  if (h.shape.empty() || h.shape.size() > 2)
+    throw ParseError(path + ": .npy array has " + std::to_string(h.shape.size()) +
+                     " dimensions; 1 or 2 are read");
+  const std::uint64_t need = static_cast<std::uint64_t>(h.count()) * h.item_size;
+  if (size - h.data_offset < need)
+    throw ParseError(path + ": truncated .npy data: expected " + std::to_string(need) +
+                     " bytes, found " + std::to_string(size - h.data_offset));
+  return h;
+}
+
+template <class T>
+void convert(const char* raw, std::size_t n, double* out) {
+  for (std::size_t i = 0; i < n; ++i) {
+    T v;
+    std::memcpy(&v, raw + i * sizeof(T), sizeof(T));
+    out[i] = static_cast<double>(v);
+  }
+}
+
+// Reads the data as float64 in file order.
+std::vector<double> read_values(const std::string& path, NpyHeader& h) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IOError(path + ": cannot open for reading: " + std::strerror(errno));
+  h = parse_header(in, path);
+  const std::size_t n = h.count();
+  std::vector<char> raw(n * h.item_size);
+  in.seekg(static_cast<std::streamoff>(h.data_offset));
+  if (!in.read(raw.data(), static_cast<std::streamsize>(raw.size())))
+    throw IOError(path + ": read failed");
+  std::vector<double> values(n);
+  if (h.kind == 'f' && h.item_size == 8) convert<double>(raw.data(), n, values.data());
+  if (h.kind == 'f' && h.item_size == 4) convert<float>(raw.data(), n, values.data());
+  if (h.kind == 'i' && h.item_size == 8) convert<std::int64_t>(raw.data(), n, values.data());
+  if (h.kind == 'i' && h.item_size == 4) convert<std::int32_t>(raw.data(), n, values.data());
+  if (h.kind == 'u' && h.item_size == 1) convert<std::uint8_t>(raw.data(), n, values.data());
+  return values;
+}
+
+void write_raw(const std::string& path, const double* data, const std::vector<std::size_t>& shape) {
+  std::string dict = "{'descr': '<f8', 'fortran_order': False, 'shape': (";
+  if (shape.size() == 1)
+    dict += std::to_string(shape[0]) + ",";
+  else
+    dict += std::to_string(shape[0]) + ", " + std::to_string(shape[1]);
+  dict += "), }";
+  // preamble (10) + dict + padding + '\n' is a multiple of 64
+  const std::size_t total = (10 + dict.size() + 1 + 63) / 64 * 64;
+  dict.append(total - 10 - dict.size() - 1, ' ');
+  dict += '\n';
+  std::string out("\x93NUMPY\x01\x00", 8);
+  out += static_cast<char>(dict.size() & 0xff);
+  out += static_cast<char>((dict.size() >> 8) & 0xff);
+  out += dict;
+  std::size_t n = 1;
+  for (auto s : shape) n *= s;
+  out.append(reinterpret_cast<const char*>(data), n * sizeof(double));
+  write_file_atomic(path, out);
+}
+
+}  // namespace
+
+NpyHeader read_npy_header(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IOError(path + ": cannot open for reading: " + std::strerror(errno));
+  return parse_header(in, path);
+}
+
+HostMatrix read_npy_matrix(const std::string& path) {
+  NpyHeader h;
+  const std::vector<double> values = read_values(path, h);
+  const std::size_t rows = h.shape[0], cols = h.shape.size() == 2 ? h.shape[1] : 1;
+  HostMatrix X(Kokkos::view_alloc(std::string("npy"), Kokkos::WithoutInitializing), rows, cols);
+  for (std::size_t i = 0; i < rows; ++i)
+    for (std::size_t j = 0; j < cols; ++j)
+      X(i, j) = h.fortran_order ? values[j * rows + i] : values[i * cols + j];
+  return X;
+}
+
+HostVector read_npy_vector(const std::string& path) {
+  NpyHeader h;
+  const std::vector<double> values = read_values(path, h);
+  if (h.shape.size() == 2 && h.shape[1] != 1 && h.shape[0] != 1)
+    throw ParseError(path + ": expected a 1-D array, found shape (" + std::to_string(h.shape[0]) +
+                     ", " + std::to_string(h.shape[1]) + ")");
+  HostVector v(Kokkos::view_alloc(std::string("npy"), Kokkos::WithoutInitializing), values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) v(i) = values[i];
+  return v;
+}
+
+void write_npy(const std::string& path, const HostMatrix& X) {
+  write_raw(path, X.data(), {X.extent(0), X.extent(1)});
+}
+
+void write_npy(const std::string& path, const HostVector& v) {
+  std::vector<double> copy(v.extent(0));
+  for (std::size_t i = 0; i < copy.size(); ++i) copy[i] = v(i);
+  write_raw(path, copy.data(), {v.extent(0)});
+}
+
+}  // namespace tessera::io

@@ -1,0 +1,243 @@
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <vector>
+
+#include <fast_float/fast_float.h>
+#include <tessera/core/error.hpp>
+#include <tessera/io/readers.hpp>
+
+namespace tessera::io {
+
+std::string read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IOError(path + ": cannot open for reading: " + std::strerror(errno));
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad()) throw IOError(path + ": read failed");
+  return buffer.str();
+}
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
+  return s;
+}
+
+// A number that fills the whole field (empty -> NaN).
+bool parse_number(std::string_view field, double& value) {
+  if (field.empty()) {
+    value = std::numeric_limits<double>::quiet_NaN();
+    return true;
+  }
+  const char* begin = field.data();
+  if (*begin == '+') ++begin;  // fast_float rejects a leading '+'
+  const auto result = fast_float::from_chars(begin, field.data() + field.size(), value);
+  return result.ec == std::errc() && result.ptr == field.data() + field.size();
+}
+
+std::string shorten(std::string_view s) {
+  return s.size() > 40 ? std::string(s.substr(0, 37)) + "..." : std::string(s);
+}
+
+struct Line {
+  std::string_view text;
+  long number;  // 1-based
+};
+
+// Lines that are not blank and not '#' comments.
+std::vector<Line> content_lines(std::string_view text) {
+  std::vector<Line> lines;
+  long number = 0;
+  std::size_t pos = 0;
+  while (pos <= text.size()) {
+    const std::size_t end = std::min(text.find('\n', pos), text.size());
+    ++number;
+    std::string_view line = text.substr(pos, end - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    const std::string_view t = trim(line);
+    if (!t.empty() && t.front() != '#') lines.push_back({line, number});
+    if (end == text.size()) break;
+    pos = end + 1;
+  }
+  return lines;
+}
+
+// Splits on the delimiter, recording each field's 1-based start column.
+void split(std::string_view line, char delimiter, std::vector<std::string_view>& fields,
+           std::vector<long>& columns) {
+  fields.clear();
+  columns.clear();
+  std::size_t pos = 0;
+  while (true) {
+    const std::size_t end = std::min(line.find(delimiter, pos), line.size());
+    fields.push_back(trim(line.substr(pos, end - pos)));
+    columns.push_back(static_cast<long>(pos) + 1);
+    if (end == line.size()) break;
+    pos = end + 1;
+  }
+}
+
+std::string unquote(std::string_view s) {
+  if (s.size() >= 2 && (s.front() == '"' || s.front() == '\'') && s.back() == s.front())
+    s = s.substr(1, s.size() - 2);
+  return std::string(s);
+}
+
+}  // namespace
+
+Table read_csv(const std::string& path, const CsvOptions& options) {
+  return parse_csv(read_text_file(path), path, options);
+}
+
+Table parse_csv(std::string_view text, const std::string& name, const CsvOptions& options) {
+  const std::vector<Line> lines = content_lines(text);
+  if (lines.empty()) throw ParseError(name + ": empty file (no data rows)");
+
+  std::vector<std::string_view> fields;
+  std::vector<long> columns;
+  split(lines[0].text, options.delimiter, fields, columns);
+  const std::size_t width = fields.size();
+
+  bool header = options.header == CsvHeader::yes;
+  if (options.header == CsvHeader::detect) {
+    double ignored;
+    for (auto f : fields)
+      if (!f.empty() && !parse_number(f, ignored)) header = true;
+  }
+  std::vector<std::string> names;
+  if (header)
+    for (auto f : fields) names.push_back(unquote(f));
+  const std::size_t first = header ? 1 : 0;
+  const std::size_t n = lines.size() - first;
+  if (n == 0) throw ParseError(name + ": no data rows after the header line");
+
+  int label = options.label_column;
+  if (label == -2) label = static_cast<int>(width) - 1;
+  if (label >= static_cast<int>(width) || label < -1)
+    throw InvalidArgument(name + ": label column " + std::to_string(options.label_column) +
+                          " is outside the " + std::to_string(width) + " columns of the file");
+  if (label >= 0 && width < 2)
+    throw ParseError(name + ": a labelled file needs at least 2 columns, found 1");
+  const std::size_t features = label >= 0 ? width - 1 : width;
+
+  Table table;
+  table.source = name;
+  table.X =
+      HostMatrix(Kokkos::view_alloc(std::string("csv"), Kokkos::WithoutInitializing), n, features);
+  if (label >= 0) {
+    table.y =
+        HostVector(Kokkos::view_alloc(std::string("csv_labels"), Kokkos::WithoutInitializing), n);
+    table.labeled = true;
+    if (!names.empty()) names.erase(names.begin() + label);
+  }
+  table.columns = std::move(names);
+
+  for (std::size_t r = 0; r < n; ++r) {
+    const Line& line = lines[first + r];
+    split(line.text, options.delimiter, fields, columns);
+    if (fields.size() != width)
+      throw ParseError(name, line.number, 0,
+                       "expected " + std::to_string(width) + " fields (as in line " +
+                           std::to_string(lines[0].number) + "), found " +
+                           std::to_string(fields.size()));
+    std::size_t out = 0;
+    for (std::size_t c = 0; c < width; ++c) {
+      double value;
+      if (!parse_number(fields[c], value))
+        throw ParseError(name, line.number, columns[c],
+                         "field " + std::to_string(c + 1) + ": cannot read '" + shorten(fields[c]) +
+                             "' as a number");
+      if (static_cast<int>(c) == label)
+        table.y(r) = value;
+      else
+        table.X(r, out++) = value;
+    }
+  }
+  return table;
+}
+
+Table read_libsvm(const std::string& path, std::size_t n_features) {
+  return parse_libsvm(read_text_file(path), path, n_features);
+}
+
+Table parse_libsvm(std::string_view text, const std::string& name, std::size_t n_features) {
+  struct Entry {
+    std::size_t row, col;
+    double value;
+  };
+  std::vector<Entry> entries;
+  std::vector<double> labels;
+  std::size_t max_index = 0;
+  for (const Line& line : content_lines(text)) {
+    std::string_view body = line.text;
+    if (const auto hash = body.find('#'); hash != std::string_view::npos)
+      body = body.substr(0, hash);
+    std::size_t pos = 0;
+    auto next_token = [&](long& column) -> std::string_view {
+      while (pos < body.size() && (body[pos] == ' ' || body[pos] == '\t')) ++pos;
+      const std::size_t start = pos;
+      while (pos < body.size() && body[pos] != ' ' && body[pos] != '\t') ++pos;
+      column = static_cast<long>(start) + 1;
+      return trim(body.substr(start, pos - start));
+    };
+    long column = 0;
+    const std::string_view label_text = next_token(column);
+    double label;
+    if (!parse_number(label_text, label) || label_text.empty())
+      throw ParseError(name, line.number, column,
+                       "cannot read label '" + shorten(label_text) + "' as a number");
+    labels.push_back(label);
+    std::size_t previous = 0;
+    for (std::string_view token = next_token(column); !token.empty(); token = next_token(column)) {
+      const auto colon = token.find(':');
+      if (colon == std::string_view::npos)
+        throw ParseError(name, line.number, column,
+                         "expected index:value, found '" + shorten(token) + "'");
+      const std::string_view index_text = token.substr(0, colon);
+      std::size_t index = 0;
+      const auto r =
+          std::from_chars(index_text.data(), index_text.data() + index_text.size(), index);
+      if (r.ec != std::errc() || r.ptr != index_text.data() + index_text.size() || index == 0)
+        throw ParseError(name, line.number, column,
+                         "feature index '" + shorten(index_text) +
+                             "' is not a positive integer (indices are 1-based)");
+      if (index <= previous)
+        throw ParseError(name, line.number, column,
+                         "feature index " + std::to_string(index) + " after " +
+                             std::to_string(previous) + ": indices must be ascending");
+      previous = index;
+      double value;
+      const std::string_view value_text = token.substr(colon + 1);
+      if (value_text.empty() || !parse_number(value_text, value))
+        throw ParseError(name, line.number, column + static_cast<long>(colon) + 1,
+                         "cannot read value '" + shorten(value_text) + "' as a number");
+      entries.push_back({labels.size() - 1, index - 1, value});
+      max_index = std::max(max_index, index);
+    }
+  }
+  if (labels.empty()) throw ParseError(name + ": empty file (no data rows)");
+  if (n_features && max_index > n_features)
+    throw ParseError(name + ": feature index " + std::to_string(max_index) + " exceeds the " +
+                     std::to_string(n_features) + " features requested");
+  const std::size_t cols = n_features ? n_features : max_index;
+  Table table;
+  table.source = name;
+  table.X = HostMatrix("libsvm", labels.size(), cols);
+  table.y = HostVector(
+      Kokkos::view_alloc(std::string("libsvm_labels"), Kokkos::WithoutInitializing), labels.size());
+  table.labeled = true;
+  for (std::size_t i = 0; i < labels.size(); ++i) table.y(i) = labels[i];
+  for (const Entry& e : entries) table.X(e.row, e.col) = e.value;
+  return table;
+}
+
+}  // namespace tessera::io
