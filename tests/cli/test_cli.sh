@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Tests of the `tessera` command: exit codes, one-line errors, result files, and the
+# same results under mpirun. Usage: test_cli.sh TESSERA WORKDIR [MPIEXEC]
+set -uo pipefail
+tessera=$1
+work=$2
+mpiexec=${3:-}
+fixtures=${TESSERA_FIXTURES:?}
+rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
+failures=0
+check() {  # check DESCRIPTION COMMAND...: the command must succeed
+  local what=$1; shift
+  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; failures=$((failures + 1)); fi
+}
+run() {  # run NAME ARGS...: stdout/stderr/rc into NAME.{out,err,rc}
+  local name=$1; shift
+  "$@" >"$name.out" 2>"$name.err"
+  echo $? >"$name.rc"
+}
+rc() { cat "$1.rc"; }
+one_error_line() {  # exactly one line on stderr, starting with "error: " and containing $2
+  [[ $(grep -c '' "$1.err") -eq 1 ]] && head -1 "$1.err" | grep -q "^error: .*$2"
+}
+
+run help "$tessera" --help
+check "--help exits 0 and lists stats" bash -c "[[ $(rc help) == 0 ]] && grep -q stats help.out"
+run stats_help "$tessera" stats --help
+check "stats --help lists --nan" bash -c "[[ $(rc stats_help) == 0 ]] && grep -q -- --nan stats_help.out"
+run version "$tessera" --version
+check "--version" bash -c "[[ $(rc version) == 0 ]] && grep -Eq '^tessera [0-9]+\.[0-9]+\.[0-9]+' version.out"
+run datasets "$tessera" datasets
+check "datasets lists digits" bash -c "[[ $(rc datasets) == 0 ]] && grep -q '^digits ' datasets.out"
+
+run digits "$tessera" stats --data digits --out digits1 --quiet
+check "stats on digits exits 0" test "$(rc digits)" = 0
+check "stats --quiet prints nothing" test ! -s digits.out
+check "stats.json and run.json written" test -s digits1/stats.json -a -s digits1/run.json
+check "stats.json matches NumPy" python3 - digits1/stats.json "$fixtures/digits_stats.json" <<'PY'
+import json, sys
+got, ref = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert got["rows"] == ref["rows"] == 1797
+assert len(got["columns"]) == 64
+for j, c in enumerate(got["columns"]):
+    assert c["index"] == j and c["count"] == 1797 and c["nan_count"] == 0
+    assert c["sum"] == ref["sum"][j]
+    for key in ("mean", "std"):
+        assert abs(c[key] - ref[key][j]) <= 1e-12 * max(1.0, abs(ref[key][j])), (j, key)
+    assert c["min"] == ref["min"][j] and c["max"] == ref["max"][j]
+assert abs(got["overall"]["mean"] - ref["overall"]["mean"]) < 1e-12
+assert "index" not in got["overall"]
+PY
+check "run.json describes the run" python3 -c "
+import json; r = json.load(open('digits1/run.json'))
+assert r['ranks'] == 1 and r['command'][1] == 'stats' and 'reduce' in r['phases']
+assert r['execution_space'] and r['threads_per_rank'] >= 1 and r['tessera_version']"
+
+printf 'a,b,c\n1,2,3\n4,oops,6\n' >bad.csv
+run bad "$tessera" stats --data bad.csv --out badout
+check "malformed CSV exits 2" test "$(rc bad)" = 2
+check "malformed CSV: one error line naming line 3" one_error_line bad "bad.csv:3:3: field 2"
+check "no result file after a failure" test ! -e badout/stats.json
+printf '1,2\n3,4,5\n' >ragged.csv
+run ragged "$tessera" stats --data ragged.csv
+check "ragged CSV: exit 2 naming line 2" bash -c "[[ $(rc ragged) == 2 ]] && grep -q 'ragged.csv:2: expected 2 fields' ragged.err"
+run missing "$tessera" stats --data does-not-exist.csv
+check "missing file: exit 2" bash -c "[[ $(rc missing) == 2 ]]" && check "missing file: one error line" one_error_line missing "does-not-exist.csv"
+run unknown_opt "$tessera" stats --data digits --bogus
+check "unknown option: exit 2, one error line" bash -c "[[ $(rc unknown_opt) == 2 ]]" && check "unknown option named" one_error_line unknown_opt "bogus"
+run no_cmd "$tessera"
+check "no subcommand: exit 2" test "$(rc no_cmd)" = 2
+run bad_cols "$tessera" stats --data digits --columns 70 --out colout
+check "column out of range: exit 2" bash -c "[[ $(rc bad_cols) == 2 ]]" && check "column named" one_error_line bad_cols "column 70"
+run bad_spec "$tessera" stats --data blobs:n=ten
+check "bad generator spec: exit 2" bash -c "[[ $(rc bad_spec) == 2 ]]" && check "spec named" one_error_line bad_spec "n='ten'"
+run bad_mem "$tessera" stats --data digits --memory-limit 12Q
+check "bad --memory-limit: exit 2" test "$(rc bad_mem) = 2"
+
+printf '1 1:0.5 3:2\n-1 2:1\n' >s.svm
+run libsvm "$tessera" stats --data s.svm --out svm --quiet
+check "libsvm input" python3 -c "
+import json; s = json.load(open('svm/stats.json')); assert s['rows'] == 2 and len(s['columns']) == 3
+assert s['columns'][2]['sum'] == 2.0"
+run npy "$tessera" stats --data "$fixtures/npy/f4_c.npy" --out npy --quiet
+check "npy input" python3 -c "
+import json; s = json.load(open('npy/stats.json')); assert s['rows'] == 3 and s['columns'][3]['sum'] == 3 + 13 + 23"
+printf '1,2\n,4\n5,6\n' >nan.csv
+run nan_skip "$tessera" stats --data nan.csv --nan skip --out nanskip --quiet
+check "--nan skip" python3 -c "
+import json; c = json.load(open('nanskip/stats.json'))['columns'][0]
+assert c['nan_count'] == 1 and c['count'] == 2 and c['mean'] == 3.0"
+run nan_prop "$tessera" stats --data nan.csv --out nanprop --quiet
+check "--nan propagate gives null" python3 -c "
+import json; c = json.load(open('nanprop/stats.json'))['columns'][0]
+assert c['mean'] is None and c['nan_count'] == 1"
+
+if [[ -n "$mpiexec" ]]; then
+  for np in 2 3; do
+    run mpi$np "$mpiexec" -np $np --oversubscribe "$tessera" stats --data digits --out mpi$np --chunk-rows 64
+    run mpi${np}_ref "$tessera" stats --data digits --out ref$np --chunk-rows 64
+    check "mpirun -np $np: exit 0" test "$(rc mpi$np)" = 0
+    check "mpirun -np $np: stats.json bitwise equal to 1 rank" cmp mpi$np/stats.json ref$np/stats.json
+    check "mpirun -np $np: only rank 0 prints" bash -c "[[ \$(wc -l <mpi$np.out) == \$(wc -l <mpi${np}_ref.out) ]]"
+    check "mpirun -np $np: run.json has $np ranks" python3 -c "
+import json; r = json.load(open('mpi$np/run.json')); assert r['ranks'] == $np and len(r['devices']) == $np"
+  done
+  run mpi_bad "$mpiexec" -np 3 --oversubscribe "$tessera" stats --data bad.csv --out mpibad
+  check "mpirun -np 3 malformed CSV: exit 2" test "$(rc mpi_bad)" = 2
+  check "mpirun -np 3 malformed CSV: one error line" bash -c "[[ \$(grep -c '^error:' mpi_bad.err) == 1 ]] && grep -q 'bad.csv:3:3' mpi_bad.err"
+fi
+
+echo "$failures failure(s)"
+exit $((failures > 0))

@@ -1,0 +1,251 @@
+// core: errors, the counter-based RNG (known-answer vectors and distributions),
+// value lists (against NumPy), Slurm detection, timers, progress bar.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <set>
+
+#include <tessera/core/error.hpp>
+#include <tessera/core/log.hpp>
+#include <tessera/core/progress.hpp>
+#include <tessera/core/rng.hpp>
+#include <tessera/core/runtime.hpp>
+#include <tessera/core/timer.hpp>
+#include <tessera/core/value_list.hpp>
+
+#include "test_support.hpp"
+
+using namespace tessera;
+
+TEST(Error, KindsAndExitCodes) {
+  EXPECT_EQ(exit_code(ErrorKind::invalid_argument), 2);
+  EXPECT_EQ(exit_code(ErrorKind::parse), 2);
+  EXPECT_EQ(exit_code(ErrorKind::io), 2);
+  EXPECT_EQ(exit_code(ErrorKind::comm), 1);
+  EXPECT_EQ(exit_code(ErrorKind::internal), 1);
+  EXPECT_STREQ(to_string(ErrorKind::parse), "parse");
+}
+
+TEST(Error, ParseErrorNamesFileLineColumn) {
+  ParseError e("data.csv", 12, 5, "bad field");
+  EXPECT_STREQ(e.what(), "data.csv:12:5: bad field");
+  EXPECT_EQ(e.kind(), ErrorKind::parse);
+  EXPECT_STREQ(ParseError("x.csv", 3, 0, "ragged").what(), "x.csv:3: ragged");
+}
+
+TEST(Error, ThrowErrorKeepsKindAndAgreement) {
+  try {
+    throw_error(ErrorKind::io, "gone", true);
+    FAIL() << "no throw";
+  } catch (const IOError& e) {
+    EXPECT_STREQ(e.what(), "gone");
+    EXPECT_TRUE(e.agreed());
+  }
+  EXPECT_THROW(throw_error(ErrorKind::internal, "x"), InternalError);
+  EXPECT_THROW(TESSERA_EXPECTS(1 == 2, "nope"), InvalidArgument);
+  EXPECT_THROW(TESSERA_ASSERT(1 == 2), InternalError);
+}
+
+// Random123's published known-answer vectors for Philox4x32-10.
+TEST(Rng, PhiloxKnownAnswers) {
+  struct Kat {
+    detail::Philox4x32 ctr;
+    std::uint32_t k0, k1;
+    detail::Philox4x32 expected;
+  };
+  const Kat kats[] = {
+      {{{0, 0, 0, 0}}, 0, 0, {{0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8}}},
+      {{{0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff}},
+       0xffffffff,
+       0xffffffff,
+       {{0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd}}},
+      {{{0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344}},
+       0xa4093822,
+       0x299f31d0,
+       {{0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1}}},
+  };
+  for (const Kat& k : kats) {
+    const auto out = detail::philox4x32_10(k.ctr, k.k0, k.k1);
+    for (int i = 0; i < 4; ++i) EXPECT_EQ(out.v[i], k.expected.v[i]) << "word " << i;
+  }
+}
+
+TEST(Rng, CounterLayoutMatchesPhilox) {
+  // CounterRng(seed, stream).bits(counter) = Philox(ctr = {counter, stream}, key = seed).
+  const CounterRng rng(0x299f31d0a4093822ull, 0x0370734413198a2eull);
+  const auto out = rng.bits(0x85a308d3243f6a88ull);
+  EXPECT_EQ(out.v[0], 0xd16cfe09u);
+  EXPECT_EQ(out.v[3], 0x24126ea1u);
+}
+
+TEST(Rng, DrawsArePureFunctionsOfKey) {
+  const CounterRng a(42, 7), b(42, 7), c(43, 7), d(42, 8);
+  EXPECT_EQ(a.uniform(5), b.uniform(5));
+  EXPECT_NE(a.uniform(5), a.uniform(6));
+  EXPECT_NE(a.uniform(5), c.uniform(5));
+  EXPECT_NE(a.uniform(5), d.uniform(5));
+}
+
+// Kernels live in free functions: CUDA's extended lambdas may not sit in gtest's
+// private TestBody.
+void draw_in_kernel(const CounterRng& rng, const Kokkos::View<double*>& u,
+                    const Kokkos::View<double*>& z, const Kokkos::View<std::uint64_t*>& k) {
+  Kokkos::parallel_for(
+      "draw", u.extent(0), KOKKOS_LAMBDA(const std::size_t i) {
+        u(i) = rng.uniform(i);
+        z(i) = rng.normal(i);
+        k(i) = rng.integer(i, 10);
+      });
+}
+
+// Moments of 200,000 draws generated in a Kokkos kernel: within 5 standard errors.
+TEST(Rng, DistributionsInKernel) {
+  const int n = 200000;
+  const CounterRng rng(2024, 3);
+  Kokkos::View<double*> u("u", n), z("z", n);
+  Kokkos::View<std::uint64_t*> k("k", n);
+  draw_in_kernel(rng, u, z, k);
+  auto hu = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), u);
+  auto hz = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), z);
+  auto hk = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), k);
+  double su = 0, su2 = 0, sz = 0, sz2 = 0, sz4 = 0;
+  std::vector<double> counts(10, 0.0);
+  for (int i = 0; i < n; ++i) {
+    ASSERT_GE(hu(i), 0.0);
+    ASSERT_LT(hu(i), 1.0);
+    ASSERT_LT(hk(i), 10u);
+    su += hu(i), su2 += hu(i) * hu(i);
+    sz += hz(i), sz2 += hz(i) * hz(i), sz4 += std::pow(hz(i), 4);
+    counts[hk(i)] += 1;
+    EXPECT_EQ(hu(i), rng.uniform(i));  // host and kernel agree bitwise
+  }
+  const double se = 1.0 / std::sqrt(double(n));
+  EXPECT_NEAR(su / n, 0.5, 5 * se * std::sqrt(1.0 / 12));
+  EXPECT_NEAR(su2 / n - std::pow(su / n, 2), 1.0 / 12, 5 * se * 0.075);
+  EXPECT_NEAR(sz / n, 0.0, 5 * se);
+  EXPECT_NEAR(sz2 / n, 1.0, 5 * se * std::sqrt(2.0));
+  EXPECT_NEAR(sz4 / n, 3.0, 5 * se * std::sqrt(96.0));
+  // Chi-square with 9 degrees of freedom: 99.99% quantile is 33.7.
+  double chi2 = 0;
+  for (double c : counts) chi2 += (c - n / 10.0) * (c - n / 10.0) / (n / 10.0);
+  EXPECT_LT(chi2, 33.7);
+}
+
+TEST(ValueList, MatchesNumpy) {
+  const auto ref = test::read_json(test::fixture("logspace.json"));
+  auto check = [&](const std::string& key, const std::vector<double>& got) {
+    const auto& want = ref.at(key);
+    ASSERT_EQ(got.size(), want.size()) << key;
+    for (std::size_t i = 0; i < got.size(); ++i)
+      EXPECT_LE(test::rel_diff(got[i], want[i].get<double>()), 4e-16) << key << "[" << i << "]";
+  };
+  check("logspace_-6_6_20", parse_value_list("logspace:-6:6:20", "--C"));
+  check("logspace_-6_1_20", parse_value_list("logspace:-6:1:20", "--gamma"));
+  check("linspace_0_1_7", parse_value_list("linspace:0:1:7", "--x"));
+  check("linspace_-3_5_4", linspace(-3, 5, 4));
+}
+
+TEST(ValueList, ListsAndRanges) {
+  EXPECT_EQ(parse_value_list("1,10,100", "--C"), (std::vector<double>{1, 10, 100}));
+  EXPECT_EQ(parse_value_list("2:5", "--k"), (std::vector<double>{2, 3, 4, 5}));
+  EXPECT_EQ(parse_value_list("0.5", "--C"), (std::vector<double>{0.5}));
+  EXPECT_EQ(parse_index_list("0,3:5", "--columns"), (std::vector<long>{0, 3, 4, 5}));
+}
+
+TEST(ValueList, ErrorsNameTheOption) {
+  for (const char* bad : {"", "1,,2", "abc", "logspace:1:2", "logspace:a:2:3", "5:2",
+                          "linspace:0:1:0", "1:2:3", "nan", "inf"}) {
+    try {
+      parse_value_list(bad, "--gamma");
+      ADD_FAILURE() << "accepted '" << bad << "'";
+    } catch (const InvalidArgument& e) {
+      EXPECT_EQ(std::string(e.what()).rfind("--gamma", 0), 0u) << e.what();
+    }
+  }
+  EXPECT_THROW(parse_index_list("-1", "--columns"), InvalidArgument);
+}
+
+TEST(Runtime, SlurmEnvironment) {
+  setenv("SLURM_JOB_ID", "4242", 1);
+  setenv("SLURM_NTASKS", "8", 1);
+  setenv("SLURM_CPUS_PER_TASK", "16", 1);
+  setenv("SLURM_LOCALID", "3", 1);
+  setenv("SLURM_PROCID", "7", 1);
+  const SlurmAllocation s = slurm_from_environment();
+  EXPECT_TRUE(s.present);
+  EXPECT_EQ(s.job_id, "4242");
+  EXPECT_EQ(s.ntasks, 8);
+  EXPECT_EQ(s.cpus_per_task, 16);
+  EXPECT_EQ(s.local_id, 3);
+  EXPECT_EQ(s.proc_id, 7);
+  EXPECT_EQ(launcher_local_rank(), 3);
+  for (const char* v :
+       {"SLURM_JOB_ID", "SLURM_NTASKS", "SLURM_CPUS_PER_TASK", "SLURM_LOCALID", "SLURM_PROCID"})
+    unsetenv(v);
+  EXPECT_FALSE(slurm_from_environment().present);
+  EXPECT_EQ(slurm_from_environment().cpus_per_task, 0);
+}
+
+TEST(Runtime, NestedRuntimeLeavesKokkosRunning) {
+  // Kokkos is already up (unit_main's Runtime): a second Runtime must not own it.
+  {
+    RuntimeOptions options;
+    options.use_mpi = false;
+    Runtime inner(options);
+    EXPECT_FALSE(inner.info().initialized_kokkos);
+    EXPECT_FALSE(inner.info().initialized_mpi);
+    EXPECT_EQ(inner.world().size(), 1);
+    EXPECT_FALSE(inner.info().execution_space.empty());
+  }
+  EXPECT_TRUE(Kokkos::is_initialized());
+  RuntimeOptions bad;
+  bad.threads = -1;
+  EXPECT_THROW(Runtime{bad}, InvalidArgument);
+}
+
+TEST(Timer, PhasesAccumulate) {
+  PhaseTimes times;
+  { auto s = times.scope("read"); }
+  times.add("read", 1.0);
+  times.add("fit", 2.0);
+  ASSERT_EQ(times.phases().size(), 2u);
+  EXPECT_EQ(times.phases()[0].first, "read");
+  EXPECT_GE(times.phases()[0].second, 1.0);
+  EXPECT_EQ(times.phases()[1].second, 2.0);
+}
+
+TEST(Progress, DrawsOnlyWhenEnabled) {
+  EXPECT_FALSE(progress_wanted(1, true, false));  // not rank 0
+  EXPECT_FALSE(progress_wanted(0, true, true));   // quiet wins
+  EXPECT_TRUE(progress_wanted(0, true, false));   // forced
+  std::FILE* f = std::tmpfile();
+  {
+    ProgressBar bar(4, "tasks", true, f);
+    for (int i = 0; i < 4; ++i) bar.advance();
+  }
+  std::rewind(f);
+  char buffer[4096] = {0};
+  const std::size_t n = std::fread(buffer, 1, sizeof(buffer) - 1, f);
+  std::fclose(f);
+  const std::string text(buffer, n);
+  EXPECT_NE(text.find("4/4"), std::string::npos) << text;
+  EXPECT_NE(text.find("100%"), std::string::npos) << text;
+  EXPECT_EQ(text.back(), '\n');
+  std::FILE* g = std::tmpfile();
+  {
+    ProgressBar silent(4, "tasks", false, g);
+    silent.advance(4);
+  }
+  EXPECT_EQ(std::ftell(g), 0);
+  std::fclose(g);
+}
+
+TEST(Log, LevelsParse) {
+  EXPECT_EQ(parse_log_level("debug"), LogLevel::debug);
+  EXPECT_THROW(parse_log_level("loud"), InvalidArgument);
+  set_log_level(LogLevel::info);
+  EXPECT_EQ(log_level(), LogLevel::info);
+  set_log_level(LogLevel::warn);
+}
