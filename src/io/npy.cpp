@@ -1,8 +1,9 @@
+#include <cctype>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
-#include <regex>
+#include <string_view>
 
 #include <tessera/core/error.hpp>
 #include <tessera/io/npy.hpp>
@@ -48,29 +49,62 @@ NpyHeader parse_header(std::ifstream& in, const std::string& path) {
 
   NpyHeader h;
   h.data_offset = preamble + header_length;
-  std::smatch m;
-  if (!std::regex_search(header, m, std::regex(R"('descr'\s*:\s*'([<>|=])([a-zA-Z])(\d+)')")))
-    throw ParseError(path + ": .npy header has no 'descr' entry");
-  const char order = m[1].str()[0];
-  h.kind = m[2].str()[0];
-  h.item_size = std::stoul(m[3].str());
+  // The header is a Python dict literal: {'descr': '<f8', 'fortran_order': False, 'shape': (3, 4),
+  // }
+  const auto value_of = [&](const std::string& key) -> std::string_view {
+    const auto k = header.find("'" + key + "'");
+    if (k == std::string::npos) throw ParseError(path + ": .npy header has no '" + key + "' entry");
+    auto v = header.find(':', k);
+    if (v == std::string::npos)
+      throw ParseError(path + ": malformed .npy header near '" + key + "'");
+    ++v;
+    while (v < header.size() && header[v] == ' ') ++v;
+    return std::string_view(header).substr(v);
+  };
+  std::string_view descr = value_of("descr");
+  if (descr.size() < 4 || (descr[0] != '\'' && descr[0] != '"'))
+    throw ParseError(path + ": .npy 'descr' is not a string");
+  descr = descr.substr(1, descr.find(descr[0], 1) - 1);  // e.g. <f8
+  const char order = descr.empty() ? '?' : descr[0];
+  h.kind = descr.size() > 1 ? descr[1] : '?';
+  h.item_size = 0;
+  for (std::size_t i = 2; i < descr.size() && std::isdigit(static_cast<unsigned char>(descr[i]));
+       ++i)
+    h.item_size = h.item_size * 10 + static_cast<std::size_t>(descr[i] - '0');
   const bool ok_type = (h.kind == 'f' && (h.item_size == 4 || h.item_size == 8)) ||
                        (h.kind == 'i' && (h.item_size == 4 || h.item_size == 8)) ||
                        (h.kind == 'u' && h.item_size == 1);
-  if (!ok_type)
-    throw ParseError(path + ": unsupported .npy dtype '" + m[1].str() + m[2].str() + m[3].str() +
+  if (!ok_type || (order != '<' && order != '>' && order != '|' && order != '='))
+    throw ParseError(path + ": unsupported .npy dtype '" + std::string(descr) +
                      "' (float64, float32, int64, int32, uint8 are read)");
   if (order == '>' && h.item_size > 1)
     throw ParseError(path + ": big-endian .npy data is not supported");
-  if (!std::regex_search(header, m, std::regex(R"('fortran_order'\s*:\s*(True|False))")))
-    throw ParseError(path + ": .npy header has no 'fortran_order' entry");
-  h.fortran_order = m[1] == "True";
-  if (!std::regex_search(header, m, std::regex(R"('shape'\s*:\s*\(([^)]*)\))")))
-    throw ParseError(path + ": .npy header has no 'shape' entry");
-  const std::string dims = m[1];
-  const std::regex digits(R"(\d+)");
-  for (std::sregex_iterator it(dims.begin(), dims.end(), digits), end; it != end; ++it)
-    h.shape.push_back(std::stoull(it->str()));
+  const std::string_view fortran = value_of("fortran_order");
+  if (fortran.rfind("True", 0) == 0)
+    h.fortran_order = true;
+  else if (fortran.rfind("False", 0) == 0)
+    h.fortran_order = false;
+  else
+    throw ParseError(path + ": .npy 'fortran_order' is neither True nor False");
+  std::string_view shape = value_of("shape");
+  if (shape.empty() || shape[0] != '(' || shape.find(')') == std::string_view::npos)
+    throw ParseError(path + ": .npy 'shape' is not a tuple");
+  shape = shape.substr(1, shape.find(')') - 1);
+  std::size_t dim = 0;
+  bool in_number = false;
+  for (char c : shape) {
+    if (std::isdigit(static_cast<unsigned char>(c))) {
+      dim = dim * 10 + static_cast<std::size_t>(c - '0');
+      in_number = true;
+    } else if (c == ',' || c == ' ') {
+      if (in_number) h.shape.push_back(dim);
+      dim = 0;
+      in_number = false;
+    } else {
+      throw ParseError(path + ": .npy 'shape' has a non-integer entry");
+    }
+  }
+  if (in_number) h.shape.push_back(dim);
   if (h.shape.empty() || h.shape.size() > 2)
     throw ParseError(path + ": .npy array has " + std::to_string(h.shape.size()) +
                      " dimensions; 1 or 2 are read");

@@ -1,0 +1,21 @@
+# Shared by scripts/test.sh and scripts/demo.sh: set-up, then configure and build a preset.
+# shellcheck shell=bash
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+jobs=${TESSERA_JOBS:-$(nproc)}
+
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMP_PROC_BIND=${OMP_PROC_BIND:-false}
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
+
+setup() {
+  local prefix
+  prefix=$("$repo/scripts/setup.sh" | tail -1)
+  export Kokkos_ROOT=$prefix
+}
+
+build_preset() {  # build_preset PRESET [extra cmake args...]
+  local preset=$1; shift
+  echo "[tessera] configure + build: $preset" >&2
+  cmake --preset "$preset" -S "$repo" "$@" >/dev/null
+  cmake --build --preset "$preset" -j "$jobs"
+}
