@@ -131,7 +131,8 @@ int run(int argc, char** argv) {
   try {
     if (!common.log_level.empty()) set_log_level(parse_log_level(common.log_level));
     if (common.quiet) set_log_level(LogLevel::error);
-    if (!common.memory_limit.empty()) parse_bytes(common.memory_limit, "--memory-limit");
+    if (!common.memory_limit.empty())
+      common.memory_limit_bytes = parse_bytes(common.memory_limit, "--memory-limit");
   } catch (const Error& e) {
     return usage_error(e.what());
   }
@@ -147,6 +148,9 @@ int run(int argc, char** argv) {
     return 1;
   }
   const Comm& comm = runtime->world();
+  if (common.resume && !chosen->resumable)
+    log_warn("--resume: '" + chosen->app->get_name() +
+             "' keeps no journal (it is not interruptible work); it runs in full");
   const std::vector<std::string> args(argv, argv + argc);
   int code = 0;
   {

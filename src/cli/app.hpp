@@ -23,6 +23,7 @@ struct CommonOptions {
   bool resume = false;
   int threads = 0;
   std::string memory_limit;
+  std::uint64_t memory_limit_bytes = 0;  // parsed --memory-limit (0: none)
   std::string format;
   std::string log_level;
 };
@@ -48,6 +49,7 @@ struct Command {
   CLI::App* app = nullptr;
   std::function<void(Context&)> run;
   bool writes_results = true;  // writes run.json into --out
+  bool resumable = false;      // keeps a task journal that --resume continues from
 };
 
 void add_common_options(CLI::App& app, CommonOptions& common);

@@ -78,6 +78,12 @@ Command setup_stats(CLI::App& parent, CommonOptions& common) {
     {
       auto t = ctx.times.scope("reduce");
       agree(ctx.comm, [&] {
+        const std::uint64_t bytes = table.rows() * table.cols() * sizeof(double);
+        if (ctx.common.memory_limit_bytes && bytes > ctx.common.memory_limit_bytes)
+          throw InvalidArgument(fmt::format(
+              "--memory-limit: {} needs {} bytes in memory, above the limit of {}; streaming "
+              "(out-of-core) statistics are not available yet",
+              table.source, bytes, ctx.common.memory_limit_bytes));
         // Validation is local and identical on every rank; the reduction itself is
         // collective and only entered once everyone agrees the input is good.
         for (long c : stats.columns)

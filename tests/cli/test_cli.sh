@@ -73,7 +73,9 @@ check "column out of range: exit 2" bash -c "[[ $(rc bad_cols) == 2 ]]" && check
 run bad_spec "$tessera" stats --data blobs:n=ten
 check "bad generator spec: exit 2" bash -c "[[ $(rc bad_spec) == 2 ]]" && check "spec named" one_error_line bad_spec "n='ten'"
 run bad_mem "$tessera" stats --data digits --memory-limit 12Q
-check "bad --memory-limit: exit 2" test "$(rc bad_mem) = 2"
+check "bad --memory-limit: exit 2" test "$(rc bad_mem)" = 2
+run small_mem "$tessera" stats --data digits --memory-limit 100K
+check "data above --memory-limit: exit 2, not silently ignored" bash -c "[[ $(rc small_mem) == 2 ]]" && check "limit named" one_error_line small_mem "memory-limit"
 
 printf '1 1:0.5 3:2\n-1 2:1\n' >s.svm
 run libsvm "$tessera" stats --data s.svm --out svm --quiet

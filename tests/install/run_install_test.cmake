@@ -21,3 +21,19 @@ execute_process(COMMAND ${WORK_DIR}/build/consumer RESULT_VARIABLE rc)
 if(rc)
   message(FATAL_ERROR "the consumer failed: ${rc}")
 endif()
+
+# The examples build on their own against the installed package too.
+foreach(example quickstart)
+  execute_process(COMMAND ${CMAKE_COMMAND} -S ${EXAMPLES_DIR}/${example} -B ${WORK_DIR}/${example}
+                          -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix -DCMAKE_CXX_COMPILER=${CXX}
+                          -DCMAKE_BUILD_TYPE=Release
+                  RESULT_VARIABLE rc OUTPUT_QUIET)
+  if(NOT rc)
+    execute_process(COMMAND ${CMAKE_COMMAND} --build ${WORK_DIR}/${example} RESULT_VARIABLE rc
+                    OUTPUT_QUIET)
+  endif()
+  if(rc)
+    message(FATAL_ERROR "example ${example} does not build against the installed package")
+  endif()
+  message(STATUS "example ${example} builds against the installed package")
+endforeach()
