@@ -26,10 +26,10 @@ need_root() {
 }
 
 packages=(
-  cmake g++ make pkg-config dpkg-dev xz-utils
+  cmake g++ make pkg-config dpkg-dev xz-utils clang-format
   openmpi-bin libopenmpi-dev
   libopenblas-openmp-dev liblapacke-dev
-  libgtest-dev googletest
+  libgtest-dev googletest libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev libfast-float-dev
   python3 python3-numpy
 )

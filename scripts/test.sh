@@ -6,6 +6,11 @@
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 setup
+# Formatting: every C++ file as .clang-format says.
+if command -v clang-format >/dev/null; then
+  echo "[tessera] clang-format check" >&2
+  (cd "$repo" && git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run --Werror)
+fi
 presets=("$@")
 ((${#presets[@]})) || presets=(ci-release asan)
 for preset in "${presets[@]}"; do

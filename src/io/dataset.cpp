@@ -91,45 +91,64 @@ void check_size(const std::string& spec, std::size_t rows, std::size_t cols) {
                   "data spec '" + spec + "': needs at least one row and one column");
 }
 
+// Reads `key=value` settings of a generator spec into the fields of its struct.
+class SpecKeys {
+ public:
+  SpecKeys(const std::string& spec, const std::vector<std::string>& allowed)
+      : spec_(spec), keys_(parse_keys(spec, allowed)) {}
+  template <class T>
+  SpecKeys& read(const std::string& key, T& field) {
+    field = key_value(keys_, key, field, spec_);
+    return *this;
+  }
+
+ private:
+  const std::string& spec_;
+  std::map<std::string, std::string> keys_;
+};
+
+// Generates a whole labelled data set with `fill(X, y)` into host memory.
+template <class Fill>
+Table generate_whole(const std::string& spec, std::size_t n, std::size_t features, bool labels,
+                     Fill&& fill) {
+  check_size(spec, n, features);
+  DeviceMatrix X("generated", n, features);
+  DeviceVector y("generated_labels", labels ? n : 0);
+  fill(X, y);
+  return from_device(X, y, spec);
+}
+
 Table generated(const std::string& spec) {
   if (starts_with(spec, "blobs")) {
-    const auto k = parse_keys(spec, {"n", "features", "centers", "std", "box", "seed"});
     BlobsSpec s;
-    s.n = key_value(k, "n", s.n, spec);
-    s.features = key_value(k, "features", s.features, spec);
-    s.centers = key_value(k, "centers", s.centers, spec);
-    s.std = key_value(k, "std", s.std, spec);
-    s.box = key_value(k, "box", s.box, spec);
-    s.seed = key_value(k, "seed", s.seed, spec);
-    check_size(spec, s.n, s.features);
-    DeviceMatrix X("blobs", s.n, s.features);
-    DeviceVector y("blobs_labels", s.n);
-    generate_blobs(s, 0, X, y);
-    return from_device(X, y, spec);
+    SpecKeys(spec, {"n", "features", "centers", "std", "box", "seed"})
+        .read("n", s.n)
+        .read("features", s.features)
+        .read("centers", s.centers)
+        .read("std", s.std)
+        .read("box", s.box)
+        .read("seed", s.seed);
+    return generate_whole(spec, s.n, s.features, true,
+                          [&](auto& X, auto& y) { generate_blobs(s, 0, X, y); });
   }
   if (starts_with(spec, "classification")) {
-    const auto k = parse_keys(spec, {"n", "features", "classes", "sep", "seed"});
     ClassificationSpec s;
-    s.n = key_value(k, "n", s.n, spec);
-    s.features = key_value(k, "features", s.features, spec);
-    s.classes = key_value(k, "classes", s.classes, spec);
-    s.sep = key_value(k, "sep", s.sep, spec);
-    s.seed = key_value(k, "seed", s.seed, spec);
-    check_size(spec, s.n, s.features);
-    DeviceMatrix X("classification", s.n, s.features);
-    DeviceVector y("classification_labels", s.n);
-    generate_classification(s, 0, X, y);
-    return from_device(X, y, spec);
+    SpecKeys(spec, {"n", "features", "classes", "sep", "seed"})
+        .read("n", s.n)
+        .read("features", s.features)
+        .read("classes", s.classes)
+        .read("sep", s.sep)
+        .read("seed", s.seed);
+    return generate_whole(spec, s.n, s.features, true,
+                          [&](auto& X, auto& y) { generate_classification(s, 0, X, y); });
   }
-  const auto k = parse_keys(spec, {"rows", "cols", "seed"});
   RandomSpec s;
-  s.rows = key_value(k, "rows", s.rows, spec);
-  s.cols = key_value(k, "cols", s.cols, spec);
-  s.seed = key_value(k, "seed", s.seed, spec);
-  check_size(spec, s.rows, s.cols);
-  DeviceMatrix X("random", s.rows, s.cols);
-  generate_random(s, 0, X);
-  return from_device(X, DeviceVector(), spec);
+  SpecKeys(spec, {"rows", "cols", "seed"})
+      .read("rows", s.rows)
+      .read("cols", s.cols)
+      .read("seed", s.seed);
+  return generate_whole(spec, s.rows, s.cols, false,
+                        [&](auto& X, auto&) { generate_random(s, 0, X); });
 }
 
 bool is_generator(const std::string& spec) {

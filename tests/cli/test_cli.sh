@@ -95,6 +95,12 @@ check "--nan propagate gives null" python3 -c "
 import json; c = json.load(open('nanprop/stats.json'))['columns'][0]
 assert c['mean'] is None and c['nan_count'] == 1"
 
+run threads1 "$tessera" stats --data random:rows=20000,cols=5,seed=4 --chunk-rows 1000 --threads 1 --out t1 --quiet
+run threads2 "$tessera" stats --data random:rows=20000,cols=5,seed=4 --chunk-rows 1000 --threads 2 --out t2 --quiet
+check "--threads 1 and 2 give bitwise equal stats.json" cmp t1/stats.json t2/stats.json
+check "--threads is reported in run.json" python3 -c "
+import json; assert json.load(open('t1/run.json'))['threads_per_rank'] == 1"
+
 if [[ -n "$mpiexec" ]]; then
   for np in 2 3; do
     run mpi$np "$mpiexec" -np $np --oversubscribe "$tessera" stats --data digits --out mpi$np --chunk-rows 64

@@ -1,0 +1,51 @@
+// Kernel throughput: Philox draws and per-column statistics.
+//   build with -DTESSERA_BUILD_BENCH=ON, run build/bench/bench_kernels
+#include <benchmark/benchmark.h>
+
+#include <Kokkos_Core.hpp>
+#include <tessera/array/column_stats.hpp>
+#include <tessera/core/rng.hpp>
+#include <tessera/core/runtime.hpp>
+#include <tessera/io/generators.hpp>
+
+namespace {
+
+double sum_uniform(std::uint64_t seed, std::int64_t n) {
+  const tessera::CounterRng rng(seed);
+  double s = 0;
+  Kokkos::parallel_reduce(
+      "uniform", n, KOKKOS_LAMBDA(const std::int64_t i, double& acc) { acc += rng.uniform(i); },
+      s);
+  return s;
+}
+
+void BM_philox_uniform(benchmark::State& state) {
+  const std::int64_t n = state.range(0);
+  for (auto _ : state) benchmark::DoNotOptimize(sum_uniform(1, n));
+  state.SetItemsProcessed(state.iterations() * n);
+}
+BENCHMARK(BM_philox_uniform)->Arg(1 << 20)->Arg(1 << 24)->Unit(benchmark::kMillisecond);
+
+void BM_column_stats(benchmark::State& state) {
+  const std::size_t rows = static_cast<std::size_t>(state.range(0)), cols = 16;
+  tessera::io::DeviceMatrix X("X", rows, cols);
+  tessera::io::generate_random({rows, cols, 3}, 0, X);
+  tessera::HostMatrix H("H", rows, cols);
+  Kokkos::deep_copy(H, X);
+  const tessera::Comm self;
+  for (auto _ : state) benchmark::DoNotOptimize(tessera::array::column_stats(self, H));
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(rows * cols * 8));
+}
+BENCHMARK(BM_column_stats)->Arg(1 << 16)->Arg(1 << 21)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  tessera::RuntimeOptions options;
+  options.use_mpi = false;
+  tessera::Runtime runtime(argc, argv, options);
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

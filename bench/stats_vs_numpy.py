@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""Per-column statistics: `tessera stats` against NumPy on the same .npy file, one run.
+
+  /usr/bin/python3 bench/stats_vs_numpy.py [--rows 4000000] [--cols 16] [--tessera build/bin/tessera]
+
+NumPy computes sum, mean, std (ddof 0), min, max per column (what stats.json holds);
+tessera's time is its "reduce" phase from run.json (the file read is timed apart, as
+NumPy's np.load is). Ratios > 1 mean tessera is faster.
+"""
+import argparse
+import json
+import os
+import subprocess
+import tempfile
+import time
+
+import numpy as np
+
+
+def best_of(n, f):
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        f()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--rows", type=int, default=4_000_000)
+    p.add_argument("--cols", type=int, default=16)
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--tessera", default="build/bin/tessera")
+    p.add_argument("--mpi", type=int, default=0, help="also run under mpirun -np N")
+    a = p.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        X = np.random.default_rng(0).random((a.rows, a.cols))
+        path = os.path.join(tmp, "x.npy")
+        np.save(path, X)
+        load = best_of(a.repeat, lambda: np.load(path))
+
+        def numpy_stats():
+            return (X.sum(0), X.mean(0), X.std(0), X.min(0), X.max(0))
+
+        numpy_time = best_of(a.repeat, numpy_stats)
+
+        def tessera_run(prefix):
+            out = os.path.join(tmp, "out")
+            best = None
+            for _ in range(a.repeat):
+                subprocess.run(prefix + [a.tessera, "stats", "--data", path, "--out", out, "--quiet"],
+                               check=True)
+                phases = json.load(open(os.path.join(out, "run.json")))["phases"]
+                best = min(best or 1e30, phases["reduce"]), phases["read"]
+            got = json.load(open(os.path.join(out, "stats.json")))
+            assert abs(got["columns"][0]["mean"] - X[:, 0].mean()) < 1e-12
+            return best
+
+        threads = os.environ.get("OMP_NUM_THREADS", str(os.cpu_count()))
+        print(f"data: {a.rows} x {a.cols} float64 ({X.nbytes / 2**20:.0f} MiB), "
+              f"OMP_NUM_THREADS={threads}, OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '-')}")
+        print(f"numpy   load {load:.3f} s   stats {numpy_time:.3f} s")
+        reduce_t, read_t = tessera_run([])
+        print(f"tessera read {read_t:.3f} s   stats {reduce_t:.3f} s   "
+              f"speed-up vs numpy: {numpy_time / reduce_t:.2f}x")
+        if a.mpi:
+            env_prefix = ["mpirun", "-np", str(a.mpi), "--oversubscribe", "-x", "OMP_NUM_THREADS=1"]
+            reduce_t, read_t = tessera_run(env_prefix)
+            print(f"tessera -np {a.mpi} stats {reduce_t:.3f} s   speed-up vs numpy: {numpy_time / reduce_t:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
