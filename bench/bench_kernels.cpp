@@ -14,8 +14,7 @@ double sum_uniform(std::uint64_t seed, std::int64_t n) {
   const tessera::CounterRng rng(seed);
   double s = 0;
   Kokkos::parallel_reduce(
-      "uniform", n, KOKKOS_LAMBDA(const std::int64_t i, double& acc) { acc += rng.uniform(i); },
-      s);
+      "uniform", n, KOKKOS_LAMBDA(const std::int64_t i, double& acc) { acc += rng.uniform(i); }, s);
   return s;
 }
 
