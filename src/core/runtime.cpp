@@ -99,8 +99,11 @@ void Runtime::start(int* argc, char*** argv, const RuntimeOptions& options) {
     // Kokkos reads its settings from argv; build a private argv with ours appended.
     std::vector<std::string> args;
     args.emplace_back(argv && *argc > 0 ? (*argv)[0] : "tessera");
+    // Only --kokkos-* arguments go to Kokkos: 3.x also reads bare legacy flags such as
+    // --threads, which would clash with the program's own options.
     if (argv)
-      for (int i = 1; i < *argc; ++i) args.emplace_back((*argv)[i]);
+      for (int i = 1; i < *argc; ++i)
+        if (std::string((*argv)[i]).rfind("--kokkos-", 0) == 0) args.emplace_back((*argv)[i]);
     int threads = options.threads;
     if (threads == 0 && !std::getenv("OMP_NUM_THREADS") && info_.slurm.cpus_per_task > 0)
       threads = info_.slurm.cpus_per_task;
