@@ -154,11 +154,13 @@ kokkos_cuda() {
   if [[ ! -f "$src/.patched" ]]; then
     rm -rf "$src" && cp -r "$pristine" "$src"
     patch -d "$src" -p1 --quiet <"$repo/cmake/patches/kokkos-$kokkos_version-cuda13.patch"
+    # nvcc 13 rejects nvcc_wrapper's default sm_35: default to the architecture built for,
+    # so that projects compiled with this nvcc_wrapper need no -arch flag.
+    sed -i 's/^default_arch="sm_35"/default_arch="sm_80"/' "$src/bin/nvcc_wrapper"
     touch "$src/.patched"
   fi
   build_kokkos cuda "$src" -DCMAKE_CXX_COMPILER="$src/bin/nvcc_wrapper" \
-    -DKokkos_ENABLE_CUDA=ON -DKokkos_ENABLE_CUDA_LAMBDA=ON -DKokkos_ARCH_AMPERE80=ON \
-    -DCMAKE_CXX_FLAGS="-arch=sm_80"
+    -DKokkos_ENABLE_CUDA=ON -DKokkos_ENABLE_CUDA_LAMBDA=ON -DKokkos_ARCH_AMPERE80=ON
 }
 
 install_packages
