@@ -10,7 +10,8 @@ void write_run_report(const Context& ctx, const std::vector<std::string>& argv,
                       double wall_seconds) {
   // Every rank's node and device, gathered to all (collective).
   const std::string mine = ctx.runtime.node + '\t' +
-                           (ctx.runtime.devices.empty() ? "" : ctx.runtime.devices.front()) + '\n';
+                           (ctx.runtime.devices.empty() ? "" : ctx.runtime.devices.front()) + '\t' +
+                           std::to_string(ctx.runtime.device_id) + '\n';
   const std::vector<char> all = ctx.comm.allgatherv(std::vector<char>(mine.begin(), mine.end()));
   if (!ctx.root()) return;
 

@@ -54,7 +54,12 @@ class MpiBackend final : public CommBackend {
   explicit MpiBackend(MPI_Comm comm) : comm_(comm) {
     TESSERA_MPI_TRY(MPI_Comm_rank(comm_, &rank_));
     TESSERA_MPI_TRY(MPI_Comm_size(comm_, &size_));
+    // The user vouches that MPI reads device memory (CUDA-aware Open MPI, Cray MPICH):
+    // device Views then go to MPI directly instead of through host mirrors.
+    const char* aware = std::getenv("TESSERA_CUDA_AWARE_MPI");
+    cuda_aware_ = aware && std::string(aware) == "1";
   }
+  bool accepts_device_memory() const override { return cuda_aware_; }
   ~MpiBackend() override {
     if (mpi_active() && comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
   }
@@ -134,6 +139,7 @@ class MpiBackend final : public CommBackend {
   MPI_Comm comm_;
   int rank_ = 0;
   int size_ = 1;
+  bool cuda_aware_ = false;
 };
 
 static Comm wrap_duplicate(MPI_Comm comm) {

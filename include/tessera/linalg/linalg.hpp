@@ -1,0 +1,54 @@
+#pragma once
+/// @file
+/// @brief Dense linear algebra on Kokkos Views, dispatched by memory space: BLAS/LAPACK
+/// (OpenBLAS, LAPACKE) for host memory, cuBLAS/cuSOLVER for CUDA memory. Matrices are
+/// row-major (LayoutRight) float64.
+///
+/// @code
+/// tessera::linalg::Matrix<Kokkos::HostSpace> X("X", n, d), G("G", d, d);
+/// tessera::linalg::gram(1.0, X, 0.0, G);          // G = XᵀX
+/// tessera::linalg::eigh(G, w, V);                  // eigenvalues ascending, vectors in columns
+/// @endcode
+
+#include <Kokkos_Core.hpp>
+
+namespace tessera::linalg {
+
+/// Row-major float64 matrix in a memory space.
+template <class MemorySpace>
+using Matrix = Kokkos::View<double**, Kokkos::LayoutRight, MemorySpace>;
+/// float64 vector in a memory space.
+template <class MemorySpace>
+using Vector = Kokkos::View<double*, MemorySpace>;
+
+/// @brief Whether a gemm operand is used as is or transposed.
+enum class Op { none, transpose };
+
+/// @brief C = alpha·op(A)·op(B) + beta·C.
+/// @throws InvalidArgument when the extents do not agree (naming them).
+void gemm(Op op_a, Op op_b, double alpha, const Matrix<Kokkos::HostSpace>& A,
+          const Matrix<Kokkos::HostSpace>& B, double beta, const Matrix<Kokkos::HostSpace>& C);
+
+/// @brief C = alpha·AᵀA + beta·C (both triangles of C are written). A is n × d, C is d × d.
+void gram(double alpha, const Matrix<Kokkos::HostSpace>& A, double beta,
+          const Matrix<Kokkos::HostSpace>& C);
+
+/// @brief Symmetric eigendecomposition A = V·diag(w)·Vᵀ (divide and conquer); A is not
+/// changed; w ascending; eigenvector k is column k of V.
+/// @throws InternalError if the solver does not converge.
+void eigh(const Matrix<Kokkos::HostSpace>& A, const Vector<Kokkos::HostSpace>& w,
+          const Matrix<Kokkos::HostSpace>& V);
+
+#if defined(KOKKOS_ENABLE_CUDA)
+/// @brief gemm on CUDA memory (cuBLAS), ordered on the default Kokkos::Cuda stream.
+void gemm(Op op_a, Op op_b, double alpha, const Matrix<Kokkos::CudaSpace>& A,
+          const Matrix<Kokkos::CudaSpace>& B, double beta, const Matrix<Kokkos::CudaSpace>& C);
+/// @brief gram on CUDA memory (cuBLAS syrk).
+void gram(double alpha, const Matrix<Kokkos::CudaSpace>& A, double beta,
+          const Matrix<Kokkos::CudaSpace>& C);
+/// @brief eigh on CUDA memory (cuSOLVER syevd).
+void eigh(const Matrix<Kokkos::CudaSpace>& A, const Vector<Kokkos::CudaSpace>& w,
+          const Matrix<Kokkos::CudaSpace>& V);
+#endif
+
+}  // namespace tessera::linalg

@@ -1,0 +1,100 @@
+// linalg on host memory against closed forms: products of small integer matrices
+// (exact), the Gram matrix, and the eigenpairs of the second-difference matrix.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include <tessera/core/error.hpp>
+#include <tessera/linalg/linalg.hpp>
+
+using namespace tessera;
+using linalg::Matrix;
+using linalg::Op;
+using Host = Kokkos::HostSpace;
+
+namespace {
+
+Matrix<Host> filled(std::size_t r, std::size_t c, double (*f)(std::size_t, std::size_t)) {
+  Matrix<Host> M("M", r, c);
+  for (std::size_t i = 0; i < r; ++i)
+    for (std::size_t j = 0; j < c; ++j) M(i, j) = f(i, j);
+  return M;
+}
+
+double a_value(std::size_t i, std::size_t j) { return double(i + 2 * j) - 3.0; }
+double b_value(std::size_t i, std::size_t j) { return double(3 * i) - double(j * j) + 1.0; }
+
+}  // namespace
+
+TEST(Linalg, GemmAllTransposesMatchLoops) {
+  const std::size_t m = 5, k = 4, n = 3;
+  for (Op oa : {Op::none, Op::transpose})
+    for (Op ob : {Op::none, Op::transpose}) {
+      const Matrix<Host> A = oa == Op::none ? filled(m, k, a_value) : filled(k, m, a_value);
+      const Matrix<Host> B = ob == Op::none ? filled(k, n, b_value) : filled(n, k, b_value);
+      Matrix<Host> C = filled(m, n, [](std::size_t i, std::size_t j) { return double(i - j); });
+      const Matrix<Host> C0 =
+          filled(m, n, [](std::size_t i, std::size_t j) { return double(i - j); });
+      linalg::gemm(oa, ob, 2.0, A, B, 0.5, C);
+      for (std::size_t i = 0; i < m; ++i)
+        for (std::size_t j = 0; j < n; ++j) {
+          double s = 0;
+          for (std::size_t p = 0; p < k; ++p)
+            s += (oa == Op::none ? A(i, p) : A(p, i)) * (ob == Op::none ? B(p, j) : B(j, p));
+          EXPECT_EQ(C(i, j), 2.0 * s + 0.5 * C0(i, j)) << i << "," << j;  // small integers: exact
+        }
+    }
+}
+
+TEST(Linalg, GemmRejectsMismatchedExtents) {
+  Matrix<Host> A("A", 3, 4), B("B", 5, 2), C("C", 3, 2);
+  try {
+    linalg::gemm(Op::none, Op::none, 1.0, A, B, 0.0, C);
+    FAIL() << "no throw";
+  } catch (const InvalidArgument& e) {
+    EXPECT_STREQ(e.what(), "tessera::linalg::gemm: op(A) is 3x4, op(B) is 5x2, C is 3x2");
+  }
+}
+
+TEST(Linalg, GramIsSymmetricAndExact) {
+  const Matrix<Host> A = filled(7, 3, a_value);
+  Matrix<Host> G("G", 3, 3);
+  linalg::gram(1.0, A, 0.0, G);
+  for (std::size_t i = 0; i < 3; ++i)
+    for (std::size_t j = 0; j < 3; ++j) {
+      double s = 0;
+      for (std::size_t p = 0; p < 7; ++p) s += A(p, i) * A(p, j);
+      EXPECT_EQ(G(i, j), s);
+    }
+  Matrix<Host> wrong("wrong", 2, 3);
+  EXPECT_THROW(linalg::gram(1.0, A, 0.0, wrong), InvalidArgument);
+}
+
+// T = tridiag(-1, 2, -1) of size n: eigenvalues 2 - 2 cos(k pi / (n + 1)), k = 1..n.
+TEST(Linalg, EighSecondDifferenceMatrix) {
+  const std::size_t n = 12;
+  Matrix<Host> T("T", n, n), V("V", n, n);
+  linalg::Vector<Host> w("w", n);
+  for (std::size_t i = 0; i < n; ++i) {
+    T(i, i) = 2;
+    if (i + 1 < n) T(i, i + 1) = T(i + 1, i) = -1;
+  }
+  linalg::eigh(T, w, V);
+  const double pi = std::acos(-1.0);
+  for (std::size_t k = 0; k < n; ++k)
+    EXPECT_NEAR(w(k), 2 - 2 * std::cos(double(k + 1) * pi / double(n + 1)), 1e-13);
+  EXPECT_EQ(T(0, 0), 2.0);  // input untouched
+  // T v_k = w_k v_k and the eigenvectors are orthonormal.
+  for (std::size_t k = 0; k < n; ++k)
+    for (std::size_t i = 0; i < n; ++i) {
+      double tv = 0;
+      for (std::size_t j = 0; j < n; ++j) tv += T(i, j) * V(j, k);
+      EXPECT_NEAR(tv, w(k) * V(i, k), 1e-13);
+    }
+  for (std::size_t a = 0; a < n; ++a)
+    for (std::size_t b = 0; b < n; ++b) {
+      double dot = 0;
+      for (std::size_t i = 0; i < n; ++i) dot += V(i, a) * V(i, b);
+      EXPECT_NEAR(dot, a == b ? 1.0 : 0.0, 1e-13);
+    }
+}
