@@ -41,7 +41,7 @@ packages=(
   openmpi-bin libopenmpi-dev
   libopenblas-openmp-dev liblapacke-dev
   libgtest-dev googletest libbenchmark-dev
-  libcli11-dev nlohmann-json3-dev libfmt-dev libfast-float-dev
+  libcli11-dev nlohmann-json3-dev libfmt-dev libfast-float-dev libthrust-dev
   python3 python3-numpy
 )
 

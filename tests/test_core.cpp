@@ -2,6 +2,7 @@
 // value lists (against NumPy), Slurm detection, timers, progress bar.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -12,6 +13,7 @@
 #include <tessera/core/progress.hpp>
 #include <tessera/core/rng.hpp>
 #include <tessera/core/runtime.hpp>
+#include <tessera/core/sort.hpp>
 #include <tessera/core/timer.hpp>
 #include <tessera/core/value_list.hpp>
 
@@ -248,4 +250,43 @@ TEST(Log, LevelsParse) {
   set_log_level(LogLevel::info);
   EXPECT_EQ(log_level(), LogLevel::info);
   set_log_level(LogLevel::warn);
+}
+
+// Sorting against std::stable_sort (ties keep their input order).
+TEST(Sort, StableSortByKeyMatchesStdStableSort) {
+  const std::size_t n = 20000;
+  Kokkos::View<double*, Kokkos::HostSpace> keys("keys", n);
+  Kokkos::View<std::int64_t*, Kokkos::HostSpace> values("values", n);
+  const CounterRng rng(8, 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    keys(i) = static_cast<double>(rng.integer(i, 500)) - 250;  // many ties
+    values(i) = static_cast<std::int64_t>(i);
+  }
+  std::vector<std::int64_t> expected(n);
+  for (std::size_t i = 0; i < n; ++i) expected[i] = static_cast<std::int64_t>(i);
+  std::stable_sort(expected.begin(), expected.end(),
+                   [&](std::int64_t a, std::int64_t b) { return keys(a) < keys(b); });
+  const auto order = argsort(keys);
+  sort_by_key(keys, values);
+  for (std::size_t i = 0; i < n; ++i) {
+    ASSERT_EQ(values(i), expected[i]) << i;
+    ASSERT_EQ(order(i), expected[i]) << i;
+    if (i > 0) {
+      ASSERT_LE(keys(i - 1), keys(i));
+    }
+  }
+}
+
+TEST(Sort, RejectsNanKeysAndMismatchedExtents) {
+  Kokkos::View<double*, Kokkos::HostSpace> keys("keys", 3);
+  Kokkos::View<std::int64_t*, Kokkos::HostSpace> values("values", 3), short_values("s", 2);
+  keys(1) = std::nan("");
+  try {
+    sort_by_key(keys, values);
+    FAIL() << "no throw";
+  } catch (const InvalidArgument& e) {
+    EXPECT_STREQ(e.what(), "tessera::sort_by_key: 1 of the keys are NaN and cannot be ordered");
+  }
+  keys(1) = 0;
+  EXPECT_THROW(sort_by_key(keys, short_values), InvalidArgument);
 }

@@ -8,6 +8,7 @@
 #include <tessera/comm/comm.hpp>
 #include <tessera/comm/nccl.hpp>
 #include <tessera/core/rng.hpp>
+#include <tessera/core/sort.hpp>
 #include <tessera/io/generators.hpp>
 #include <tessera/linalg/linalg.hpp>
 
@@ -156,4 +157,16 @@ TEST(GpuComm, NcclMatchesMpi) {
   const auto all = to_host(gpus.allgatherv(mine));
   ASSERT_EQ(all.extent(0), std::size_t(world.size() * (world.size() + 1) / 2));
   EXPECT_EQ(all(all.extent(0) - 1, 1), double(world.size() - 1));
+}
+
+// Thrust on the device orders exactly as Thrust on the host.
+TEST(GpuSort, DeviceSortEqualsHostSort) {
+  const std::size_t n = 100000;
+  Kokkos::View<double*, Host> keys("keys", n);
+  const CounterRng rng(3, 0);
+  for (std::size_t i = 0; i < n; ++i) keys(i) = static_cast<double>(rng.integer(i, 1000));
+  auto dkeys = to_device(keys);
+  const auto host_order = argsort(keys);
+  const auto device_order = to_host(argsort(dkeys));
+  for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(device_order(i), host_order(i)) << i;
 }
