@@ -168,3 +168,25 @@ TEST(ColumnStats, BitwiseIdenticalToOneProcess) {
   }
   EXPECT_EQ(std::memcmp(&dist.overall, &self.overall, sizeof(array::ColumnSummary)), 0);
 }
+
+// Rows generated where they live equal the rows generated whole by one process, and the
+// statistics of the distributed matrix equal the one-process ones bit for bit.
+TEST(DistMatrix, GeneratedRowsAndStatsIndependentOfRankCount) {
+  const Comm& c = *g_world;
+  const std::string spec = "blobs:n=3001,features=4,centers=5,std=3,seed=21";
+  array::DistMatrix<double> D(c, 3001, 4, 128);
+  io::generate_rows(spec, D.row_begin(), D.local(), io::DeviceVector());
+  const auto whole = io::load_table(spec);
+  const auto gathered = array::gather(D);
+  ASSERT_EQ(gathered.extent(0), 3001u);
+  for (std::size_t i = 0; i < 3001; ++i)
+    for (std::size_t j = 0; j < 4; ++j) ASSERT_EQ(gathered(i, j), whole.X(i, j));
+  const auto dist = array::column_stats(D);
+  const auto one =
+      array::column_stats(array::distribute<Kokkos::HostSpace>(Comm::self(), whole.X, 128));
+  for (std::size_t j = 0; j < 4; ++j) {
+    EXPECT_EQ(std::memcmp(&dist.columns[j], &one.columns[j], sizeof(array::ColumnSummary)), 0)
+        << "column " << j;
+    EXPECT_GE(dist.columns[j].argmin, 0);
+  }
+}

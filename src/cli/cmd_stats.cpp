@@ -1,7 +1,9 @@
 #include <cstdio>
+#include <optional>
 
 #include <fmt/format.h>
 #include <tessera/array/column_stats.hpp>
+#include <tessera/array/dist_matrix.hpp>
 #include <tessera/comm/agree.hpp>
 #include <tessera/core/value_list.hpp>
 #include <tessera/io/dataset.hpp>
@@ -32,6 +34,12 @@ nlohmann::json to_json(const array::ColumnSummary& s, bool with_index) {
   j["std"] = s.std;
   j["min"] = s.min;
   j["max"] = s.max;
+  if (with_index) {
+    j["argmin"] = s.argmin;
+    j["argmax"] = s.argmax;
+  }
+  j["l1"] = s.l1;
+  j["l2"] = s.l2;
   return j;
 }
 
@@ -62,38 +70,49 @@ Command setup_stats(CLI::App& parent, CommonOptions& common) {
     load.format = ctx.common.format;
     load.label_column = options->label_col;
     load.labels_path = options->labels;
-    Table table;
     array::ColumnStatsOptions stats;
+    stats.nan = options->nan == "skip" ? array::NanPolicy::skip : array::NanPolicy::propagate;
+    const std::string& spec = options->data;
+    const std::uint64_t limit = ctx.common.memory_limit_bytes;
+    const auto check_memory = [&](std::uint64_t bytes, const char* what) {
+      if (limit && bytes > limit)
+        throw InvalidArgument(fmt::format(
+            "--memory-limit: {} needs {} bytes of {} per rank, above the limit of {}; streaming "
+            "(out-of-core) statistics for files are not available yet",
+            spec, bytes, what, limit));
+    };
+    const auto check_columns = [&](std::size_t cols) {
+      for (long c : stats.columns)
+        if (c < 0 || static_cast<std::size_t>(c) >= cols)
+          throw InvalidArgument(fmt::format(
+              "--columns: column {} is out of range ({} has {} columns)", c, spec, cols));
+    };
+    // Generators make only this rank's rows; files are read whole by every rank and each
+    // keeps its rows. Failures are agreed on before anyone enters the reduction.
+    std::optional<array::DistMatrix<double>> X;
     {
       auto t = ctx.times.scope("read");
-      table = agree(ctx.comm, [&] {
+      X.emplace(agree(ctx.comm, [&] {
         if (!options->columns.empty())
           stats.columns = parse_index_list(options->columns, "--columns");
-        return io::load_table(options->data, load);
-      });
+        if (io::is_generator_spec(spec)) {
+          const io::GeneratorShape shape = io::generator_shape(spec);
+          check_columns(shape.cols);
+          array::DistMatrix<double> D(ctx.comm, shape.rows, shape.cols, options->chunk_rows);
+          check_memory(D.local().span() * sizeof(double), "generated rows");
+          io::generate_rows(spec, D.row_begin(), D.local(), io::DeviceVector());
+          return D;
+        }
+        const Table table = io::load_table(spec, load);
+        check_memory(table.rows() * table.cols() * sizeof(double), "file data");
+        check_columns(table.cols());
+        return array::distribute(ctx.comm, table.X, options->chunk_rows);
+      }));
     }
-    stats.chunk_rows = options->chunk_rows;
-    stats.nan = options->nan == "skip" ? array::NanPolicy::skip : array::NanPolicy::propagate;
     array::ColumnStats result;
     {
       auto t = ctx.times.scope("reduce");
-      agree(ctx.comm, [&] {
-        const std::uint64_t bytes = table.rows() * table.cols() * sizeof(double);
-        if (ctx.common.memory_limit_bytes && bytes > ctx.common.memory_limit_bytes)
-          throw InvalidArgument(fmt::format(
-              "--memory-limit: {} needs {} bytes in memory, above the limit of {}; streaming "
-              "(out-of-core) statistics are not available yet",
-              table.source, bytes, ctx.common.memory_limit_bytes));
-        // Validation is local and identical on every rank; the reduction itself is
-        // collective and only entered once everyone agrees the input is good.
-        for (long c : stats.columns)
-          if (c < 0 || static_cast<std::size_t>(c) >= table.cols())
-            throw InvalidArgument(
-                fmt::format("--columns: column {} is out of range ({} has {} "
-                            "columns)",
-                            c, table.source, table.cols()));
-      });
-      result = array::column_stats(ctx.comm, table.X, stats);
+      result = array::column_stats(*X, stats);
     }
     ctx.make_out_dir();
     if (!ctx.root()) return;
@@ -108,7 +127,7 @@ Command setup_stats(CLI::App& parent, CommonOptions& common) {
     if (!ctx.common.quiet) {
       const auto& o = result.overall;
       std::printf("stats: %zu rows x %zu columns of %s\n", result.rows, result.columns.size(),
-                  table.source.c_str());
+                  spec.c_str());
       std::printf("overall: count %.0f  nan %.0f  mean %.6g  std %.6g  min %.6g  max %.6g\n",
                   o.count, o.nan_count, o.mean, o.std, o.min, o.max);
       std::printf("wrote %s\n", ctx.out_file("stats.json").c_str());

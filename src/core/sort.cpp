@@ -4,6 +4,7 @@
 #include <Kokkos_Core.hpp>
 
 #include <thrust/execution_policy.h>
+#include <thrust/functional.h>
 #include <thrust/sort.h>
 #if defined(KOKKOS_ENABLE_OPENMP)
 #include <thrust/system/omp/execution_policy.h>
@@ -36,7 +37,7 @@ void check_sortable(const Keys& keys, std::size_t values) {
 
 template <class Policy>
 void stable_sort_pairs(const Policy& policy, double* keys, std::int64_t* values, std::size_t n) {
-  thrust::stable_sort_by_key(policy, keys, keys + n, values);
+  thrust::stable_sort_by_key(policy, keys, keys + n, values, thrust::less<double>());
 }
 
 }  // namespace detail

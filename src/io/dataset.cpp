@@ -2,6 +2,8 @@
 #include <charconv>
 #include <cstdlib>
 #include <map>
+#include <type_traits>
+#include <variant>
 
 #include <tessera/core/error.hpp>
 #include <tessera/io/dataset.hpp>
@@ -107,18 +109,9 @@ class SpecKeys {
   std::map<std::string, std::string> keys_;
 };
 
-// Generates a whole labelled data set with `fill(X, y)` into host memory.
-template <class Fill>
-Table generate_whole(const std::string& spec, std::size_t n, std::size_t features, bool labels,
-                     Fill&& fill) {
-  check_size(spec, n, features);
-  DeviceMatrix X("generated", n, features);
-  DeviceVector y("generated_labels", labels ? n : 0);
-  fill(X, y);
-  return from_device(X, y, spec);
-}
+using GeneratorSpec = std::variant<BlobsSpec, ClassificationSpec, RandomSpec>;
 
-Table generated(const std::string& spec) {
+GeneratorSpec parse_generator(const std::string& spec) {
   if (starts_with(spec, "blobs")) {
     BlobsSpec s;
     SpecKeys(spec, {"n", "features", "centers", "std", "box", "seed"})
@@ -128,8 +121,8 @@ Table generated(const std::string& spec) {
         .read("std", s.std)
         .read("box", s.box)
         .read("seed", s.seed);
-    return generate_whole(spec, s.n, s.features, true,
-                          [&](auto& X, auto& y) { generate_blobs(s, 0, X, y); });
+    check_size(spec, s.n, s.features);
+    return s;
   }
   if (starts_with(spec, "classification")) {
     ClassificationSpec s;
@@ -139,16 +132,16 @@ Table generated(const std::string& spec) {
         .read("classes", s.classes)
         .read("sep", s.sep)
         .read("seed", s.seed);
-    return generate_whole(spec, s.n, s.features, true,
-                          [&](auto& X, auto& y) { generate_classification(s, 0, X, y); });
+    check_size(spec, s.n, s.features);
+    return s;
   }
   RandomSpec s;
   SpecKeys(spec, {"rows", "cols", "seed"})
       .read("rows", s.rows)
       .read("cols", s.cols)
       .read("seed", s.seed);
-  return generate_whole(spec, s.rows, s.cols, false,
-                        [&](auto& X, auto&) { generate_random(s, 0, X); });
+  check_size(spec, s.rows, s.cols);
+  return s;
 }
 
 bool is_generator(const std::string& spec) {
@@ -158,6 +151,37 @@ bool is_generator(const std::string& spec) {
 }
 
 }  // namespace
+
+bool is_generator_spec(const std::string& spec) { return is_generator(spec); }
+
+GeneratorShape generator_shape(const std::string& spec) {
+  TESSERA_EXPECTS(is_generator(spec), "'" + spec + "' is not a generator spec");
+  return std::visit(
+      [](const auto& s) -> GeneratorShape {
+        using S = std::decay_t<decltype(s)>;
+        if constexpr (std::is_same_v<S, RandomSpec>)
+          return {s.rows, s.cols, false};
+        else
+          return {s.n, s.features, true};
+      },
+      parse_generator(spec));
+}
+
+void generate_rows(const std::string& spec, std::size_t row_begin, const DeviceMatrix& X,
+                   const DeviceVector& y) {
+  TESSERA_EXPECTS(is_generator(spec), "'" + spec + "' is not a generator spec");
+  std::visit(
+      [&](const auto& s) {
+        using S = std::decay_t<decltype(s)>;
+        if constexpr (std::is_same_v<S, BlobsSpec>)
+          generate_blobs(s, row_begin, X, y);
+        else if constexpr (std::is_same_v<S, ClassificationSpec>)
+          generate_classification(s, row_begin, X, y);
+        else
+          generate_random(s, row_begin, X);
+      },
+      parse_generator(spec));
+}
 
 Table digits() {
   CsvOptions options;
@@ -169,7 +193,13 @@ Table digits() {
 Table load_table(const std::string& spec, const LoadOptions& options) {
   TESSERA_EXPECTS(!spec.empty(), "no data given (use --data FILE or a dataset name)");
   if (spec == "digits") return digits();
-  if (is_generator(spec)) return generated(spec);
+  if (is_generator(spec)) {
+    const GeneratorShape shape = generator_shape(spec);
+    DeviceMatrix X("generated", shape.rows, shape.cols);
+    DeviceVector y("generated_labels", shape.labeled ? shape.rows : 0);
+    generate_rows(spec, 0, X, y);
+    return from_device(X, y, spec);
+  }
 
   std::string format = options.format;
   if (format.empty()) {

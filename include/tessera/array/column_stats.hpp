@@ -1,12 +1,15 @@
 #pragma once
 /// @file
-/// @brief Per-column statistics (count, NaN count, sum, mean, std, min, max) over a
-/// fixed global chunk grid, distributed over the ranks of a Comm and combined in chunk
-/// order: the result is bitwise identical for any number of ranks and threads.
+/// @brief Per-column statistics (count, NaN count, sum, mean, std, min, max, their rows,
+/// L1/L2 norms) over a fixed global chunk grid, distributed over the ranks of a Comm and
+/// combined in chunk order: the result is bitwise identical for any number of ranks and
+/// threads.
 
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
+#include <tessera/array/dist_matrix.hpp>
 #include <tessera/comm/comm.hpp>
 #include <tessera/io/table.hpp>
 
@@ -17,8 +20,9 @@ enum class NanPolicy { propagate, skip };
 
 /// @brief Options of `column_stats`.
 struct ColumnStatsOptions {
-  std::size_t chunk_rows = 65536;  ///< rows per chunk of the global grid
-  std::vector<long> columns;       ///< columns to reduce; empty: all
+  std::size_t chunk_rows =
+      65536;                  ///< rows per chunk (HostMatrix overload; a DistMatrix has its own)
+  std::vector<long> columns;  ///< columns to reduce; empty: all
   NanPolicy nan = NanPolicy::propagate;
 };
 
@@ -32,6 +36,12 @@ struct ColumnSummary {
   double std = 0;  ///< population standard deviation (ddof 0)
   double min = 0;
   double max = 0;
+  /// Global row of the first minimum / maximum (NumPy argmin/argmax; with NaN propagated,
+  /// the first NaN's row; -1 when there is none; -1 for `overall`).
+  std::int64_t argmin = -1;
+  std::int64_t argmax = -1;
+  double l1 = 0;  ///< sum of |x|
+  double l2 = 0;  ///< sqrt of the sum of x²
 };
 
 /// @brief Result of `column_stats`.
@@ -41,8 +51,17 @@ struct ColumnStats {
   ColumnSummary overall;
 };
 
+/// @brief Reduces the columns of a distributed matrix (collective over its Comm).
+/// @throws InvalidArgument for a column index out of range.
+ColumnStats column_stats(const DistMatrix<double, Kokkos::HostSpace>& X,
+                         const ColumnStatsOptions& options = {});
+#if defined(KOKKOS_ENABLE_CUDA)
+ColumnStats column_stats(const DistMatrix<double, Kokkos::CudaSpace>& X,
+                         const ColumnStatsOptions& options = {});
+#endif
+
 /// @brief Reduces the columns of X, which every rank holds whole; rank r reduces its
-/// contiguous share of the chunks (collective over comm).
+/// share of the chunks of `options.chunk_rows` rows, in place (collective over comm).
 /// @throws InvalidArgument for a column index out of range or chunk_rows == 0.
 ColumnStats column_stats(const Comm& comm, const HostMatrix& X,
                          const ColumnStatsOptions& options = {});

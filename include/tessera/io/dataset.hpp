@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include <tessera/io/generators.hpp>
 #include <tessera/io/table.hpp>
 
 namespace tessera::io {
@@ -23,6 +24,24 @@ struct LoadOptions {
 /// @brief Loads a data spec into host memory. Throws InvalidArgument for an unknown
 /// spec or key, ParseError/IOError for bad files.
 Table load_table(const std::string& spec, const LoadOptions& options = {});
+
+/// @brief Whether a spec names a generator (blobs:..., classification:..., random:...).
+bool is_generator_spec(const std::string& spec);
+
+/// @brief Rows, columns and whether a generator spec has labels.
+struct GeneratorShape {
+  std::size_t rows = 0;
+  std::size_t cols = 0;
+  bool labeled = false;
+};
+/// @throws InvalidArgument for a bad or non-generator spec.
+GeneratorShape generator_shape(const std::string& spec);
+
+/// @brief Generates rows row_begin.. (X.extent(0) of them) of a generator spec, on the
+/// default execution space; y (labels) may be empty. The values depend only on the spec
+/// and the global row: any split over ranks gives the same data.
+void generate_rows(const std::string& spec, std::size_t row_begin, const DeviceMatrix& X,
+                   const DeviceVector& y);
 
 /// @brief The embedded handwritten digits (1797 × 64, labels 0–9).
 Table digits();
