@@ -5,6 +5,8 @@
 
 #include <tessera/array/column_stats.hpp>
 #include <tessera/array/dist_matrix.hpp>
+#include <tessera/array/maps.hpp>
+#include <tessera/array/reductions.hpp>
 #include <tessera/io/dataset.hpp>
 
 #include "test_support.hpp"
@@ -134,4 +136,93 @@ TEST(ColumnStats, SelectedColumnsAndErrors) {
   options.columns = {};
   options.chunk_rows = 0;
   EXPECT_THROW(array::column_stats(Comm::self(), X, options), InvalidArgument);
+}
+
+TEST(Covariance, DigitsMatchNumpyCov) {
+  const Table t = io::digits();
+  const auto ref = test::read_json(test::fixture("digits_stats.json"));
+  for (std::size_t chunk_rows : {std::size_t(65536), std::size_t(64), std::size_t(5)}) {
+    const auto X = array::distribute<Kokkos::HostSpace>(Comm::self(), t.X, chunk_rows);
+    for (int ddof : {1, 0}) {
+      const auto c = array::covariance(X, ddof);
+      const auto& want = ref.at(ddof == 1 ? "cov" : "cov_ddof0");
+      double worst = 0;
+      for (std::size_t i = 0; i < 64; ++i)
+        for (std::size_t j = 0; j < 64; ++j) {
+          const double w = want[i][j].get<double>();
+          worst = std::max(worst, std::abs(c.cov(i, j) - w) / std::max(1.0, std::abs(w)));
+          ASSERT_EQ(c.cov(i, j), c.cov(j, i));
+        }
+      EXPECT_LT(worst, 1e-12) << "chunk_rows " << chunk_rows << " ddof " << ddof;
+      for (std::size_t j = 0; j < 64; ++j)
+        EXPECT_LE(test::rel_diff(c.mean(j), ref["mean"][j].get<double>()), 1e-14);
+    }
+  }
+  const auto one_row = array::distribute<Kokkos::HostSpace>(
+      Comm::self(), Kokkos::subview(t.X, Kokkos::make_pair(0, 1), Kokkos::ALL), 10);
+  EXPECT_THROW(array::covariance(one_row, 1), InvalidArgument);
+}
+
+TEST(Histogram, MatchesNumpyHistogram) {
+  const Table t = io::digits();
+  const auto ref = test::read_json(test::fixture("digits_stats.json"));
+  const auto X = array::distribute<Kokkos::HostSpace>(Comm::self(), t.X, 100);
+  const auto h = array::histogram(X, 0, 16, 17);
+  for (std::size_t b = 0; b < 17; ++b)
+    EXPECT_EQ(h.counts(20, b), ref["hist_col20_17_0_16"][b].get<std::int64_t>()) << b;
+  const auto narrow = array::histogram(X, 2, 10, 4);
+  for (std::size_t b = 0; b < 4; ++b)
+    EXPECT_EQ(narrow.counts(20, b), ref["hist_col20_4_2_10"][b].get<std::int64_t>()) << b;
+  EXPECT_EQ(narrow.below(20), ref["col20_below2"].get<std::int64_t>());
+  EXPECT_EQ(narrow.above(20), ref["col20_above10"].get<std::int64_t>());
+  EXPECT_EQ(narrow.nan(20), 0);
+  EXPECT_THROW(array::histogram(X, 1, 1, 4), InvalidArgument);
+}
+
+struct Square {
+  KOKKOS_INLINE_FUNCTION double operator()(double x) const { return x * x; }
+};
+
+// Writes the global row index into column 0 of each row.
+struct StampRow {
+  template <class Row>
+  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t global_row, const Row& row) const {
+    row(0) = static_cast<double>(global_row);
+  }
+};
+
+TEST(Maps, ElementsAndRows) {
+  HostMatrix A("A", 10, 3);
+  for (int i = 0; i < 10; ++i)
+    for (int j = 0; j < 3; ++j) A(i, j) = i - j;
+  const auto X = array::distribute<Kokkos::HostSpace>(Comm::self(), A, 4);
+  array::map_elements(X, Square{});
+  array::map_rows(X, StampRow{});
+  Kokkos::fence();
+  const auto back = array::gather(X);
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(back(i, 0), i);
+    EXPECT_EQ(back(i, 2), (i - 2) * (i - 2));
+  }
+}
+
+// scikit-learn's StandardScaler: (x - mean) / std (ddof 0); constant columns only centred.
+TEST(Maps, StandardizeAsStandardScaler) {
+  const Table t = io::digits();
+  const auto ref = test::read_json(test::fixture("digits_stats.json"));
+  const auto X = array::distribute<Kokkos::HostSpace>(Comm::self(), t.X, 256);
+  const auto s = array::standardize(X);
+  EXPECT_EQ(s.scale(0), 1.0);  // column 0 of digits is all zeros
+  for (std::size_t j = 0; j < 64; ++j) {
+    const double mean = ref["mean"][j].get<double>(), std = ref["std"][j].get<double>();
+    const double scale = std > 0 ? std : 1.0;
+    EXPECT_NEAR(X.local()(5, j), (t.X(5, j) - mean) / scale, 1e-12) << j;
+  }
+  const auto after = array::column_stats(X);
+  for (std::size_t j = 1; j < 64; ++j) {
+    EXPECT_NEAR(after.columns[j].mean, 0.0, 1e-12) << j;
+    if (ref["std"][j].get<double>() > 0) {
+      EXPECT_NEAR(after.columns[j].std, 1.0, 1e-12) << j;
+    }
+  }
 }

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include <tessera/array/column_stats.hpp>
+#include <tessera/array/reductions.hpp>
 #include <tessera/comm/agree.hpp>
 #include <tessera/io/dataset.hpp>
 #include <tessera/io/readers.hpp>
@@ -189,4 +190,15 @@ TEST(DistMatrix, GeneratedRowsAndStatsIndependentOfRankCount) {
         << "column " << j;
     EXPECT_GE(dist.columns[j].argmin, 0);
   }
+  // Covariance and histograms: the same bits on any rank count.
+  const auto cov = array::covariance(D);
+  const auto cov_one =
+      array::covariance(array::distribute<Kokkos::HostSpace>(Comm::self(), whole.X, 128));
+  EXPECT_EQ(std::memcmp(cov.cov.data(), cov_one.cov.data(), 16 * sizeof(double)), 0);
+  EXPECT_EQ(std::memcmp(cov.mean.data(), cov_one.mean.data(), 4 * sizeof(double)), 0);
+  const auto hist = array::histogram(D, -20, 20, 8);
+  const auto hist_one = array::histogram(
+      array::distribute<Kokkos::HostSpace>(Comm::self(), whole.X, 128), -20, 20, 8);
+  for (std::size_t j = 0; j < 4; ++j)
+    for (std::size_t b = 0; b < 8; ++b) EXPECT_EQ(hist.counts(j, b), hist_one.counts(j, b));
 }

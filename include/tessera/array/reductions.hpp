@@ -1,0 +1,48 @@
+#pragma once
+/// @file
+/// @brief Reductions over a DistMatrix beyond per-column moments: covariance (and the
+/// column means) by per-chunk co-moments merged in chunk order, and fixed-bin histograms.
+/// Results are in host memory and the same on every rank and any rank count.
+
+#include <cstdint>
+
+#include <tessera/array/dist_matrix.hpp>
+#include <tessera/io/table.hpp>
+
+namespace tessera::array {
+
+/// @brief Column means and covariance matrix of a DistMatrix (NaN propagates).
+struct Covariance {
+  std::size_t rows = 0;
+  HostVector mean;  ///< (cols)
+  HostMatrix cov;   ///< (cols, cols), divided by rows - ddof
+};
+
+/// @brief Covariance of the columns (numpy.cov(X, rowvar=False, ddof=ddof)); chunk
+/// co-moments are merged pairwise in chunk order (Chan et al.), so it is stable and
+/// reproducible (collective).
+/// @throws InvalidArgument if rows - ddof <= 0.
+Covariance covariance(const DistMatrix<double, Kokkos::HostSpace>& X, int ddof = 1);
+#if defined(KOKKOS_ENABLE_CUDA)
+Covariance covariance(const DistMatrix<double, Kokkos::CudaSpace>& X, int ddof = 1);
+#endif
+
+/// @brief Per-column counts in `bins` equal bins over [lo, hi] (numpy.histogram with
+/// range=(lo, hi): the last bin includes hi).
+struct Histogram {
+  double lo = 0, hi = 1;
+  std::size_t bins = 10;
+  Kokkos::View<std::int64_t**, Kokkos::LayoutRight, Kokkos::HostSpace> counts;  ///< (cols, bins)
+  Kokkos::View<std::int64_t*, Kokkos::HostSpace> below, above, nan;             ///< (cols)
+};
+
+/// @brief Histograms of every column (collective).
+/// @throws InvalidArgument unless lo < hi and bins >= 1.
+Histogram histogram(const DistMatrix<double, Kokkos::HostSpace>& X, double lo, double hi,
+                    std::size_t bins);
+#if defined(KOKKOS_ENABLE_CUDA)
+Histogram histogram(const DistMatrix<double, Kokkos::CudaSpace>& X, double lo, double hi,
+                    std::size_t bins);
+#endif
+
+}  // namespace tessera::array

@@ -1,0 +1,120 @@
+#include <tessera/array/reductions.hpp>
+#include <tessera/core/error.hpp>
+#include <tessera/kernels/comoments.hpp>
+
+namespace tessera::array {
+
+namespace impl {
+
+template <class MemorySpace>
+Covariance covariance(const DistMatrix<double, MemorySpace>& X, int ddof) {
+  using Exec = typename MemorySpace::execution_space;
+  const std::size_t d = X.cols(), local_chunks = X.last_chunk() - X.first_chunk();
+  TESSERA_EXPECTS(ddof >= 0 && X.rows() > static_cast<std::size_t>(ddof),
+                  "tessera::array::covariance: needs more than ddof = " + std::to_string(ddof) +
+                      " rows, the matrix has " + std::to_string(X.rows()));
+  using Local = typename DistMatrix<double, MemorySpace>::local_type;
+  Kokkos::View<double**, Kokkos::LayoutRight, MemorySpace> means("means", local_chunks, d);
+  Kokkos::View<double***, Kokkos::LayoutRight, MemorySpace> comoments("comoments", local_chunks, d,
+                                                                      d);
+  Kokkos::parallel_for(
+      "tessera::covariance::means",
+      Kokkos::MDRangePolicy<Exec, Kokkos::Rank<2>>({0, 0}, {local_chunks, d}),
+      tessera::detail::ChunkMeans<Local, decltype(means)>{X.local(), means, X.chunk_rows()});
+  Kokkos::parallel_for(
+      "tessera::covariance::comoments",
+      Kokkos::MDRangePolicy<Exec, Kokkos::Rank<3>>({0, 0, 0}, {local_chunks, d, d}),
+      tessera::detail::ChunkComoments<Local, decltype(means), decltype(comoments)>{
+          X.local(), means, comoments, X.chunk_rows()});
+  const auto hm = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), means);
+  const auto hc = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), comoments);
+
+  // Per chunk: its means, then the upper triangle of its co-moments.
+  const std::size_t width = d + d * (d + 1) / 2;
+  std::vector<double> mine(local_chunks * width);
+  for (std::size_t c = 0; c < local_chunks; ++c) {
+    double* out = mine.data() + c * width;
+    for (std::size_t j = 0; j < d; ++j) *out++ = hm(c, j);
+    for (std::size_t i = 0; i < d; ++i)
+      for (std::size_t j = i; j < d; ++j) *out++ = hc(c, i, j);
+  }
+  const std::vector<double> all = X.comm().allgatherv(mine);
+
+  // Chan et al.'s pairwise update, chunk by chunk in global order.
+  Covariance result;
+  result.rows = X.rows();
+  result.mean = HostVector("mean", d);
+  result.cov = HostMatrix("cov", d, d);
+  std::vector<double> delta(d);
+  double n = 0;
+  for (std::size_t c = 0; c < X.grid().chunks(); ++c) {
+    const double nb = static_cast<double>(X.grid().chunk_begin(c + 1) - X.grid().chunk_begin(c));
+    const double* in = all.data() + c * width;
+    const double total = n + nb;
+    for (std::size_t j = 0; j < d; ++j) delta[j] = in[j] - result.mean(j);
+    const double* m2 = in + d;
+    for (std::size_t i = 0; i < d; ++i)
+      for (std::size_t j = i; j < d; ++j)
+        result.cov(i, j) += *m2++ + delta[i] * delta[j] * (n * nb / total);
+    for (std::size_t j = 0; j < d; ++j) result.mean(j) += delta[j] * (nb / total);
+    n = total;
+  }
+  const double scale = 1.0 / (n - ddof);
+  for (std::size_t i = 0; i < d; ++i)
+    for (std::size_t j = i; j < d; ++j) result.cov(j, i) = result.cov(i, j) *= scale;
+  return result;
+}
+
+template <class MemorySpace>
+Histogram histogram(const DistMatrix<double, MemorySpace>& X, double lo, double hi,
+                    std::size_t bins) {
+  using Exec = typename MemorySpace::execution_space;
+  TESSERA_EXPECTS(lo < hi && bins >= 1,
+                  "tessera::array::histogram: needs lo < hi and bins >= 1 (got lo " +
+                      std::to_string(lo) + ", hi " + std::to_string(hi) + ", bins " +
+                      std::to_string(bins) + ")");
+  const std::size_t d = X.cols();
+  Kokkos::View<std::int64_t**, Kokkos::LayoutRight, MemorySpace> counts("counts", d, bins);
+  Kokkos::View<std::int64_t**, Kokkos::LayoutRight, MemorySpace> outside("outside", d, 3);
+  using Local = typename DistMatrix<double, MemorySpace>::local_type;
+  Kokkos::parallel_for(
+      "tessera::histogram",
+      Kokkos::MDRangePolicy<Exec, Kokkos::Rank<2>>({0, 0}, {X.local().extent(0), d}),
+      tessera::detail::ColumnHistogram<Local, decltype(counts), decltype(outside)>{
+          X.local(), counts, outside, lo, hi, bins});
+  Histogram h;
+  h.lo = lo;
+  h.hi = hi;
+  h.bins = bins;
+  h.counts = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), counts);
+  auto out = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), outside);
+  X.comm().allreduce(h.counts, ReduceOp::sum);  // integers: exact in any order
+  X.comm().allreduce(out, ReduceOp::sum);
+  h.below = Kokkos::View<std::int64_t*, Kokkos::HostSpace>("below", d);
+  h.above = Kokkos::View<std::int64_t*, Kokkos::HostSpace>("above", d);
+  h.nan = Kokkos::View<std::int64_t*, Kokkos::HostSpace>("nan", d);
+  for (std::size_t j = 0; j < d; ++j)
+    h.below(j) = out(j, 0), h.above(j) = out(j, 1), h.nan(j) = out(j, 2);
+  return h;
+}
+
+}  // namespace impl
+
+Covariance covariance(const DistMatrix<double, Kokkos::HostSpace>& X, int ddof) {
+  return impl::covariance(X, ddof);
+}
+Histogram histogram(const DistMatrix<double, Kokkos::HostSpace>& X, double lo, double hi,
+                    std::size_t bins) {
+  return impl::histogram(X, lo, hi, bins);
+}
+#if defined(KOKKOS_ENABLE_CUDA)
+Covariance covariance(const DistMatrix<double, Kokkos::CudaSpace>& X, int ddof) {
+  return impl::covariance(X, ddof);
+}
+Histogram histogram(const DistMatrix<double, Kokkos::CudaSpace>& X, double lo, double hi,
+                    std::size_t bins) {
+  return impl::histogram(X, lo, hi, bins);
+}
+#endif
+
+}  // namespace tessera::array
