@@ -226,3 +226,47 @@ TEST(Maps, StandardizeAsStandardScaler) {
     }
   }
 }
+
+// digits with its label as column 64, grouped by label: per-group statistics as NumPy's
+// X[y == k].mean() / .std() / .sum().
+HostMatrix digits_with_labels() {
+  const Table t = io::digits();
+  HostMatrix A("A", t.rows(), 65);
+  for (std::size_t i = 0; i < t.rows(); ++i) {
+    for (std::size_t j = 0; j < 64; ++j) A(i, j) = t.X(i, j);
+    A(i, 64) = t.y(i);
+  }
+  return A;
+}
+
+TEST(GroupStats, DigitsByLabelMatchNumpy) {
+  const auto ref = test::read_json(test::fixture("digits_stats.json"));
+  const auto X = array::distribute<Kokkos::HostSpace>(Comm::self(), digits_with_labels(), 100);
+  const auto groups = array::group_stats(X, 64);
+  ASSERT_EQ(groups.size(), 10u);
+  for (std::size_t k = 0; k < 10; ++k) {
+    EXPECT_EQ(groups[k].key, double(k));
+    ASSERT_EQ(groups[k].columns.size(), 64u);  // the key column is left out
+    const auto& c = groups[k].columns[10];
+    EXPECT_EQ(c.index, 10);
+    EXPECT_EQ(c.count, ref["label_counts"][k].get<double>());
+    EXPECT_EQ(c.sum, ref["group_sum_col10"][k].get<double>());
+    EXPECT_LE(test::rel_diff(c.mean, ref["group_mean_col10"][k].get<double>()), 1e-14);
+    EXPECT_NEAR(c.std, ref["group_std_col10"][k].get<double>(), 1e-12);
+  }
+}
+
+TEST(GroupStats, RejectsNonIntegerKeys) {
+  HostMatrix A("A", 5, 2);
+  for (int i = 0; i < 5; ++i) A(i, 0) = i, A(i, 1) = i % 2;
+  A(3, 1) = 0.5;
+  const auto X = array::distribute<Kokkos::HostSpace>(Comm::self(), A, 2);
+  try {
+    array::group_stats(X, 1);
+    FAIL() << "no throw";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("row 3"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(array::group_stats(X, 2), InvalidArgument);
+  EXPECT_THROW(array::group_stats(X, 0, {}, 3), InvalidArgument);  // 5 keys > 3
+}

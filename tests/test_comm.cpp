@@ -2,6 +2,7 @@
 // agreement on failure, and rank-count independence of distributed statistics.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 
 #include <tessera/array/column_stats.hpp>
@@ -201,4 +202,25 @@ TEST(DistMatrix, GeneratedRowsAndStatsIndependentOfRankCount) {
       array::distribute<Kokkos::HostSpace>(Comm::self(), whole.X, 128), -20, 20, 8);
   for (std::size_t j = 0; j < 4; ++j)
     for (std::size_t b = 0; b < 8; ++b) EXPECT_EQ(hist.counts(j, b), hist_one.counts(j, b));
+}
+
+// Group-by over ranks: same groups, same bits; a bad key on one rank fails on all.
+TEST(GroupStats, IndependentOfRankCount) {
+  const Comm& c = *g_world;
+  HostMatrix A("A", 2000, 3);
+  for (std::size_t i = 0; i < 2000; ++i) {
+    A(i, 0) = std::sin(double(i));
+    A(i, 1) = double((i * 7) % 5);  // keys 0..4
+    A(i, 2) = std::cos(0.1 * double(i));
+  }
+  const auto dist = array::group_stats(array::distribute<Kokkos::HostSpace>(c, A, 64), 1);
+  const auto one = array::group_stats(array::distribute<Kokkos::HostSpace>(Comm::self(), A, 64), 1);
+  ASSERT_EQ(dist.size(), 5u);
+  for (std::size_t k = 0; k < 5; ++k)
+    for (std::size_t j = 0; j < 2; ++j)
+      EXPECT_EQ(std::memcmp(&dist[k].columns[j], &one[k].columns[j], sizeof(array::ColumnSummary)),
+                0);
+  A(1999, 1) = 0.25;  // in the last rank's rows
+  EXPECT_THROW(array::group_stats(array::distribute<Kokkos::HostSpace>(c, A, 64), 1),
+               InvalidArgument);
 }

@@ -1,7 +1,9 @@
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
 #include <tessera/array/column_stats.hpp>
+#include <tessera/comm/agree.hpp>
 #include <tessera/core/error.hpp>
 #include <tessera/kernels/moments.hpp>
 
@@ -90,7 +92,89 @@ ColumnStats column_stats_impl(const DistMatrix<double, MemorySpace>& X,
   return result;
 }
 
+template <class MemorySpace>
+std::vector<GroupStats> group_stats(const DistMatrix<double, MemorySpace>& X, long key_column,
+                                    const ColumnStatsOptions& options, std::size_t max_groups) {
+  using Exec = typename MemorySpace::execution_space;
+  using tessera::detail::Moments;
+  const std::size_t cols = X.cols();
+  TESSERA_EXPECTS(key_column >= 0 && static_cast<std::size_t>(key_column) < cols,
+                  "tessera::array::group_stats: key column " + std::to_string(key_column) +
+                      " is out of range (the data has " + std::to_string(cols) + " columns)");
+  std::vector<long> selected = options.columns;
+  if (selected.empty())
+    for (std::size_t j = 0; j < cols; ++j)
+      if (static_cast<long>(j) != key_column) selected.push_back(static_cast<long>(j));
+  for (long c : selected)
+    TESSERA_EXPECTS(c >= 0 && static_cast<std::size_t>(c) < cols,
+                    "tessera::array::group_stats: column " + std::to_string(c) +
+                        " is out of range (the data has " + std::to_string(cols) + " columns)");
+
+  // The distinct keys of every rank, checked here and agreed on everywhere.
+  const auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), X.local());
+  std::vector<double> local_keys;
+  std::string bad;
+  for (std::size_t r = 0; r < host.extent(0) && bad.empty(); ++r) {
+    const double k = host(r, static_cast<std::size_t>(key_column));
+    if (!(k == std::floor(k)) || std::abs(k) > 9.0e15)
+      bad = "tessera::array::group_stats: the key in row " + std::to_string(X.row_begin() + r) +
+            " is " + std::to_string(k) + ", not an integer";
+    else
+      local_keys.push_back(k);
+  }
+  std::sort(local_keys.begin(), local_keys.end());
+  local_keys.erase(std::unique(local_keys.begin(), local_keys.end()), local_keys.end());
+  agree_check(X.comm(), bad.empty(), bad);
+  std::vector<double> keys = X.comm().allgatherv(local_keys);
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  TESSERA_EXPECTS(keys.size() <= max_groups,
+                  "tessera::array::group_stats: " + std::to_string(keys.size()) +
+                      " distinct keys, more than the " + std::to_string(max_groups) + " allowed");
+
+  const std::size_t nk = keys.size(), nc = selected.size();
+  const std::size_t local_chunks = X.last_chunk() - X.first_chunk();
+  Kokkos::View<double*, Kokkos::HostSpace> host_keys(keys.data(), nk);
+  Kokkos::View<long*, Kokkos::HostSpace> host_cols(selected.data(), nc);
+  const auto dkeys = Kokkos::create_mirror_view_and_copy(MemorySpace(), host_keys);
+  const auto dcols = Kokkos::create_mirror_view_and_copy(MemorySpace(), host_cols);
+  Kokkos::View<Moments***, Kokkos::LayoutRight, MemorySpace> partial("group_partials", local_chunks,
+                                                                     nk, nc);
+  using Local = typename DistMatrix<double, MemorySpace>::local_type;
+  Kokkos::parallel_for(
+      "tessera::group_stats",
+      Kokkos::MDRangePolicy<Exec, Kokkos::Rank<3>>({0, 0, 0}, {local_chunks, nk, nc}),
+      tessera::detail::ChunkGroupMoments<Local, decltype(dkeys), decltype(dcols),
+                                         decltype(partial)>{
+          X.local(), dkeys, dcols, partial, X.chunk_rows(), static_cast<std::size_t>(key_column),
+          static_cast<std::int64_t>(X.row_begin())});
+  const auto hp = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), partial);
+  const std::vector<Moments> mine(hp.data(), hp.data() + hp.span());
+  const std::vector<Moments> all = X.comm().allgatherv(mine);
+  std::vector<GroupStats> groups(nk);
+  for (std::size_t k = 0; k < nk; ++k) {
+    std::vector<Moments> merged(nc);
+    for (std::size_t chunk = 0; chunk < X.grid().chunks(); ++chunk)
+      for (std::size_t c = 0; c < nc; ++c) merged[c].merge(all[(chunk * nk + k) * nc + c]);
+    groups[k].key = keys[k];
+    for (std::size_t c = 0; c < nc; ++c)
+      groups[k].columns.push_back(summarise(merged[c], selected[c], options.nan));
+  }
+  return groups;
+}
+
 }  // namespace impl
+
+std::vector<GroupStats> group_stats(const DistMatrix<double, Kokkos::HostSpace>& X, long key_column,
+                                    const ColumnStatsOptions& options, std::size_t max_groups) {
+  return impl::group_stats(X, key_column, options, max_groups);
+}
+#if defined(KOKKOS_ENABLE_CUDA)
+std::vector<GroupStats> group_stats(const DistMatrix<double, Kokkos::CudaSpace>& X, long key_column,
+                                    const ColumnStatsOptions& options, std::size_t max_groups) {
+  return impl::group_stats(X, key_column, options, max_groups);
+}
+#endif
 
 ColumnStats column_stats(const DistMatrix<double, Kokkos::HostSpace>& X,
                          const ColumnStatsOptions& options) {

@@ -22,6 +22,7 @@ struct StatsOptions {
   std::size_t chunk_rows = 65536;
   int label_col = -1;
   std::string labels;
+  std::string group_by;
 };
 
 nlohmann::json to_json(const array::ColumnSummary& s, bool with_index) {
@@ -65,6 +66,9 @@ Command setup_stats(CLI::App& parent, CommonOptions& common) {
   app.add_option("--label-col", options->label_col,
                  "CSV column holding labels, left out of the statistics (0-based)");
   app.add_option("--labels", options->labels, "labels .npy for .npy data (not reduced)");
+  app.add_option("--group-by", options->group_by,
+                 "per-key statistics: a column of integer keys (0-based) or 'label' (the "
+                 "data's labels) -> a 'groups' list in stats.json");
   cmd.run = [options](Context& ctx) {
     io::LoadOptions load;
     load.format = ctx.common.format;
@@ -89,13 +93,14 @@ Command setup_stats(CLI::App& parent, CommonOptions& common) {
     };
     // Generators make only this rank's rows; files are read whole by every rank and each
     // keeps its rows. Failures are agreed on before anyone enters the reduction.
+    long key_column = -1;
     std::optional<array::DistMatrix<double>> X;
     {
       auto t = ctx.times.scope("read");
       X.emplace(agree(ctx.comm, [&] {
         if (!options->columns.empty())
           stats.columns = parse_index_list(options->columns, "--columns");
-        if (io::is_generator_spec(spec)) {
+        if (io::is_generator_spec(spec) && options->group_by.empty()) {
           const io::GeneratorShape shape = io::generator_shape(spec);
           check_columns(shape.cols);
           array::DistMatrix<double> D(ctx.comm, shape.rows, shape.cols, options->chunk_rows);
@@ -103,9 +108,31 @@ Command setup_stats(CLI::App& parent, CommonOptions& common) {
           io::generate_rows(spec, D.row_begin(), D.local(), io::DeviceVector());
           return D;
         }
-        const Table table = io::load_table(spec, load);
+        Table table = io::load_table(spec, load);
         check_memory(table.rows() * table.cols() * sizeof(double), "file data");
         check_columns(table.cols());
+        if (options->group_by == "label") {
+          // The labels become one more column, the key.
+          if (!table.has_labels())
+            throw InvalidArgument("--group-by label: " + spec + " has no labels");
+          HostMatrix with_key("with_key", table.rows(), table.cols() + 1);
+          for (std::size_t i = 0; i < table.rows(); ++i) {
+            for (std::size_t j = 0; j < table.cols(); ++j) with_key(i, j) = table.X(i, j);
+            with_key(i, table.cols()) = table.y(i);
+          }
+          key_column = static_cast<long>(table.cols());
+          table.X = with_key;
+        } else if (!options->group_by.empty()) {
+          const auto key = parse_index_list(options->group_by, "--group-by");
+          if (key.size() != 1 || static_cast<std::size_t>(key[0]) >= table.cols())
+            throw InvalidArgument("--group-by: '" + options->group_by +
+                                  "' is not 'label' or one column of the " +
+                                  std::to_string(table.cols()) + " columns of " + spec);
+          key_column = key[0];
+        }
+        if (key_column >= 0 && stats.columns.empty())
+          for (long j = 0; j < static_cast<long>(table.X.extent(1)); ++j)
+            if (j != key_column) stats.columns.push_back(j);
         return array::distribute(ctx.comm, table.X, options->chunk_rows);
       }));
     }
@@ -114,12 +141,26 @@ Command setup_stats(CLI::App& parent, CommonOptions& common) {
       auto t = ctx.times.scope("reduce");
       result = array::column_stats(*X, stats);
     }
+    std::vector<array::GroupStats> groups;
+    if (key_column >= 0) {
+      auto t = ctx.times.scope("group-by");
+      groups = array::group_stats(*X, key_column, stats);
+    }
     ctx.make_out_dir();
     if (!ctx.root()) return;
     nlohmann::json columns = nlohmann::json::array();
     for (const auto& c : result.columns) columns.push_back(to_json(c, true));
-    const nlohmann::json out = {
+    nlohmann::json out = {
         {"rows", result.rows}, {"columns", columns}, {"overall", to_json(result.overall, false)}};
+    if (key_column >= 0) {
+      nlohmann::json list = nlohmann::json::array();
+      for (const auto& g : groups) {
+        nlohmann::json gc = nlohmann::json::array();
+        for (const auto& c : g.columns) gc.push_back(to_json(c, true));
+        list.push_back({{"key", static_cast<std::int64_t>(g.key)}, {"columns", gc}});
+      }
+      out["groups"] = list;
+    }
     {
       auto t = ctx.times.scope("write");
       io::write_json(ctx.out_file("stats.json"), out);

@@ -101,6 +101,22 @@ check "--threads 1 and 2 give bitwise equal stats.json" cmp t1/stats.json t2/sta
 check "--threads is reported in run.json" python3 -c "
 import json; assert json.load(open('t1/run.json'))['threads_per_rank'] == 1"
 
+run group "$tessera" stats --data digits --group-by label --out group --quiet
+check "--group-by label: 10 groups matching NumPy" python3 - group/stats.json "$fixtures/digits_stats.json" <<'PY'
+import json, sys
+got, ref = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+groups = got["groups"]
+assert [g["key"] for g in groups] == list(range(10))
+for k, g in enumerate(groups):
+    c = g["columns"][10]
+    assert c["index"] == 10 and c["count"] == ref["label_counts"][k]
+    assert abs(c["mean"] - ref["group_mean_col10"][k]) < 1e-12
+assert len(got["columns"]) == 64
+PY
+printf '1,0\n2,1\n3,0.5\n' >keys.csv
+run bad_key "$tessera" stats --data keys.csv --group-by 1
+check "--group-by on a non-integer key: exit 2 naming the row" bash -c "[[ $(rc bad_key) == 2 ]] && grep -q 'row 2' bad_key.err"
+
 if [[ -n "$mpiexec" ]]; then
   for np in 2 3; do
     run mpi$np "$mpiexec" -np $np --oversubscribe "$tessera" stats --data digits --out mpi$np --chunk-rows 64
@@ -111,6 +127,8 @@ if [[ -n "$mpiexec" ]]; then
     check "mpirun -np $np: run.json has $np ranks" python3 -c "
 import json; r = json.load(open('mpi$np/run.json')); assert r['ranks'] == $np and len(r['devices']) == $np"
   done
+  run mpi_group "$mpiexec" -np 3 --oversubscribe "$tessera" stats --data digits --group-by label --out mpigroup --quiet
+  check "mpirun -np 3 --group-by: bitwise equal to 1 rank" cmp mpigroup/stats.json group/stats.json
   run mpi_bad "$mpiexec" -np 3 --oversubscribe "$tessera" stats --data bad.csv --out mpibad
   check "mpirun -np 3 malformed CSV: exit 2" test "$(rc mpi_bad)" = 2
   check "mpirun -np 3 malformed CSV: one error line" bash -c "[[ \$(grep -c '^error:' mpi_bad.err) == 1 ]] && grep -q 'bad.csv:3:3' mpi_bad.err"

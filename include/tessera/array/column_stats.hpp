@@ -60,6 +60,26 @@ ColumnStats column_stats(const DistMatrix<double, Kokkos::CudaSpace>& X,
                          const ColumnStatsOptions& options = {});
 #endif
 
+/// @brief Statistics of the rows that share one key.
+struct GroupStats {
+  double key = 0;
+  std::vector<ColumnSummary> columns;
+};
+
+/// @brief Group-by: per distinct integer value of column `key_column`, the statistics of
+/// every other selected column (ascending keys; reproducible like column_stats). Meant for
+/// keys of modest cardinality (at most `max_groups` distinct keys).
+/// @throws InvalidArgument for a key that is NaN or not an integer (naming its row), more
+/// than max_groups keys, or a bad column.
+std::vector<GroupStats> group_stats(const DistMatrix<double, Kokkos::HostSpace>& X, long key_column,
+                                    const ColumnStatsOptions& options = {},
+                                    std::size_t max_groups = 10000);
+#if defined(KOKKOS_ENABLE_CUDA)
+std::vector<GroupStats> group_stats(const DistMatrix<double, Kokkos::CudaSpace>& X, long key_column,
+                                    const ColumnStatsOptions& options = {},
+                                    std::size_t max_groups = 10000);
+#endif
+
 /// @brief Reduces the columns of X, which every rank holds whole; rank r reduces its
 /// share of the chunks of `options.chunk_rows` rows, in place (collective over comm).
 /// @throws InvalidArgument for a column index out of range or chunk_rows == 0.

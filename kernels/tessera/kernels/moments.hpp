@@ -89,3 +89,32 @@ struct ChunkColumnMoments {
 };
 
 }  // namespace tessera::detail
+
+namespace tessera::detail {
+
+// Moments of each (chunk, key, column) triple over the chunk's rows whose key column
+// equals keys(k), sequential in row order (reproducible for any thread count).
+template <class MatrixView, class KeysView, class ColumnView, class OutView>
+struct ChunkGroupMoments {
+  MatrixView X;
+  KeysView keys;       // distinct keys, sorted
+  ColumnView columns;  // reduced columns
+  OutView out;         // (chunk, key, column)
+  std::size_t chunk_rows;
+  std::size_t key_column;
+  std::int64_t first_row;
+
+  KOKKOS_INLINE_FUNCTION void operator()(const std::size_t chunk, const std::size_t k,
+                                         const std::size_t c) const {
+    const std::size_t begin = chunk * chunk_rows;
+    const std::size_t end = kmath::min<std::size_t>(begin + chunk_rows, X.extent(0));
+    const double key = keys(k);
+    Moments m;
+    for (std::size_t r = begin; r < end; ++r)
+      if (X(r, key_column) == key)
+        m.add(X(r, columns(c)), first_row + static_cast<std::int64_t>(r));
+    out(chunk, k, c) = m;
+  }
+};
+
+}  // namespace tessera::detail
