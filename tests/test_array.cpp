@@ -163,6 +163,17 @@ TEST(Covariance, DigitsMatchNumpyCov) {
   EXPECT_THROW(array::covariance(one_row, 1), InvalidArgument);
 }
 
+// Digits are small integers: XᵀX is exact in any order, so it equals NumPy's exactly.
+TEST(Gram, DigitsMatchNumpy) {
+  const Table t = io::digits();
+  const auto ref = test::read_json(test::fixture("digits_stats.json"));
+  const auto G = array::gram(array::distribute<Kokkos::HostSpace>(Comm::self(), t.X, 300));
+  for (std::size_t j = 0; j < 64; ++j) {
+    EXPECT_EQ(G(7, j), ref["gram_row7"][j].get<double>()) << j;
+    EXPECT_EQ(G(j, 7), G(7, j));
+  }
+}
+
 TEST(Histogram, MatchesNumpyHistogram) {
   const Table t = io::digits();
   const auto ref = test::read_json(test::fixture("digits_stats.json"));

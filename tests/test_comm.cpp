@@ -197,6 +197,9 @@ TEST(DistMatrix, GeneratedRowsAndStatsIndependentOfRankCount) {
       array::covariance(array::distribute<Kokkos::HostSpace>(Comm::self(), whole.X, 128));
   EXPECT_EQ(std::memcmp(cov.cov.data(), cov_one.cov.data(), 16 * sizeof(double)), 0);
   EXPECT_EQ(std::memcmp(cov.mean.data(), cov_one.mean.data(), 4 * sizeof(double)), 0);
+  const auto G = array::gram(D);
+  const auto G_one = array::gram(array::distribute<Kokkos::HostSpace>(Comm::self(), whole.X, 128));
+  EXPECT_EQ(std::memcmp(G.data(), G_one.data(), 16 * sizeof(double)), 0);
   const auto hist = array::histogram(D, -20, 20, 8);
   const auto hist_one = array::histogram(
       array::distribute<Kokkos::HostSpace>(Comm::self(), whole.X, 128), -20, 20, 8);

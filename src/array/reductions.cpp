@@ -66,6 +66,32 @@ Covariance covariance(const DistMatrix<double, MemorySpace>& X, int ddof) {
 }
 
 template <class MemorySpace>
+HostMatrix gram(const DistMatrix<double, MemorySpace>& X) {
+  using Exec = typename MemorySpace::execution_space;
+  const std::size_t d = X.cols(), local_chunks = X.last_chunk() - X.first_chunk();
+  using Local = typename DistMatrix<double, MemorySpace>::local_type;
+  // Co-moments about zero are the raw products Σ x_i x_j of each chunk.
+  Kokkos::View<double**, Kokkos::LayoutRight, MemorySpace> zeros("zeros", local_chunks, d);
+  Kokkos::View<double***, Kokkos::LayoutRight, MemorySpace> products("products", local_chunks, d,
+                                                                     d);
+  Kokkos::parallel_for(
+      "tessera::gram",
+      Kokkos::MDRangePolicy<Exec, Kokkos::Rank<3>>({0, 0, 0}, {local_chunks, d, d}),
+      tessera::detail::ChunkComoments<Local, decltype(zeros), decltype(products)>{
+          X.local(), zeros, products, X.chunk_rows()});
+  const auto hp = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), products);
+  const std::vector<double> mine(hp.data(), hp.data() + hp.span());
+  const std::vector<double> all = X.comm().allgatherv(mine);
+  HostMatrix G("gram", d, d);
+  for (std::size_t c = 0; c < X.grid().chunks(); ++c)
+    for (std::size_t i = 0; i < d; ++i)
+      for (std::size_t j = i; j < d; ++j) G(i, j) += all[(c * d + i) * d + j];
+  for (std::size_t i = 0; i < d; ++i)
+    for (std::size_t j = 0; j < i; ++j) G(i, j) = G(j, i);
+  return G;
+}
+
+template <class MemorySpace>
 Histogram histogram(const DistMatrix<double, MemorySpace>& X, double lo, double hi,
                     std::size_t bins) {
   using Exec = typename MemorySpace::execution_space;
@@ -107,6 +133,7 @@ Histogram histogram(const DistMatrix<double, Kokkos::HostSpace>& X, double lo, d
                     std::size_t bins) {
   return impl::histogram(X, lo, hi, bins);
 }
+HostMatrix gram(const DistMatrix<double, Kokkos::HostSpace>& X) { return impl::gram(X); }
 #if defined(KOKKOS_ENABLE_CUDA)
 Covariance covariance(const DistMatrix<double, Kokkos::CudaSpace>& X, int ddof) {
   return impl::covariance(X, ddof);
@@ -115,6 +142,7 @@ Histogram histogram(const DistMatrix<double, Kokkos::CudaSpace>& X, double lo, d
                     std::size_t bins) {
   return impl::histogram(X, lo, hi, bins);
 }
+HostMatrix gram(const DistMatrix<double, Kokkos::CudaSpace>& X) { return impl::gram(X); }
 #endif
 
 }  // namespace tessera::array

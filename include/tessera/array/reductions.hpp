@@ -27,6 +27,13 @@ Covariance covariance(const DistMatrix<double, Kokkos::HostSpace>& X, int ddof =
 Covariance covariance(const DistMatrix<double, Kokkos::CudaSpace>& X, int ddof = 1);
 #endif
 
+/// @brief The Gram matrix XᵀX (cols × cols), per-chunk products summed in chunk order
+/// (reproducible on any rank count; collective).
+HostMatrix gram(const DistMatrix<double, Kokkos::HostSpace>& X);
+#if defined(KOKKOS_ENABLE_CUDA)
+HostMatrix gram(const DistMatrix<double, Kokkos::CudaSpace>& X);
+#endif
+
 /// @brief Per-column counts in `bins` equal bins over [lo, hi] (numpy.histogram with
 /// range=(lo, hi): the last bin includes hi).
 struct Histogram {
