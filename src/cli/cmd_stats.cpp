@@ -171,6 +171,9 @@ Command setup_stats(CLI::App& parent, CommonOptions& common) {
                   spec.c_str());
       std::printf("overall: count %.0f  nan %.0f  mean %.6g  std %.6g  min %.6g  max %.6g\n",
                   o.count, o.nan_count, o.mean, o.std, o.min, o.max);
+      if (key_column >= 0)
+        std::printf("groups: %zu keys (--group-by %s), per-key statistics in stats.json\n",
+                    groups.size(), options->group_by.c_str());
       std::printf("wrote %s\n", ctx.out_file("stats.json").c_str());
     }
   };
