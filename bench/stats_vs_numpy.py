@@ -3,9 +3,10 @@
 
   /usr/bin/python3 bench/stats_vs_numpy.py [--rows 4000000] [--cols 16] [--tessera build/bin/tessera]
 
-NumPy computes sum, mean, std (ddof 0), min, max per column (what stats.json holds);
-tessera's time is its "reduce" phase from run.json (the file read is timed apart, as
-NumPy's np.load is). Ratios > 1 mean tessera is faster.
+NumPy: np.load, then sum, mean, std (ddof 0), min, max per column (what stats.json
+holds). tessera streams .npy files (reading ahead while it reduces), so its "reduce" phase
+from run.json includes the reading; it is compared with NumPy's load + stats. Ratios > 1
+mean tessera is faster.
 """
 import argparse
 import json
@@ -62,14 +63,16 @@ def main():
         threads = os.environ.get("OMP_NUM_THREADS", str(os.cpu_count()))
         print(f"data: {a.rows} x {a.cols} float64 ({X.nbytes / 2**20:.0f} MiB), "
               f"OMP_NUM_THREADS={threads}, OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '-')}")
-        print(f"numpy   load {load:.3f} s   stats {numpy_time:.3f} s")
-        reduce_t, read_t = tessera_run([])
-        print(f"tessera read {read_t:.3f} s   stats {reduce_t:.3f} s   "
-              f"speed-up vs numpy: {numpy_time / reduce_t:.2f}x")
+        numpy_total = load + numpy_time
+        print(f"numpy   load {load:.3f} s + stats {numpy_time:.3f} s = {numpy_total:.3f} s")
+        reduce_t, open_t = tessera_run([])
+        print(f"tessera open {open_t:.3f} s + read&stats {reduce_t:.3f} s   "
+              f"speed-up vs numpy: {numpy_total / (open_t + reduce_t):.2f}x")
         if a.mpi:
             env_prefix = ["mpirun", "-np", str(a.mpi), "--oversubscribe", "-x", "OMP_NUM_THREADS=1"]
-            reduce_t, read_t = tessera_run(env_prefix)
-            print(f"tessera -np {a.mpi} stats {reduce_t:.3f} s   speed-up vs numpy: {numpy_time / reduce_t:.2f}x")
+            reduce_t, open_t = tessera_run(env_prefix)
+            print(f"tessera -np {a.mpi} read&stats {reduce_t:.3f} s   "
+                  f"speed-up vs numpy: {numpy_total / (open_t + reduce_t):.2f}x")
 
 
 if __name__ == "__main__":

@@ -2,12 +2,19 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include <unistd.h>
 
 #include <tessera/array/column_stats.hpp>
 #include <tessera/array/dist_matrix.hpp>
 #include <tessera/array/maps.hpp>
 #include <tessera/array/reductions.hpp>
+#include <tessera/core/rng.hpp>
 #include <tessera/io/dataset.hpp>
+#include <tessera/io/npy.hpp>
 
 #include "test_support.hpp"
 
@@ -280,4 +287,43 @@ TEST(GroupStats, RejectsNonIntegerKeys) {
   }
   EXPECT_THROW(array::group_stats(X, 2), InvalidArgument);
   EXPECT_THROW(array::group_stats(X, 0, {}, 3), InvalidArgument);  // 5 keys > 3
+}
+
+// Streaming an .npy file in batches gives the in-memory statistics bit for bit, in C and
+// Fortran order, with read-ahead and any batch size.
+TEST(Streaming, NpyStatsEqualInMemoryStats) {
+  HostMatrix A("A", 1000, 5);
+  const CounterRng rng(12, 0);
+  for (std::size_t i = 0; i < 1000; ++i)
+    for (std::size_t j = 0; j < 5; ++j) A(i, j) = rng.normal(i * 5 + j) * double(j + 1);
+  A(500, 2) = std::nan("");
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("tessera_stream_" + std::to_string(getpid()) + ".npy"))
+                               .string();
+  io::write_npy(path, A);
+  array::ColumnStatsOptions options;
+  options.chunk_rows = 64;
+  options.nan = array::NanPolicy::skip;
+  const auto in_memory = array::column_stats(Comm::self(), A, options);
+  for (std::uint64_t limit :
+       {std::uint64_t(0), std::uint64_t(2 * 64 * 5 * 8), std::uint64_t(7 * 64 * 5 * 8)}) {
+    auto source = io::open_npy_source(path);
+    EXPECT_EQ(source->rows(), 1000u);
+    const auto streamed = array::column_stats(Comm::self(), *source, 64, options, limit);
+    for (std::size_t j = 0; j < 5; ++j)
+      EXPECT_EQ(
+          std::memcmp(&streamed.columns[j], &in_memory.columns[j], sizeof(array::ColumnSummary)), 0)
+          << "limit " << limit << " column " << j;
+  }
+  auto source = io::open_npy_source(path);
+  EXPECT_THROW(array::column_stats(Comm::self(), *source, 64, options, 1000), InvalidArgument);
+  std::remove(path.c_str());
+  // Fortran order (written by NumPy): a(i, j) = 10 i + j.
+  auto fortran = io::open_npy_source(test::fixture("npy/f8_fortran.npy"));
+  HostMatrix block("block", 2, 4);
+  fortran->read(1, block);
+  EXPECT_EQ(block(0, 3), 13.0);
+  EXPECT_EQ(block(1, 0), 20.0);
+  HostMatrix too_many("too_many", 3, 4);
+  EXPECT_THROW(fortran->read(1, too_many), InvalidArgument);
 }

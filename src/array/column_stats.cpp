@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cmath>
+#include <future>
 #include <limits>
 
 #include <tessera/array/column_stats.hpp>
@@ -42,13 +43,7 @@ ColumnSummary summarise(const detail::Moments& m, long index, NanPolicy nan) {
 
 namespace impl {
 
-// One implementation for every memory space: the kernel runs where the data lives,
-// the (small) partials come back to the host and are merged in chunk order.
-template <class MemorySpace>
-ColumnStats column_stats_impl(const DistMatrix<double, MemorySpace>& X,
-                              const ColumnStatsOptions& options) {
-  using Exec = typename MemorySpace::execution_space;
-  const std::size_t cols = X.cols();
+std::vector<long> select_columns(const ColumnStatsOptions& options, std::size_t cols) {
   std::vector<long> selected = options.columns;
   if (selected.empty())
     for (std::size_t j = 0; j < cols; ++j) selected.push_back(static_cast<long>(j));
@@ -56,40 +51,61 @@ ColumnStats column_stats_impl(const DistMatrix<double, MemorySpace>& X,
     TESSERA_EXPECTS(c >= 0 && static_cast<std::size_t>(c) < cols,
                     "tessera::array::column_stats: column " + std::to_string(c) +
                         " is out of range (the data has " + std::to_string(cols) + " columns)");
-  const std::size_t ncols = selected.size();
-  const std::size_t local_chunks = X.last_chunk() - X.first_chunk();
+  return selected;
+}
 
+// Moments of each (chunk, selected column) of a block of whole chunks, computed where the
+// block lives; returned on the host in chunk-major order.
+template <class MemorySpace, class Local>
+std::vector<tessera::detail::Moments> chunk_partials(const Local& local, std::size_t chunk_rows,
+                                                     std::size_t first_row,
+                                                     const std::vector<long>& selected) {
+  using Exec = typename MemorySpace::execution_space;
+  const std::size_t ncols = selected.size();
+  const std::size_t chunks = (local.extent(0) + chunk_rows - 1) / chunk_rows;
   Kokkos::View<long*, Kokkos::HostSpace> host_ids("columns", ncols);
   for (std::size_t c = 0; c < ncols; ++c) host_ids(c) = selected[c];
   const auto column_ids = Kokkos::create_mirror_view_and_copy(MemorySpace(), host_ids);
-  Kokkos::View<tessera::detail::Moments*, MemorySpace> partial("partials", local_chunks * ncols);
+  Kokkos::View<tessera::detail::Moments*, MemorySpace> partial("partials", chunks * ncols);
   using Functor =
-      tessera::detail::ChunkColumnMoments<typename DistMatrix<double, MemorySpace>::local_type,
-                                          decltype(column_ids), decltype(partial)>;
-  Kokkos::parallel_for("tessera::column_stats", Kokkos::RangePolicy<Exec>(0, partial.extent(0)),
-                       Functor{X.local(), column_ids, partial, X.chunk_rows(), ncols,
-                               static_cast<std::int64_t>(X.row_begin())});
-  const auto host_partial = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), partial);
+      tessera::detail::ChunkColumnMoments<Local, decltype(column_ids), decltype(partial)>;
+  Kokkos::parallel_for(
+      "tessera::column_stats", Kokkos::RangePolicy<Exec>(0, partial.extent(0)),
+      Functor{local, column_ids, partial, chunk_rows, ncols, static_cast<std::int64_t>(first_row)});
+  const auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), partial);
+  return std::vector<tessera::detail::Moments>(host.data(), host.data() + host.extent(0));
+}
 
-  // Every rank receives every chunk's partials in chunk order and merges them in that order.
-  const std::vector<tessera::detail::Moments> mine(host_partial.data(),
-                                                   host_partial.data() + host_partial.extent(0));
-  const std::vector<tessera::detail::Moments> all = X.comm().allgatherv(mine);
-  TESSERA_ASSERT(all.size() == X.grid().chunks() * ncols);
+// Every rank receives every chunk's partials in chunk order and merges them in that order.
+ColumnStats merge_partials(const Comm& comm, const ChunkGrid& grid,
+                           const std::vector<tessera::detail::Moments>& mine,
+                           const std::vector<long>& selected, NanPolicy nan) {
+  const std::size_t ncols = selected.size();
+  const std::vector<tessera::detail::Moments> all = comm.allgatherv(mine);
+  TESSERA_ASSERT(all.size() == grid.chunks() * ncols);
   std::vector<tessera::detail::Moments> per_column(ncols);
-  for (std::size_t chunk = 0; chunk < X.grid().chunks(); ++chunk)
+  for (std::size_t chunk = 0; chunk < grid.chunks(); ++chunk)
     for (std::size_t c = 0; c < ncols; ++c) per_column[c].merge(all[chunk * ncols + c]);
-
   ColumnStats result;
-  result.rows = X.rows();
+  result.rows = grid.rows;
   tessera::detail::Moments overall;
   for (std::size_t c = 0; c < ncols; ++c) {
-    result.columns.push_back(summarise(per_column[c], selected[c], options.nan));
+    result.columns.push_back(summarise(per_column[c], selected[c], nan));
     overall.merge(per_column[c]);
   }
-  result.overall = summarise(overall, -1, options.nan);
+  result.overall = summarise(overall, -1, nan);
   result.overall.argmin = result.overall.argmax = -1;  // rows of different columns
   return result;
+}
+
+// One implementation for every memory space: the kernel runs where the data lives,
+// the (small) partials come back to the host and are merged in chunk order.
+template <class MemorySpace>
+ColumnStats column_stats_impl(const DistMatrix<double, MemorySpace>& X,
+                              const ColumnStatsOptions& options) {
+  const std::vector<long> selected = select_columns(options, X.cols());
+  const auto mine = chunk_partials<MemorySpace>(X.local(), X.chunk_rows(), X.row_begin(), selected);
+  return merge_partials(X.comm(), X.grid(), mine, selected, options.nan);
 }
 
 template <class MemorySpace>
@@ -187,6 +203,49 @@ ColumnStats column_stats(const DistMatrix<double, Kokkos::CudaSpace>& X,
   return impl::column_stats_impl(X, options);
 }
 #endif
+
+ColumnStats column_stats(const Comm& comm, io::ChunkSource& source, std::size_t chunk_rows,
+                         const ColumnStatsOptions& options, std::uint64_t memory_limit) {
+  TESSERA_EXPECTS(chunk_rows > 0, "tessera::array::column_stats: chunk_rows must be > 0");
+  const ChunkGrid grid{source.rows(), chunk_rows};
+  const std::vector<long> selected = impl::select_columns(options, source.cols());
+  const std::size_t first = grid.first_chunk(comm.rank(), comm.size());
+  const std::size_t last = grid.first_chunk(comm.rank() + 1, comm.size());
+  // Two batches in memory at once (one read ahead): each gets half the limit.
+  const std::uint64_t chunk_bytes =
+      static_cast<std::uint64_t>(chunk_rows) * source.cols() * sizeof(double);
+  std::size_t batch = last - first;
+  if (memory_limit) {
+    TESSERA_EXPECTS(2 * chunk_bytes <= memory_limit,
+                    "--memory-limit: a chunk of " + std::to_string(chunk_rows) + " rows x " +
+                        std::to_string(source.cols()) + " columns needs " +
+                        std::to_string(chunk_bytes) + " bytes, twice that with read-ahead, above " +
+                        std::to_string(memory_limit) + "; use a smaller --chunk-rows");
+    batch = std::max<std::size_t>(1, memory_limit / (2 * chunk_bytes));
+  }
+  // Reading is local; a failure on any rank is agreed on before the collective merge.
+  const auto mine = agree(comm, [&] {
+    std::vector<tessera::detail::Moments> partials;
+    const auto read_batch = [&](std::size_t c0) {
+      const std::size_t c1 = std::min(last, c0 + batch);
+      HostMatrix block(Kokkos::view_alloc(std::string("batch"), Kokkos::WithoutInitializing),
+                       grid.chunk_begin(c1) - grid.chunk_begin(c0), source.cols());
+      source.read(grid.chunk_begin(c0), block);
+      return block;
+    };
+    std::future<HostMatrix> next;
+    if (first < last) next = std::async(std::launch::async, read_batch, first);
+    for (std::size_t c0 = first; c0 < last; c0 += batch) {
+      const HostMatrix block = next.get();
+      if (c0 + batch < last) next = std::async(std::launch::async, read_batch, c0 + batch);
+      const auto part = impl::chunk_partials<Kokkos::HostSpace>(block, chunk_rows,
+                                                                grid.chunk_begin(c0), selected);
+      partials.insert(partials.end(), part.begin(), part.end());
+    }
+    return partials;
+  });
+  return impl::merge_partials(comm, grid, mine, selected, options.nan);
+}
 
 ColumnStats column_stats(const Comm& comm, const HostMatrix& X, const ColumnStatsOptions& options) {
   TESSERA_EXPECTS(options.chunk_rows > 0, "tessera::array::column_stats: chunk_rows must be > 0");

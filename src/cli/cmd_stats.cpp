@@ -1,4 +1,5 @@
 #include <cstdio>
+#include <memory>
 #include <optional>
 
 #include <fmt/format.h>
@@ -6,6 +7,7 @@
 #include <tessera/array/dist_matrix.hpp>
 #include <tessera/comm/agree.hpp>
 #include <tessera/core/value_list.hpp>
+#include <tessera/io/chunk_source.hpp>
 #include <tessera/io/dataset.hpp>
 #include <tessera/io/results.hpp>
 
@@ -81,8 +83,8 @@ Command setup_stats(CLI::App& parent, CommonOptions& common) {
     const auto check_memory = [&](std::uint64_t bytes, const char* what) {
       if (limit && bytes > limit)
         throw InvalidArgument(fmt::format(
-            "--memory-limit: {} needs {} bytes of {} per rank, above the limit of {}; streaming "
-            "(out-of-core) statistics for files are not available yet",
+            "--memory-limit: {} needs {} bytes of {} per rank, above the limit of {}; only .npy "
+            "files stream (convert with numpy.save, or add ranks for generated data)",
             spec, bytes, what, limit));
     };
     const auto check_columns = [&](std::size_t cols) {
@@ -91,53 +93,71 @@ Command setup_stats(CLI::App& parent, CommonOptions& common) {
           throw InvalidArgument(fmt::format(
               "--columns: column {} is out of range ({} has {} columns)", c, spec, cols));
     };
-    // Generators make only this rank's rows; files are read whole by every rank and each
-    // keeps its rows. Failures are agreed on before anyone enters the reduction.
+    // NPY files stream: each rank reads only its own chunks, in batches that fit
+    // --memory-limit, reading ahead while it reduces. Generators make only this rank's
+    // rows; other files are read whole by every rank and each keeps its rows. Failures are
+    // agreed on before anyone enters a collective.
     long key_column = -1;
     std::optional<array::DistMatrix<double>> X;
-    {
-      auto t = ctx.times.scope("read");
-      X.emplace(agree(ctx.comm, [&] {
-        if (!options->columns.empty())
-          stats.columns = parse_index_list(options->columns, "--columns");
-        if (io::is_generator_spec(spec) && options->group_by.empty()) {
-          const io::GeneratorShape shape = io::generator_shape(spec);
-          check_columns(shape.cols);
-          array::DistMatrix<double> D(ctx.comm, shape.rows, shape.cols, options->chunk_rows);
-          check_memory(D.local().span() * sizeof(double), "generated rows");
-          io::generate_rows(spec, D.row_begin(), D.local(), io::DeviceVector());
-          return D;
-        }
-        Table table = io::load_table(spec, load);
-        check_memory(table.rows() * table.cols() * sizeof(double), "file data");
-        check_columns(table.cols());
-        if (options->group_by == "label") {
-          // The labels become one more column, the key.
-          if (!table.has_labels())
-            throw InvalidArgument("--group-by label: " + spec + " has no labels");
-          HostMatrix with_key("with_key", table.rows(), table.cols() + 1);
-          for (std::size_t i = 0; i < table.rows(); ++i) {
-            for (std::size_t j = 0; j < table.cols(); ++j) with_key(i, j) = table.X(i, j);
-            with_key(i, table.cols()) = table.y(i);
-          }
-          key_column = static_cast<long>(table.cols());
-          table.X = with_key;
-        } else if (!options->group_by.empty()) {
-          const auto key = parse_index_list(options->group_by, "--group-by");
-          if (key.size() != 1 || static_cast<std::size_t>(key[0]) >= table.cols())
-            throw InvalidArgument("--group-by: '" + options->group_by +
-                                  "' is not 'label' or one column of the " +
-                                  std::to_string(table.cols()) + " columns of " + spec);
-          key_column = key[0];
-        }
-        if (key_column >= 0 && stats.columns.empty())
-          for (long j = 0; j < static_cast<long>(table.X.extent(1)); ++j)
-            if (j != key_column) stats.columns.push_back(j);
-        return array::distribute(ctx.comm, table.X, options->chunk_rows);
-      }));
-    }
     array::ColumnStats result;
-    {
+    const bool npy = ctx.common.format == "npy" || (ctx.common.format.empty() && spec.size() > 4 &&
+                                                    spec.compare(spec.size() - 4, 4, ".npy") == 0);
+    if (npy && options->group_by.empty() && options->labels.empty()) {
+      std::shared_ptr<io::ChunkSource> source;
+      {
+        auto t = ctx.times.scope("read");
+        source = agree(ctx.comm, [&] {
+          if (!options->columns.empty())
+            stats.columns = parse_index_list(options->columns, "--columns");
+          std::shared_ptr<io::ChunkSource> opened = io::open_npy_source(spec);
+          check_columns(opened->cols());
+          return opened;
+        });
+      }
+      auto t = ctx.times.scope("reduce");  // reading overlapped with reducing
+      result = array::column_stats(ctx.comm, *source, options->chunk_rows, stats, limit);
+    } else {
+      {
+        auto t = ctx.times.scope("read");
+        X.emplace(agree(ctx.comm, [&] {
+          if (!options->columns.empty())
+            stats.columns = parse_index_list(options->columns, "--columns");
+          if (io::is_generator_spec(spec) && options->group_by.empty()) {
+            const io::GeneratorShape shape = io::generator_shape(spec);
+            check_columns(shape.cols);
+            array::DistMatrix<double> D(ctx.comm, shape.rows, shape.cols, options->chunk_rows);
+            check_memory(D.local().span() * sizeof(double), "generated rows");
+            io::generate_rows(spec, D.row_begin(), D.local(), io::DeviceVector());
+            return D;
+          }
+          Table table = io::load_table(spec, load);
+          check_memory(table.rows() * table.cols() * sizeof(double), "file data");
+          check_columns(table.cols());
+          if (options->group_by == "label") {
+            // The labels become one more column, the key.
+            if (!table.has_labels())
+              throw InvalidArgument("--group-by label: " + spec + " has no labels");
+            HostMatrix with_key("with_key", table.rows(), table.cols() + 1);
+            for (std::size_t i = 0; i < table.rows(); ++i) {
+              for (std::size_t j = 0; j < table.cols(); ++j) with_key(i, j) = table.X(i, j);
+              with_key(i, table.cols()) = table.y(i);
+            }
+            key_column = static_cast<long>(table.cols());
+            table.X = with_key;
+          } else if (!options->group_by.empty()) {
+            const auto key = parse_index_list(options->group_by, "--group-by");
+            if (key.size() != 1 || static_cast<std::size_t>(key[0]) >= table.cols())
+              throw InvalidArgument("--group-by: '" + options->group_by +
+                                    "' is not 'label' or one column of the " +
+                                    std::to_string(table.cols()) + " columns of " + spec);
+            key_column = key[0];
+          }
+          if (key_column >= 0 && stats.columns.empty())
+            for (long j = 0; j < static_cast<long>(table.X.extent(1)); ++j)
+              if (j != key_column) stats.columns.push_back(j);
+          return array::distribute(ctx.comm, table.X, options->chunk_rows);
+        }));
+      }
       auto t = ctx.times.scope("reduce");
       result = array::column_stats(*X, stats);
     }

@@ -3,9 +3,12 @@
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <string_view>
+#include <vector>
 
 #include <tessera/core/error.hpp>
+#include <tessera/io/chunk_source.hpp>
 #include <tessera/io/npy.hpp>
 #include <tessera/io/results.hpp>
 
@@ -124,6 +127,8 @@ void convert(const char* raw, std::size_t n, double* out) {
   }
 }
 
+void convert_items(const NpyHeader& h, const char* raw, std::size_t n, double* out);
+
 // Reads the data as float64 in file order.
 std::vector<double> read_values(const std::string& path, NpyHeader& h) {
   std::ifstream in(path, std::ios::binary);
@@ -135,11 +140,7 @@ std::vector<double> read_values(const std::string& path, NpyHeader& h) {
   if (!in.read(raw.data(), static_cast<std::streamsize>(raw.size())))
     throw IOError(path + ": read failed");
   std::vector<double> values(n);
-  if (h.kind == 'f' && h.item_size == 8) convert<double>(raw.data(), n, values.data());
-  if (h.kind == 'f' && h.item_size == 4) convert<float>(raw.data(), n, values.data());
-  if (h.kind == 'i' && h.item_size == 8) convert<std::int64_t>(raw.data(), n, values.data());
-  if (h.kind == 'i' && h.item_size == 4) convert<std::int32_t>(raw.data(), n, values.data());
-  if (h.kind == 'u' && h.item_size == 1) convert<std::uint8_t>(raw.data(), n, values.data());
+  convert_items(h, raw.data(), n, values.data());
   return values;
 }
 
@@ -164,7 +165,70 @@ void write_raw(const std::string& path, const double* data, const std::vector<st
   write_file_atomic(path, out);
 }
 
+// Converts n raw items of the file's dtype to float64.
+void convert_items(const NpyHeader& h, const char* raw, std::size_t n, double* out) {
+  if (h.kind == 'f' && h.item_size == 8) convert<double>(raw, n, out);
+  if (h.kind == 'f' && h.item_size == 4) convert<float>(raw, n, out);
+  if (h.kind == 'i' && h.item_size == 8) convert<std::int64_t>(raw, n, out);
+  if (h.kind == 'i' && h.item_size == 4) convert<std::int32_t>(raw, n, out);
+  if (h.kind == 'u' && h.item_size == 1) convert<std::uint8_t>(raw, n, out);
+}
+
+class NpySource final : public ChunkSource {
+ public:
+  explicit NpySource(const std::string& path) : path_(path), in_(path, std::ios::binary) {
+    if (!in_) throw IOError(path + ": cannot open for reading: " + std::strerror(errno));
+    header_ = parse_header(in_, path);
+    rows_ = header_.shape[0];
+    cols_ = header_.shape.size() == 2 ? header_.shape[1] : 1;
+  }
+  std::size_t rows() const override { return rows_; }
+  std::size_t cols() const override { return cols_; }
+
+  void read(std::size_t begin, const HostMatrix& block) override {
+    const std::size_t n = block.extent(0), item = header_.item_size;
+    if (block.extent(1) != cols_ || begin + n > rows_)
+      throw InvalidArgument(path_ + ": rows " + std::to_string(begin) + ".." +
+                            std::to_string(begin + n) + " x " + std::to_string(block.extent(1)) +
+                            " columns asked of a " + std::to_string(rows_) + " x " +
+                            std::to_string(cols_) + " array");
+    if (!header_.fortran_order) {  // the rows are contiguous
+      raw_.resize(n * cols_ * item);
+      fetch(header_.data_offset + begin * cols_ * item, raw_.size());
+      convert_items(header_, raw_.data(), n * cols_, block.data());
+      return;
+    }
+    // Column-major: one contiguous run per column.
+    raw_.resize(n * item);
+    column_.resize(n);
+    for (std::size_t j = 0; j < cols_; ++j) {
+      fetch(header_.data_offset + (j * rows_ + begin) * item, raw_.size());
+      convert_items(header_, raw_.data(), n, column_.data());
+      for (std::size_t i = 0; i < n; ++i) block(i, j) = column_[i];
+    }
+  }
+
+ private:
+  void fetch(std::size_t offset, std::size_t bytes) {
+    in_.clear();
+    in_.seekg(static_cast<std::streamoff>(offset));
+    if (!in_.read(raw_.data(), static_cast<std::streamsize>(bytes)))
+      throw IOError(path_ + ": read of " + std::to_string(bytes) + " bytes at offset " +
+                    std::to_string(offset) + " failed");
+  }
+  std::string path_;
+  std::ifstream in_;
+  NpyHeader header_;
+  std::size_t rows_ = 0, cols_ = 0;
+  std::vector<char> raw_;
+  std::vector<double> column_;
+};
+
 }  // namespace
+
+std::unique_ptr<ChunkSource> open_npy_source(const std::string& path) {
+  return std::make_unique<NpySource>(path);
+}
 
 NpyHeader read_npy_header(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

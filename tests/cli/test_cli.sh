@@ -85,6 +85,22 @@ assert s['columns'][2]['sum'] == 2.0"
 run npy "$tessera" stats --data "$fixtures/npy/f4_c.npy" --out npy --quiet
 check "npy input" python3 -c "
 import json; s = json.load(open('npy/stats.json')); assert s['rows'] == 3 and s['columns'][3]['sum'] == 3 + 13 + 23"
+python3 - <<'PY'
+# A 3000 x 3 float64 .npy written by hand (header as numpy writes it), values i*j/7.
+import struct
+rows, cols = 3000, 3
+header = "{'descr': '<f8', 'fortran_order': False, 'shape': (%d, %d), }" % (rows, cols)
+header += " " * (64 - (10 + len(header) + 1) % 64) + "\n"
+with open("big.npy", "wb") as f:
+    f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode())
+    f.write(struct.pack("<%dd" % (rows * cols), *[i * j / 7 for i in range(rows) for j in range(cols)]))
+PY
+run npy_stream "$tessera" stats --data big.npy --chunk-rows 100 --memory-limit 5K --out npystream --quiet
+run npy_whole "$tessera" stats --data big.npy --chunk-rows 100 --out npywhole --quiet
+check "npy streamed under --memory-limit: exit 0" test "$(rc npy_stream)" = 0
+check "npy streamed = npy in one batch, bitwise" cmp npystream/stats.json npywhole/stats.json
+run npy_tiny "$tessera" stats --data big.npy --chunk-rows 100 --memory-limit 1K
+check "npy: a chunk above --memory-limit: exit 2 naming --chunk-rows" bash -c "[[ $(rc npy_tiny) == 2 ]] && grep -q 'chunk-rows' npy_tiny.err"
 printf '1,2\n,4\n5,6\n' >nan.csv
 run nan_skip "$tessera" stats --data nan.csv --nan skip --out nanskip --quiet
 check "--nan skip" python3 -c "
@@ -127,6 +143,8 @@ if [[ -n "$mpiexec" ]]; then
     check "mpirun -np $np: run.json has $np ranks" python3 -c "
 import json; r = json.load(open('mpi$np/run.json')); assert r['ranks'] == $np and len(r['devices']) == $np"
   done
+  run mpi_npy "$mpiexec" -np 3 --oversubscribe "$tessera" stats --data big.npy --chunk-rows 100 --memory-limit 5K --out mpinpy --quiet
+  check "mpirun -np 3 streamed npy: bitwise equal to 1 rank" cmp mpinpy/stats.json npywhole/stats.json
   run mpi_group "$mpiexec" -np 3 --oversubscribe "$tessera" stats --data digits --group-by label --out mpigroup --quiet
   check "mpirun -np 3 --group-by: bitwise equal to 1 rank" cmp mpigroup/stats.json group/stats.json
   run mpi_bad "$mpiexec" -np 3 --oversubscribe "$tessera" stats --data bad.csv --out mpibad

@@ -11,6 +11,7 @@
 
 #include <tessera/array/dist_matrix.hpp>
 #include <tessera/comm/comm.hpp>
+#include <tessera/io/chunk_source.hpp>
 #include <tessera/io/table.hpp>
 
 namespace tessera::array {
@@ -79,6 +80,15 @@ std::vector<GroupStats> group_stats(const DistMatrix<double, Kokkos::CudaSpace>&
                                     const ColumnStatsOptions& options = {},
                                     std::size_t max_groups = 10000);
 #endif
+
+/// @brief Streams the rows of a file (or generator) without holding it: each rank reads
+/// its own chunks in batches that fit `memory_limit` bytes (0: no limit), reading the next
+/// batch while the current one is reduced. The result is bit for bit that of column_stats
+/// on the whole matrix with the same chunk_rows (collective).
+/// @throws InvalidArgument if two chunks do not fit the limit; read errors on any rank
+/// become the same error on every rank.
+ColumnStats column_stats(const Comm& comm, io::ChunkSource& source, std::size_t chunk_rows,
+                         const ColumnStatsOptions& options = {}, std::uint64_t memory_limit = 0);
 
 /// @brief Reduces the columns of X, which every rank holds whole; rank r reduces its
 /// share of the chunks of `options.chunk_rows` rows, in place (collective over comm).
