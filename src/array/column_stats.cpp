@@ -214,7 +214,9 @@ ColumnStats column_stats(const Comm& comm, io::ChunkSource& source, std::size_t 
   // Two batches in memory at once (one read ahead): each gets half the limit.
   const std::uint64_t chunk_bytes =
       static_cast<std::uint64_t>(chunk_rows) * source.cols() * sizeof(double);
-  std::size_t batch = last - first;
+  // Without a limit, batches of about 64 MiB keep reading and reducing overlapped.
+  std::size_t batch = std::max<std::uint64_t>(
+      1, (std::uint64_t(64) << 20) / std::max<std::uint64_t>(1, chunk_bytes));
   if (memory_limit) {
     TESSERA_EXPECTS(2 * chunk_bytes <= memory_limit,
                     "--memory-limit: a chunk of " + std::to_string(chunk_rows) + " rows x " +

@@ -192,9 +192,15 @@ class NpySource final : public ChunkSource {
                             std::to_string(begin + n) + " x " + std::to_string(block.extent(1)) +
                             " columns asked of a " + std::to_string(rows_) + " x " +
                             std::to_string(cols_) + " array");
+    if (!header_.fortran_order && header_.kind == 'f' && item == 8) {
+      // Little-endian float64 rows: straight into the block, no conversion.
+      fetch(header_.data_offset + begin * cols_ * item, n * cols_ * item,
+            reinterpret_cast<char*>(block.data()));
+      return;
+    }
     if (!header_.fortran_order) {  // the rows are contiguous
       raw_.resize(n * cols_ * item);
-      fetch(header_.data_offset + begin * cols_ * item, raw_.size());
+      fetch(header_.data_offset + begin * cols_ * item, raw_.size(), raw_.data());
       convert_items(header_, raw_.data(), n * cols_, block.data());
       return;
     }
@@ -202,17 +208,17 @@ class NpySource final : public ChunkSource {
     raw_.resize(n * item);
     column_.resize(n);
     for (std::size_t j = 0; j < cols_; ++j) {
-      fetch(header_.data_offset + (j * rows_ + begin) * item, raw_.size());
+      fetch(header_.data_offset + (j * rows_ + begin) * item, raw_.size(), raw_.data());
       convert_items(header_, raw_.data(), n, column_.data());
       for (std::size_t i = 0; i < n; ++i) block(i, j) = column_[i];
     }
   }
 
  private:
-  void fetch(std::size_t offset, std::size_t bytes) {
+  void fetch(std::size_t offset, std::size_t bytes, char* into) {
     in_.clear();
     in_.seekg(static_cast<std::streamoff>(offset));
-    if (!in_.read(raw_.data(), static_cast<std::streamsize>(bytes)))
+    if (!in_.read(into, static_cast<std::streamsize>(bytes)))
       throw IOError(path_ + ": read of " + std::to_string(bytes) + " bytes at offset " +
                     std::to_string(offset) + " failed");
   }
