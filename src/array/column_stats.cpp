@@ -117,14 +117,11 @@ std::vector<GroupStats> group_stats(const DistMatrix<double, MemorySpace>& X, lo
   TESSERA_EXPECTS(key_column >= 0 && static_cast<std::size_t>(key_column) < cols,
                   "tessera::array::group_stats: key column " + std::to_string(key_column) +
                       " is out of range (the data has " + std::to_string(cols) + " columns)");
-  std::vector<long> selected = options.columns;
-  if (selected.empty())
+  ColumnStatsOptions others = options;  // by default every column but the key
+  if (others.columns.empty())
     for (std::size_t j = 0; j < cols; ++j)
-      if (static_cast<long>(j) != key_column) selected.push_back(static_cast<long>(j));
-  for (long c : selected)
-    TESSERA_EXPECTS(c >= 0 && static_cast<std::size_t>(c) < cols,
-                    "tessera::array::group_stats: column " + std::to_string(c) +
-                        " is out of range (the data has " + std::to_string(cols) + " columns)");
+      if (static_cast<long>(j) != key_column) others.columns.push_back(static_cast<long>(j));
+  std::vector<long> selected = select_columns(others, cols);
 
   // The distinct keys of every rank, checked here and agreed on everywhere.
   const auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), X.local());

@@ -100,8 +100,7 @@ Command setup_stats(CLI::App& parent, CommonOptions& common) {
     long key_column = -1;
     std::optional<array::DistMatrix<double>> X;
     array::ColumnStats result;
-    const bool npy = ctx.common.format == "npy" || (ctx.common.format.empty() && spec.size() > 4 &&
-                                                    spec.compare(spec.size() - 4, 4, ".npy") == 0);
+    const bool npy = io::file_format(spec, ctx.common.format) == "npy";
     if (npy && options->group_by.empty() && options->labels.empty()) {
       std::shared_ptr<io::ChunkSource> source;
       {

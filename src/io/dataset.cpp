@@ -144,18 +144,24 @@ GeneratorSpec parse_generator(const std::string& spec) {
   return s;
 }
 
-bool is_generator(const std::string& spec) {
+}  // namespace
+
+bool is_generator_spec(const std::string& spec) {
   for (const char* name : {"blobs", "classification", "random"})
     if (spec == name || starts_with(spec, std::string(name) + ":")) return true;
   return false;
 }
 
-}  // namespace
-
-bool is_generator_spec(const std::string& spec) { return is_generator(spec); }
+std::string file_format(const std::string& spec, const std::string& format) {
+  if (!format.empty()) return format;
+  if (ends_with(spec, ".csv")) return "csv";
+  if (ends_with(spec, ".libsvm") || ends_with(spec, ".svm")) return "libsvm";
+  if (ends_with(spec, ".npy")) return "npy";
+  return "";
+}
 
 GeneratorShape generator_shape(const std::string& spec) {
-  TESSERA_EXPECTS(is_generator(spec), "'" + spec + "' is not a generator spec");
+  TESSERA_EXPECTS(is_generator_spec(spec), "'" + spec + "' is not a generator spec");
   return std::visit(
       [](const auto& s) -> GeneratorShape {
         using S = std::decay_t<decltype(s)>;
@@ -169,7 +175,7 @@ GeneratorShape generator_shape(const std::string& spec) {
 
 void generate_rows(const std::string& spec, std::size_t row_begin, const DeviceMatrix& X,
                    const DeviceVector& y) {
-  TESSERA_EXPECTS(is_generator(spec), "'" + spec + "' is not a generator spec");
+  TESSERA_EXPECTS(is_generator_spec(spec), "'" + spec + "' is not a generator spec");
   std::visit(
       [&](const auto& s) {
         using S = std::decay_t<decltype(s)>;
@@ -193,7 +199,7 @@ Table digits() {
 Table load_table(const std::string& spec, const LoadOptions& options) {
   TESSERA_EXPECTS(!spec.empty(), "no data given (use --data FILE or a dataset name)");
   if (spec == "digits") return digits();
-  if (is_generator(spec)) {
+  if (is_generator_spec(spec)) {
     const GeneratorShape shape = generator_shape(spec);
     DeviceMatrix X("generated", shape.rows, shape.cols);
     DeviceVector y("generated_labels", shape.labeled ? shape.rows : 0);
@@ -201,18 +207,11 @@ Table load_table(const std::string& spec, const LoadOptions& options) {
     return from_device(X, y, spec);
   }
 
-  std::string format = options.format;
+  const std::string format = file_format(spec, options.format);
   if (format.empty()) {
-    if (ends_with(spec, ".csv"))
-      format = "csv";
-    else if (ends_with(spec, ".libsvm") || ends_with(spec, ".svm"))
-      format = "libsvm";
-    else if (ends_with(spec, ".npy"))
-      format = "npy";
-    else
-      throw InvalidArgument("cannot tell the format of '" + spec +
-                            "' from its name: use --format csv|libsvm|npy (or a dataset name: "
-                            "digits, blobs:..., classification:..., random:...)");
+    throw InvalidArgument("cannot tell the format of '" + spec +
+                          "' from its name: use --format csv|libsvm|npy (or a dataset name: "
+                          "digits, blobs:..., classification:..., random:...)");
   }
   if (format == "csv") {
     CsvOptions csv;

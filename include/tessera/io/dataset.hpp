@@ -28,6 +28,10 @@ Table load_table(const std::string& spec, const LoadOptions& options = {});
 /// @brief Whether a spec names a generator (blobs:..., classification:..., random:...).
 bool is_generator_spec(const std::string& spec);
 
+/// @brief The file format of a spec: `format` when given, else from the name's ending
+/// (.csv, .libsvm/.svm, .npy); "" when it cannot be told.
+std::string file_format(const std::string& spec, const std::string& format = "");
+
 /// @brief Rows, columns and whether a generator spec has labels.
 struct GeneratorShape {
   std::size_t rows = 0;
