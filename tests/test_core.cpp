@@ -27,7 +27,9 @@ TEST(Error, KindsAndExitCodes) {
   EXPECT_EQ(exit_code(ErrorKind::io), 2);
   EXPECT_EQ(exit_code(ErrorKind::comm), 1);
   EXPECT_EQ(exit_code(ErrorKind::internal), 1);
+  EXPECT_EQ(exit_code(ErrorKind::interrupted), 1);
   EXPECT_STREQ(to_string(ErrorKind::parse), "parse");
+  EXPECT_STREQ(to_string(ErrorKind::interrupted), "interrupted");
 }
 
 TEST(Error, ParseErrorNamesFileLineColumn) {
@@ -46,6 +48,7 @@ TEST(Error, ThrowErrorKeepsKindAndAgreement) {
     EXPECT_TRUE(e.agreed());
   }
   EXPECT_THROW(throw_error(ErrorKind::internal, "x"), InternalError);
+  EXPECT_THROW(throw_error(ErrorKind::interrupted, "x"), Interrupted);
   EXPECT_THROW(TESSERA_EXPECTS(1 == 2, "nope"), InvalidArgument);
   EXPECT_THROW(TESSERA_ASSERT(1 == 2), InternalError);
 }

@@ -21,6 +21,19 @@ std::size_t type_size(DataType type) {
   return 1;
 }
 
+class LocalCounter final : public detail::CounterBackend {
+ public:
+  explicit LocalCounter(std::int64_t initial) : value_(initial) {}
+  std::int64_t fetch_add(std::int64_t delta) override {
+    const std::int64_t old = value_;
+    value_ += delta;
+    return old;
+  }
+
+ private:
+  std::int64_t value_;
+};
+
 // One process: every collective is a copy.
 class SelfBackend final : public detail::CommBackend {
  public:
@@ -42,6 +55,9 @@ class SelfBackend final : public detail::CommBackend {
   }
   std::shared_ptr<CommBackend> split(int, int) const override {
     return std::make_shared<SelfBackend>();
+  }
+  std::unique_ptr<detail::CounterBackend> make_counter(std::int64_t initial) const override {
+    return std::make_unique<LocalCounter>(initial);
   }
   [[noreturn]] void abort(int code) const override { std::_Exit(code); }
 };

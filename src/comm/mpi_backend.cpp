@@ -48,6 +48,39 @@ static MPI_Op to_mpi(ReduceOp op) {
 // Large messages are sent in pieces below INT_MAX bytes.
 constexpr std::size_t max_piece = std::size_t(1) << 30;
 
+// The counter lives in an MPI window on rank 0; MPI_Fetch_and_op under a shared
+// passive-target epoch needs nothing from rank 0 (Open MPI's osc/sm and osc/ucx do it
+// in hardware or in the progress engine).
+class MpiCounter final : public CounterBackend {
+ public:
+  MpiCounter(MPI_Comm comm, std::int64_t initial) : comm_(comm) {
+    int rank = 0;
+    TESSERA_MPI_TRY(MPI_Comm_rank(comm_, &rank));
+    const MPI_Aint bytes = rank == 0 ? sizeof(std::int64_t) : 0;
+    TESSERA_MPI_TRY(
+        MPI_Win_allocate(bytes, sizeof(std::int64_t), MPI_INFO_NULL, comm_, &base_, &window_));
+    if (rank == 0) *base_ = initial;
+    TESSERA_MPI_TRY(MPI_Win_lock_all(MPI_MODE_NOCHECK, window_));
+    TESSERA_MPI_TRY(MPI_Barrier(comm_));  // rank 0's initial value is in place
+  }
+  ~MpiCounter() override {
+    if (!mpi_active()) return;
+    MPI_Win_unlock_all(window_);
+    MPI_Win_free(&window_);
+  }
+  std::int64_t fetch_add(std::int64_t delta) override {
+    std::int64_t old = 0;
+    TESSERA_MPI_TRY(MPI_Fetch_and_op(&delta, &old, MPI_INT64_T, 0, 0, MPI_SUM, window_));
+    TESSERA_MPI_TRY(MPI_Win_flush(0, window_));
+    return old;
+  }
+
+ private:
+  MPI_Comm comm_;
+  std::int64_t* base_ = nullptr;
+  MPI_Win window_ = MPI_WIN_NULL;
+};
+
 class MpiBackend final : public CommBackend {
  public:
   // Takes ownership of comm (a duplicate made for tessera).
@@ -126,6 +159,10 @@ class MpiBackend final : public CommBackend {
     TESSERA_MPI_TRY(MPI_Comm_split(comm_, color < 0 ? MPI_UNDEFINED : color, key, &sub));
     if (sub == MPI_COMM_NULL) return make_self_backend();
     return std::make_shared<MpiBackend>(sub);
+  }
+
+  std::unique_ptr<CounterBackend> make_counter(std::int64_t initial) const override {
+    return std::make_unique<MpiCounter>(comm_, initial);
   }
 
   [[noreturn]] void abort(int code) const override {

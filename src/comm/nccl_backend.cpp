@@ -102,6 +102,9 @@ class NcclBackend final : public detail::CommBackend {
     const Comm sub = bootstrap_.split(color, key);
     return std::make_shared<NcclBackend>(sub);
   }
+  std::unique_ptr<detail::CounterBackend> make_counter(std::int64_t initial) const override {
+    return bootstrap_.backend().make_counter(initial);
+  }
   [[noreturn]] void abort(int code) const override {
     ncclCommAbort(comm_);
     bootstrap_.abort(code);

@@ -10,6 +10,7 @@ const char* to_string(ErrorKind kind) noexcept {
     case ErrorKind::not_compiled: return "not_compiled";
     case ErrorKind::comm: return "comm";
     case ErrorKind::internal: return "internal";
+    case ErrorKind::interrupted: return "interrupted";
   }
   return "unknown";
 }
@@ -21,7 +22,8 @@ int exit_code(ErrorKind kind) noexcept {
     case ErrorKind::io:
     case ErrorKind::not_compiled: return 2;
     case ErrorKind::comm:
-    case ErrorKind::internal: return 1;
+    case ErrorKind::internal:
+    case ErrorKind::interrupted: return 1;
   }
   return 1;
 }
@@ -50,6 +52,7 @@ void throw_error(ErrorKind kind, const std::string& message, bool agreed) {
     case ErrorKind::io: raise<IOError>(message, agreed);
     case ErrorKind::not_compiled: raise<NotCompiled>(message, agreed);
     case ErrorKind::comm: raise<CommError>(message, agreed);
+    case ErrorKind::interrupted: raise<Interrupted>(message, agreed);
     case ErrorKind::internal: break;
   }
   raise<InternalError>(message, agreed);

@@ -61,6 +61,15 @@ struct ValueLoc {
 
 namespace detail {
 
+/// A 64-bit integer held by rank 0 that every rank updates atomically without rank 0
+/// taking part (MPI one-sided passive target; a plain integer on one process).
+class CounterBackend {
+ public:
+  virtual ~CounterBackend() = default;
+  /// Adds `delta` and returns the value before the addition.
+  virtual std::int64_t fetch_add(std::int64_t delta) = 0;
+};
+
 /// The operations a communication backend implements, on raw buffers. Buffers are in
 /// host memory unless `accepts_device_memory()` is true.
 class CommBackend {
@@ -80,6 +89,8 @@ class CommBackend {
   virtual void allgatherv(const void* send, std::size_t bytes, void* recv,
                           const std::vector<std::size_t>& bytes_per_rank) const = 0;
   virtual std::shared_ptr<CommBackend> split(int color, int key) const = 0;
+  /// Collective: a counter on rank 0 starting at `initial`; destroying it is collective.
+  virtual std::unique_ptr<CounterBackend> make_counter(std::int64_t initial) const = 0;
   [[noreturn]] virtual void abort(int code) const = 0;
   virtual bool accepts_device_memory() const { return false; }
 };
@@ -91,6 +102,22 @@ constexpr bool host_accessible_v =
     Kokkos::SpaceAccessibility<Kokkos::HostSpace, typename View::memory_space>::accessible;
 
 }  // namespace detail
+
+/// @brief A global counter that any rank advances atomically, without the other ranks
+/// taking part: the work queue of the task farm (`tessera/sched/farm.hpp`).
+///
+/// Made and destroyed collectively (`Comm::make_counter`); in between, `fetch_add` is
+/// local to the caller. Move-only.
+class SharedCounter {
+ public:
+  explicit SharedCounter(std::unique_ptr<detail::CounterBackend> backend)
+      : backend_(std::move(backend)) {}
+  /// Adds `delta` and returns the value before the addition.
+  std::int64_t fetch_add(std::int64_t delta) { return backend_->fetch_add(delta); }
+
+ private:
+  std::unique_ptr<detail::CounterBackend> backend_;
+};
 
 /// @brief A communicator: rank, size and collectives on scalars and Kokkos Views.
 class Comm {
@@ -220,6 +247,11 @@ class Comm {
 
   /// @brief Splits into sub-communicators by color, ordered by key then rank (collective).
   Comm split(int color, int key) const { return Comm(backend_->split(color, key)); }
+
+  /// @brief A counter on rank 0 starting at `initial` (collective; so is its destruction).
+  SharedCounter make_counter(std::int64_t initial = 0) const {
+    return SharedCounter(backend_->make_counter(initial));
+  }
 
   /// @brief Aborts every rank (last resort when ranks cannot agree on an error).
   [[noreturn]] void abort(int code) const;

@@ -18,6 +18,7 @@ enum class ErrorKind {
   not_compiled,      ///< a backend was asked for that this build lacks (exit 2)
   comm,              ///< MPI/NCCL failure (exit 1)
   internal,          ///< a broken invariant inside tessera (exit 1)
+  interrupted,       ///< stopped by SIGTERM/SIGUSR1; resumable from a journal (exit 1)
 };
 
 /// @brief Name of an error kind ("invalid_argument", "parse", ...).
@@ -78,6 +79,12 @@ class CommError : public Error {
 class InternalError : public Error {
  public:
   explicit InternalError(const std::string& message) : Error(ErrorKind::internal, message) {}
+};
+
+/// @brief A run was stopped by a signal (SIGTERM, SIGUSR1) after saving its journal.
+class Interrupted : public Error {
+ public:
+  explicit Interrupted(const std::string& message) : Error(ErrorKind::interrupted, message) {}
 };
 
 /// @brief Rethrows an error of the given kind with the given message (used to
