@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 
 #include <unistd.h>
 
@@ -15,6 +16,8 @@
 #include <tessera/core/rng.hpp>
 #include <tessera/io/dataset.hpp>
 #include <tessera/io/npy.hpp>
+#include <tessera/io/readers.hpp>
+#include <tessera/io/results.hpp>
 
 #include "test_support.hpp"
 
@@ -326,4 +329,152 @@ TEST(Streaming, NpyStatsEqualInMemoryStats) {
   EXPECT_EQ(block(1, 0), 20.0);
   HostMatrix too_many("too_many", 3, 4);
   EXPECT_THROW(fortran->read(1, too_many), InvalidArgument);
+}
+
+namespace {
+
+std::string temp_path(const std::string& name) {
+  return (std::filesystem::temp_directory_path() /
+          ("tessera_" + std::to_string(getpid()) + "_" + name))
+      .string();
+}
+
+void write_bytes(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out << bytes;
+}
+
+// Bitwise equality of every column summary.
+void expect_same_stats(const array::ColumnStats& a, const array::ColumnStats& b,
+                       const std::string& what) {
+  ASSERT_EQ(a.columns.size(), b.columns.size()) << what;
+  EXPECT_EQ(a.rows, b.rows) << what;
+  for (std::size_t j = 0; j < a.columns.size(); ++j)
+    EXPECT_EQ(std::memcmp(&a.columns[j], &b.columns[j], sizeof(array::ColumnSummary)), 0)
+        << what << ": column " << j;
+}
+
+HostMatrix sample_matrix(std::size_t rows, std::size_t cols) {
+  HostMatrix A("A", rows, cols);
+  const CounterRng rng(31, 0);
+  for (std::size_t i = 0; i < rows; ++i)
+    for (std::size_t j = 0; j < cols; ++j) A(i, j) = rng.normal(i * cols + j) * double(j + 1);
+  return A;
+}
+
+}  // namespace
+
+// A CSV file streamed in batches (header, comments, blank lines, CRLF, a label column,
+// more rows than one index stride) gives the statistics of the whole-file reader bit for bit.
+TEST(Streaming, CsvStatsEqualInMemoryStats) {
+  const HostMatrix A = sample_matrix(3000, 3);
+  std::string text = "# made by test_array\r\nx,label,y,z\r\n";
+  for (std::size_t i = 0; i < A.extent(0); ++i) {
+    if (i % 700 == 5) text += "\r\n# a comment between rows\r\n";
+    text += io::format_double(A(i, 0)) + "," + std::to_string(i % 4) + "," +
+            io::format_double(A(i, 1)) + "," + (i == 2500 ? "" : io::format_double(A(i, 2))) +
+            "\r\n";
+  }
+  const std::string path = temp_path("stream.csv");
+  write_bytes(path, text);
+  io::CsvOptions csv;
+  csv.label_column = 1;
+  const Table whole = io::read_csv(path, csv);
+  array::ColumnStatsOptions options;
+  options.chunk_rows = 100;
+  options.nan = array::NanPolicy::skip;
+  const auto in_memory = array::column_stats(Comm::self(), whole.X, options);
+  for (std::uint64_t limit : {std::uint64_t(0), std::uint64_t(2 * 100 * 3 * 8)}) {
+    auto source = io::open_csv_source(path, csv);
+    ASSERT_EQ(source->rows(), 3000u);
+    ASSERT_EQ(source->cols(), 3u);
+    expect_same_stats(array::column_stats(Comm::self(), *source, 100, options, limit), in_memory,
+                      "csv, limit " + std::to_string(limit));
+  }
+  // a read in the middle of an index stride
+  auto source = io::open_csv_source(path, csv);
+  HostMatrix block("block", 2, 3);
+  source->read(1500, block);
+  EXPECT_EQ(block(0, 0), A(1500, 0));
+  EXPECT_EQ(block(1, 2), A(1501, 2));
+  std::remove(path.c_str());
+}
+
+TEST(Streaming, CsvErrorsNameFileLineColumn) {
+  const std::string path = temp_path("bad.csv");
+  write_bytes(path, "1,2\n3,4\n\n5,x\n7,8,9\n");
+  auto source = io::open_csv_source(path);
+  EXPECT_EQ(source->rows(), 4u);
+  HostMatrix block("block", 1, 2);
+  try {
+    source->read(2, block);
+    FAIL() << "no throw";
+  } catch (const ParseError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind(path + ":4:3: field 2: cannot read 'x'", 0), 0)
+        << e.what();
+  }
+  try {
+    source->read(3, block);
+    FAIL() << "no throw";
+  } catch (const ParseError& e) {
+    EXPECT_NE(std::string(e.what()).find(path + ":5: expected 2 fields"), std::string::npos)
+        << e.what();
+  }
+  // the file shrinks after it was indexed (rewritten or cut by another process)
+  write_bytes(path, "1,2\n");
+  EXPECT_THROW(source->read(2, block), IOError);
+  write_bytes(path, "# nothing\n\n");
+  EXPECT_THROW(io::open_csv_source(path), ParseError);
+  write_bytes(path, "a,b\n");
+  EXPECT_THROW(io::open_csv_source(path), ParseError);
+  io::CsvOptions csv;
+  csv.label_column = 2;
+  write_bytes(path, "1,2\n");
+  EXPECT_THROW(io::open_csv_source(path, csv), InvalidArgument);
+  std::remove(path.c_str());
+  EXPECT_THROW(io::open_csv_source(path), IOError);
+}
+
+// Raw binary files (ndarray.tofile) of each element type stream like .npy files.
+TEST(Streaming, RawBinaryStatsEqualInMemoryStats) {
+  const HostMatrix A = sample_matrix(777, 4);
+  const std::string path = temp_path("stream.bin");
+  write_bytes(path, std::string(reinterpret_cast<const char*>(A.data()), A.span() * 8));
+  array::ColumnStatsOptions options;
+  options.chunk_rows = 50;
+  const auto in_memory = array::column_stats(Comm::self(), A, options);
+  auto source = io::open_raw_source(path, 4, io::RawType::float64);
+  ASSERT_EQ(source->rows(), 777u);
+  expect_same_stats(array::column_stats(Comm::self(), *source, 50, options, 2 * 50 * 4 * 8),
+                    in_memory, "raw float64");
+  // int32 rows, converted exactly
+  std::vector<std::int32_t> ints = {1, -2, 3, 2147483647, -7, 8};
+  write_bytes(path, std::string(reinterpret_cast<const char*>(ints.data()), ints.size() * 4));
+  auto int_source = io::open_raw_source(path, 2, io::parse_raw_type("i4"));
+  HostMatrix block("block", 3, 2);
+  int_source->read(0, block);
+  EXPECT_EQ(block(1, 1), 2147483647.0);
+  EXPECT_EQ(block(2, 0), -7.0);
+  // a size that is not a whole number of rows, zero columns, unknown type names
+  EXPECT_THROW(io::open_raw_source(path, 5, io::RawType::int32), ParseError);
+  EXPECT_THROW(io::open_raw_source(path, 0), InvalidArgument);
+  EXPECT_THROW(io::parse_raw_type("complex128"), InvalidArgument);
+  std::remove(path.c_str());
+  EXPECT_THROW(io::open_raw_source(path, 2), IOError);
+}
+
+TEST(Streaming, NpyShorterThanItsHeaderIsAnError) {
+  const HostMatrix A = sample_matrix(100, 2);
+  const std::string path = temp_path("short.npy");
+  io::write_npy(path, A);
+  std::filesystem::resize_file(path, std::filesystem::file_size(path) - 8);
+  try {
+    io::open_npy_source(path);
+    FAIL() << "no throw";
+  } catch (const ParseError& e) {
+    EXPECT_NE(std::string(e.what()).find("truncated .npy data: expected 1600 bytes, found 1592"),
+              std::string::npos)
+        << e.what();
+  }
+  std::remove(path.c_str());
 }

@@ -75,7 +75,13 @@ void add_common_options(CLI::App& app, CommonOptions& common) {
                  "memory per rank in bytes (K/M/G suffixes); larger inputs are streamed")
       ->type_name("BYTES");
   app.add_option("--format", common.format, "input format, overriding the file name ending")
-      ->check(CLI::IsMember({"csv", "libsvm", "npy"}));
+      ->check(CLI::IsMember({"csv", "libsvm", "npy", "raw"}));
+  app.add_option("--raw-cols", common.raw_cols,
+                 "columns of a raw binary file (--format raw, or a .bin/.raw name)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--raw-type", common.raw_type,
+                 "element type of a raw binary file: float64 (default), float32, int64, int32, "
+                 "uint8");
   app.add_option("--log-level", common.log_level, "error, warn, info or debug")
       ->check(CLI::IsMember({"error", "warn", "info", "debug"}));
 }

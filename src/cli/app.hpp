@@ -25,6 +25,8 @@ struct CommonOptions {
   std::string memory_limit;
   std::uint64_t memory_limit_bytes = 0;  // parsed --memory-limit (0: none)
   std::string format;
+  std::size_t raw_cols = 0;  // --raw-cols: columns of a raw binary file
+  std::string raw_type = "float64";
   std::string log_level;
 };
 

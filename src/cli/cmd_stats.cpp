@@ -76,6 +76,8 @@ Command setup_stats(CLI::App& parent, CommonOptions& common) {
     load.format = ctx.common.format;
     load.label_column = options->label_col;
     load.labels_path = options->labels;
+    load.raw_cols = ctx.common.raw_cols;
+    load.raw_type = ctx.common.raw_type;
     array::ColumnStatsOptions stats;
     stats.nan = options->nan == "skip" ? array::NanPolicy::skip : array::NanPolicy::propagate;
     const std::string& spec = options->data;
@@ -83,8 +85,8 @@ Command setup_stats(CLI::App& parent, CommonOptions& common) {
     const auto check_memory = [&](std::uint64_t bytes, const char* what) {
       if (limit && bytes > limit)
         throw InvalidArgument(fmt::format(
-            "--memory-limit: {} needs {} bytes of {} per rank, above the limit of {}; only .npy "
-            "files stream (convert with numpy.save, or add ranks for generated data)",
+            "--memory-limit: {} needs {} bytes of {} per rank, above the limit of {}; CSV, .npy "
+            "and raw files stream (without --group-by/--labels); add ranks for generated data",
             spec, bytes, what, limit));
     };
     const auto check_columns = [&](std::size_t cols) {
@@ -93,22 +95,23 @@ Command setup_stats(CLI::App& parent, CommonOptions& common) {
           throw InvalidArgument(fmt::format(
               "--columns: column {} is out of range ({} has {} columns)", c, spec, cols));
     };
-    // NPY files stream: each rank reads only its own chunks, in batches that fit
-    // --memory-limit, reading ahead while it reduces. Generators make only this rank's
+    // CSV, NPY and raw files stream: each rank reads only its own chunks, in batches that
+    // fit --memory-limit, reading ahead while it reduces. Generators make only this rank's
     // rows; other files are read whole by every rank and each keeps its rows. Failures are
     // agreed on before anyone enters a collective.
     long key_column = -1;
     std::optional<array::DistMatrix<double>> X;
     array::ColumnStats result;
-    const bool npy = io::file_format(spec, ctx.common.format) == "npy";
-    if (npy && options->group_by.empty() && options->labels.empty()) {
+    const std::string format = io::file_format(spec, ctx.common.format);
+    const bool streams = format == "npy" || format == "csv" || format == "raw";
+    if (streams && options->group_by.empty() && options->labels.empty()) {
       std::shared_ptr<io::ChunkSource> source;
       {
         auto t = ctx.times.scope("read");
         source = agree(ctx.comm, [&] {
           if (!options->columns.empty())
             stats.columns = parse_index_list(options->columns, "--columns");
-          std::shared_ptr<io::ChunkSource> opened = io::open_npy_source(spec);
+          std::shared_ptr<io::ChunkSource> opened = io::open_source(spec, load);
           check_columns(opened->cols());
           return opened;
         });

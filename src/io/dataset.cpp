@@ -157,7 +157,22 @@ std::string file_format(const std::string& spec, const std::string& format) {
   if (ends_with(spec, ".csv")) return "csv";
   if (ends_with(spec, ".libsvm") || ends_with(spec, ".svm")) return "libsvm";
   if (ends_with(spec, ".npy")) return "npy";
+  if (ends_with(spec, ".bin") || ends_with(spec, ".raw")) return "raw";
   return "";
+}
+
+std::unique_ptr<ChunkSource> open_source(const std::string& spec, const LoadOptions& options) {
+  if (spec == "digits" || is_generator_spec(spec)) return nullptr;
+  const std::string format = file_format(spec, options.format);
+  if (format == "csv") {
+    CsvOptions csv;
+    csv.label_column = options.label_column;
+    return open_csv_source(spec, csv);
+  }
+  if (format == "npy") return open_npy_source(spec);
+  if (format == "raw")
+    return open_raw_source(spec, options.raw_cols, parse_raw_type(options.raw_type));
+  return nullptr;
 }
 
 GeneratorShape generator_shape(const std::string& spec) {
@@ -210,7 +225,7 @@ Table load_table(const std::string& spec, const LoadOptions& options) {
   const std::string format = file_format(spec, options.format);
   if (format.empty()) {
     throw InvalidArgument("cannot tell the format of '" + spec +
-                          "' from its name: use --format csv|libsvm|npy (or a dataset name: "
+                          "' from its name: use --format csv|libsvm|npy|raw (or a dataset name: "
                           "digits, blobs:..., classification:..., random:...)");
   }
   if (format == "csv") {
@@ -233,7 +248,16 @@ Table load_table(const std::string& spec, const LoadOptions& options) {
     }
     return t;
   }
-  throw InvalidArgument("unknown format '" + format + "' (csv, libsvm, npy)");
+  if (format == "raw") {
+    auto source = open_raw_source(spec, options.raw_cols, parse_raw_type(options.raw_type));
+    Table t;
+    t.source = spec;
+    t.X = HostMatrix(Kokkos::view_alloc(std::string("raw"), Kokkos::WithoutInitializing),
+                     source->rows(), source->cols());
+    source->read(0, t.X);
+    return t;
+  }
+  throw InvalidArgument("unknown format '" + format + "' (csv, libsvm, npy, raw)");
 }
 
 std::vector<DatasetInfo> dataset_catalog() {

@@ -176,9 +176,26 @@ void convert_items(const NpyHeader& h, const char* raw, std::size_t n, double* o
 
 class NpySource final : public ChunkSource {
  public:
-  explicit NpySource(const std::string& path) : path_(path), in_(path, std::ios::binary) {
+  // An .npy file (header read from the file) or, with `raw`, a headerless file laid out
+  // as `raw` says with as many rows as the file size gives.
+  explicit NpySource(const std::string& path, const NpyHeader* raw = nullptr)
+      : path_(path), in_(path, std::ios::binary) {
     if (!in_) throw IOError(path + ": cannot open for reading: " + std::strerror(errno));
-    header_ = parse_header(in_, path);
+    if (raw) {
+      in_.seekg(0, std::ios::end);
+      const auto size = static_cast<std::uint64_t>(in_.tellg());
+      in_.seekg(0);
+      header_ = *raw;
+      const std::uint64_t row_bytes = header_.shape[1] * header_.item_size;
+      if (size % row_bytes != 0 || size == 0)
+        throw ParseError(path + ": " + std::to_string(size) +
+                         " bytes is not a whole number of rows of " +
+                         std::to_string(header_.shape[1]) + " values (" +
+                         std::to_string(row_bytes) + " bytes each)");
+      header_.shape[0] = size / row_bytes;
+    } else {
+      header_ = parse_header(in_, path);  // checks the file size against the header
+    }
     rows_ = header_.shape[0];
     cols_ = header_.shape.size() == 2 ? header_.shape[1] : 1;
   }
@@ -234,6 +251,33 @@ class NpySource final : public ChunkSource {
 
 std::unique_ptr<ChunkSource> open_npy_source(const std::string& path) {
   return std::make_unique<NpySource>(path);
+}
+
+RawType parse_raw_type(const std::string& name) {
+  if (name == "float64" || name == "f8" || name == "double") return RawType::float64;
+  if (name == "float32" || name == "f4" || name == "float") return RawType::float32;
+  if (name == "int64" || name == "i8") return RawType::int64;
+  if (name == "int32" || name == "i4") return RawType::int32;
+  if (name == "uint8" || name == "u1") return RawType::uint8;
+  throw InvalidArgument("unknown raw element type '" + name +
+                        "' (float64, float32, int64, int32, uint8)");
+}
+
+std::unique_ptr<ChunkSource> open_raw_source(const std::string& path, std::size_t cols,
+                                             RawType type) {
+  TESSERA_EXPECTS(cols > 0, path +
+                                ": a raw binary file needs its column count (cols > 0; --raw-cols "
+                                "N on the command line)");
+  NpyHeader layout;
+  switch (type) {
+    case RawType::float64: layout.kind = 'f', layout.item_size = 8; break;
+    case RawType::float32: layout.kind = 'f', layout.item_size = 4; break;
+    case RawType::int64: layout.kind = 'i', layout.item_size = 8; break;
+    case RawType::int32: layout.kind = 'i', layout.item_size = 4; break;
+    case RawType::uint8: layout.kind = 'u', layout.item_size = 1; break;
+  }
+  layout.shape = {0, cols};
+  return std::make_unique<NpySource>(path, &layout);
 }
 
 NpyHeader read_npy_header(const std::string& path) {

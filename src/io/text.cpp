@@ -2,6 +2,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <limits>
@@ -10,6 +11,7 @@
 
 #include <fast_float/fast_float.h>
 #include <tessera/core/error.hpp>
+#include <tessera/io/chunk_source.hpp>
 #include <tessera/io/readers.hpp>
 
 namespace tessera::io {
@@ -163,6 +165,159 @@ Table parse_csv(std::string_view text, const std::string& name, const CsvOptions
     }
   }
   return table;
+}
+
+namespace {
+
+// Streams a CSV file: one pass at opening indexes every `stride`-th data row (byte
+// offset and line number) and settles header, width and row count; read() then seeks
+// to the nearest indexed row and parses only the rows asked for, with the same parser
+// and the same file:line:column errors as read_csv.
+class CsvSource final : public ChunkSource {
+ public:
+  CsvSource(const std::string& path, const CsvOptions& options)
+      : path_(path), options_(options), in_(path, std::ios::binary) {
+    if (!in_) throw IOError(path + ": cannot open for reading: " + std::strerror(errno));
+    index();
+  }
+  std::size_t rows() const override { return rows_; }
+  std::size_t cols() const override { return features_; }
+
+  void read(std::size_t begin, const HostMatrix& block) override {
+    const std::size_t n = block.extent(0);
+    if (block.extent(1) != features_ || begin + n > rows_)
+      throw InvalidArgument(path_ + ": rows " + std::to_string(begin) + ".." +
+                            std::to_string(begin + n) + " x " + std::to_string(block.extent(1)) +
+                            " columns asked of a " + std::to_string(rows_) + " x " +
+                            std::to_string(features_) + " CSV file");
+    const Mark& mark = marks_[begin / stride];
+    std::size_t row = begin / stride * stride;
+    std::size_t filled = 0;
+    std::vector<std::string_view> fields;
+    std::vector<long> columns;
+    scan_lines(mark.offset, mark.line, [&](std::string_view line, long number, std::uint64_t) {
+      if (!is_content(line)) return true;
+      if (row++ < begin) return true;
+      split(line, options_.delimiter, fields, columns);
+      if (fields.size() != width_)
+        throw ParseError(path_, number, 0,
+                         "expected " + std::to_string(width_) + " fields (as in line " +
+                             std::to_string(first_line_) + "), found " +
+                             std::to_string(fields.size()));
+      std::size_t out = 0;
+      for (std::size_t c = 0; c < width_; ++c) {
+        if (static_cast<int>(c) == label_) continue;
+        double value;
+        if (!parse_number(fields[c], value))
+          throw ParseError(path_, number, columns[c],
+                           "field " + std::to_string(c + 1) + ": cannot read '" +
+                               shorten(fields[c]) + "' as a number");
+        block(filled, out++) = value;
+      }
+      return ++filled < n;
+    });
+    if (filled < n)
+      throw IOError(path_ + ": the file ended (or changed) while reading rows " +
+                    std::to_string(begin) + ".." + std::to_string(begin + n) + "; found " +
+                    std::to_string(filled) + " of them");
+  }
+
+ private:
+  struct Mark {
+    std::uint64_t offset;  // byte offset of the line holding the data row
+    long line;             // its 1-based line number
+  };
+  static constexpr std::size_t stride = 1024;
+  static constexpr std::size_t block_bytes = std::size_t(8) << 20;
+
+  static bool is_content(std::string_view line) {
+    const std::string_view t = trim(line);
+    return !t.empty() && t.front() != '#';
+  }
+
+  // Calls on_line(text without '\n' or '\r', line number, byte offset of the line) for
+  // each line from `offset` until it returns false or the file ends.
+  template <class F>
+  void scan_lines(std::uint64_t offset, long line, F&& on_line) {
+    in_.clear();
+    in_.seekg(static_cast<std::streamoff>(offset));
+    std::string carry;
+    std::vector<char> buffer(block_bytes);
+    const auto emit = [&](std::string_view text) {
+      const std::uint64_t at = offset;
+      offset += text.size() + 1;
+      if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+      return on_line(text, line++, at);
+    };
+    while (true) {
+      in_.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+      const auto got = static_cast<std::size_t>(in_.gcount());
+      if (got == 0) break;
+      const std::string_view data(buffer.data(), got);
+      std::size_t pos = 0;
+      for (std::size_t end = data.find('\n'); end != std::string_view::npos;
+           end = data.find('\n', pos)) {
+        bool more;
+        if (carry.empty()) {
+          more = emit(data.substr(pos, end - pos));
+        } else {
+          carry.append(data.substr(pos, end - pos));
+          more = emit(carry);
+          carry.clear();
+        }
+        if (!more) return;
+        pos = end + 1;
+      }
+      carry.append(data.substr(pos));
+      if (in_.bad()) throw IOError(path_ + ": read failed");
+    }
+    if (!carry.empty()) emit(carry);
+  }
+
+  void index() {
+    bool first = true;
+    std::vector<std::string_view> fields;
+    std::vector<long> columns;
+    scan_lines(0, 1, [&](std::string_view line, long number, std::uint64_t offset) {
+      if (!is_content(line)) return true;
+      if (first) {
+        first = false;
+        first_line_ = number;
+        split(line, options_.delimiter, fields, columns);
+        width_ = fields.size();
+        bool header = options_.header == CsvHeader::yes;
+        double ignored;
+        if (options_.header == CsvHeader::detect)
+          for (auto f : fields)
+            if (!f.empty() && !parse_number(f, ignored)) header = true;
+        if (header) return true;
+      }
+      if (rows_ % stride == 0) marks_.push_back({offset, number});
+      ++rows_;
+      return true;
+    });
+    if (first) throw ParseError(path_ + ": empty file (no data rows)");
+    if (rows_ == 0) throw ParseError(path_ + ": no data rows after the header line");
+    label_ = options_.label_column == -2 ? static_cast<int>(width_) - 1 : options_.label_column;
+    if (label_ >= static_cast<int>(width_) || label_ < -1)
+      throw InvalidArgument(path_ + ": label column " + std::to_string(options_.label_column) +
+                            " is outside the " + std::to_string(width_) + " columns of the file");
+    features_ = label_ >= 0 ? width_ - 1 : width_;
+  }
+
+  std::string path_;
+  CsvOptions options_;
+  std::ifstream in_;
+  std::vector<Mark> marks_;
+  std::size_t rows_ = 0, width_ = 0, features_ = 0;
+  long first_line_ = 0;
+  int label_ = -1;
+};
+
+}  // namespace
+
+std::unique_ptr<ChunkSource> open_csv_source(const std::string& path, const CsvOptions& options) {
+  return std::make_unique<CsvSource>(path, options);
 }
 
 Table read_libsvm(const std::string& path, std::size_t n_features) {

@@ -99,6 +99,26 @@ run npy_stream "$tessera" stats --data big.npy --chunk-rows 100 --memory-limit 5
 run npy_whole "$tessera" stats --data big.npy --chunk-rows 100 --out npywhole --quiet
 check "npy streamed under --memory-limit: exit 0" test "$(rc npy_stream)" = 0
 check "npy streamed = npy in one batch, bitwise" cmp npystream/stats.json npywhole/stats.json
+python3 - <<'PY'
+# The same 3000 x 3 values as CSV (round-trip decimals, a header, CRLF) and as raw float64.
+import struct
+rows, cols = 3000, 3
+values = [[i * j / 7 for j in range(cols)] for i in range(rows)]
+with open("big.csv", "w", newline="") as f:
+    f.write("a,b,c\r\n" + "".join(",".join(repr(v) for v in row) + "\r\n" for row in values))
+with open("big.bin", "wb") as f:
+    f.write(struct.pack("<%dd" % (rows * cols), *[v for row in values for v in row]))
+PY
+run csv_stream "$tessera" stats --data big.csv --chunk-rows 100 --memory-limit 5K --out csvstream --quiet
+check "csv streamed under --memory-limit (file 5x larger): bitwise equal to the npy result" cmp csvstream/stats.json npywhole/stats.json
+run raw_stream "$tessera" stats --data big.bin --raw-cols 3 --chunk-rows 100 --memory-limit 5K --out rawstream --quiet
+check "raw float64 streamed: bitwise equal to the npy result" cmp rawstream/stats.json npywhole/stats.json
+run raw_nocols "$tessera" stats --data big.bin
+check "raw without --raw-cols: exit 2 naming it" bash -c "[[ $(rc raw_nocols) == 2 ]]" && check "names --raw-cols" one_error_line raw_nocols "raw-cols"
+run raw_badcols "$tessera" stats --data big.bin --raw-cols 7
+check "raw size not a whole number of rows: exit 2" bash -c "[[ $(rc raw_badcols) == 2 ]]" && check "says so" one_error_line raw_badcols "not a whole number of rows"
+run raw_type "$tessera" stats --data big.bin --raw-cols 3 --raw-type complex
+check "unknown --raw-type: exit 2" bash -c "[[ $(rc raw_type) == 2 ]]"
 run npy_tiny "$tessera" stats --data big.npy --chunk-rows 100 --memory-limit 1K
 check "npy: a chunk above --memory-limit: exit 2 naming --chunk-rows" bash -c "[[ $(rc npy_tiny) == 2 ]] && grep -q 'chunk-rows' npy_tiny.err"
 printf '1,2\n,4\n5,6\n' >nan.csv
@@ -145,6 +165,10 @@ import json; r = json.load(open('mpi$np/run.json')); assert r['ranks'] == $np an
   done
   run mpi_npy "$mpiexec" -np 3 --oversubscribe "$tessera" stats --data big.npy --chunk-rows 100 --memory-limit 5K --out mpinpy --quiet
   check "mpirun -np 3 streamed npy: bitwise equal to 1 rank" cmp mpinpy/stats.json npywhole/stats.json
+  run mpi_csv "$mpiexec" -np 3 --oversubscribe "$tessera" stats --data big.csv --chunk-rows 100 --memory-limit 5K --out mpicsv --quiet
+  check "mpirun -np 3 streamed csv: bitwise equal to 1 rank" cmp mpicsv/stats.json npywhole/stats.json
+  run mpi_raw "$mpiexec" -np 2 --oversubscribe "$tessera" stats --data big.bin --raw-cols 3 --chunk-rows 100 --memory-limit 5K --out mpiraw --quiet
+  check "mpirun -np 2 streamed raw: bitwise equal to 1 rank" cmp mpiraw/stats.json npywhole/stats.json
   run mpi_group "$mpiexec" -np 3 --oversubscribe "$tessera" stats --data digits --group-by label --out mpigroup --quiet
   check "mpirun -np 3 --group-by: bitwise equal to 1 rank" cmp mpigroup/stats.json group/stats.json
   run mpi_bad "$mpiexec" -np 3 --oversubscribe "$tessera" stats --data bad.csv --out mpibad

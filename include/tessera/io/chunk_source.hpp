@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include <tessera/io/readers.hpp>
 #include <tessera/io/table.hpp>
 
 namespace tessera::io {
@@ -25,5 +26,24 @@ class ChunkSource {
 /// @brief A chunk source over an .npy file (float64/float32/int64/int32/uint8, C or
 /// Fortran order, 1-D read as one column): reads only the rows asked for.
 std::unique_ptr<ChunkSource> open_npy_source(const std::string& path);
+
+/// @brief A chunk source over a numeric CSV file (same rules and errors as `read_csv`;
+/// the label column, if any, is left out). Opening scans the file once to index every
+/// 1024th row; a read then parses only the rows asked for.
+std::unique_ptr<ChunkSource> open_csv_source(const std::string& path,
+                                             const CsvOptions& options = {});
+
+/// @brief Element types of raw binary files (little-endian, no header).
+enum class RawType { float64, float32, int64, int32, uint8 };
+
+/// @brief Parses "float64", "float32", "int64", "int32", "uint8" (also NumPy's "f8",
+/// "f4", "i8", "i4", "u1"); throws InvalidArgument naming the accepted names.
+RawType parse_raw_type(const std::string& name);
+
+/// @brief A chunk source over a raw binary file of row-major `cols`-wide rows of `type`
+/// (what `ndarray.tofile` writes). Throws ParseError when the file size is not a whole
+/// number of rows.
+std::unique_ptr<ChunkSource> open_raw_source(const std::string& path, std::size_t cols,
+                                             RawType type = RawType::float64);
 
 }  // namespace tessera::io

@@ -3,9 +3,11 @@
 /// @brief Data specs as the `tessera` command takes them: files (CSV, libsvm, NPY),
 /// the embedded `digits` set and synthetic generators (`blobs:n=...,seed=...`).
 
+#include <memory>
 #include <string>
 #include <vector>
 
+#include <tessera/io/chunk_source.hpp>
 #include <tessera/io/generators.hpp>
 #include <tessera/io/table.hpp>
 
@@ -19,17 +21,25 @@ struct LoadOptions {
   int label_column = -1;
   /// NPY labels file (for .npy features).
   std::string labels_path;
+  /// Raw binary files: columns per row (required) and element type name.
+  std::size_t raw_cols = 0;
+  std::string raw_type = "float64";
 };
 
 /// @brief Loads a data spec into host memory. Throws InvalidArgument for an unknown
 /// spec or key, ParseError/IOError for bad files.
 Table load_table(const std::string& spec, const LoadOptions& options = {});
 
+/// @brief A chunk source over a data file that streams (CSV, NPY, raw binary), or null
+/// for a spec that does not (libsvm files, `digits`, generators). The CSV label column,
+/// if any, is left out of the rows.
+std::unique_ptr<ChunkSource> open_source(const std::string& spec, const LoadOptions& options = {});
+
 /// @brief Whether a spec names a generator (blobs:..., classification:..., random:...).
 bool is_generator_spec(const std::string& spec);
 
 /// @brief The file format of a spec: `format` when given, else from the name's ending
-/// (.csv, .libsvm/.svm, .npy); "" when it cannot be told.
+/// (.csv, .libsvm/.svm, .npy, .bin/.raw → "raw"); "" when it cannot be told.
 std::string file_format(const std::string& spec, const std::string& format = "");
 
 /// @brief Rows, columns and whether a generator spec has labels.
