@@ -52,7 +52,23 @@ TEST(ColumnStats, DigitsMatchNumpy) {
     EXPECT_EQ(s.overall.sum, o["sum"].get<double>());
     EXPECT_LE(test::rel_diff(s.overall.mean, o["mean"].get<double>()), 1e-14);
     EXPECT_LE(test::rel_diff(s.overall.std, o["std"].get<double>()), 1e-13);
+    options.ddof = 1;  // the sample standard deviation
+    const auto s1 = array::column_stats(Comm::self(), t.X, options);
+    for (std::size_t j = 0; j < 64; ++j)
+      EXPECT_NEAR(s1.columns[j].std, ref["std_ddof1"][j].get<double>(), 1e-12) << j;
   }
+}
+
+TEST(ColumnStats, DdofAtOrAboveCountIsInfOrNanAsNumpy) {
+  HostMatrix X("X", 2, 2);
+  X(0, 0) = 1, X(1, 0) = 3, X(0, 1) = 2, X(1, 1) = 2;
+  array::ColumnStatsOptions options;
+  options.ddof = 2;  // numpy.std([1, 3], ddof=2) = inf, numpy.std([2, 2], ddof=2) = nan
+  const auto s = array::column_stats(Comm::self(), X, options);
+  EXPECT_TRUE(std::isinf(s.columns[0].std));
+  EXPECT_TRUE(std::isnan(s.columns[1].std));
+  options.ddof = -1;
+  EXPECT_THROW(array::column_stats(Comm::self(), X, options), InvalidArgument);
 }
 
 TEST(ColumnStats, NanPolicies) {

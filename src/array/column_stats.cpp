@@ -12,7 +12,7 @@ namespace tessera::array {
 
 namespace {
 
-ColumnSummary summarise(const detail::Moments& m, long index, NanPolicy nan) {
+ColumnSummary summarise(const detail::Moments& m, long index, NanPolicy nan, double ddof) {
   ColumnSummary s;
   s.index = index;
   s.count = m.count;
@@ -31,7 +31,7 @@ ColumnSummary summarise(const detail::Moments& m, long index, NanPolicy nan) {
     return s;
   }
   s.mean = m.mean;
-  s.std = std::sqrt(m.m2 / m.count);
+  s.std = std::sqrt(m.m2 / std::max(m.count - ddof, 0.0));
   s.min = m.min;
   s.max = m.max;
   s.argmin = m.argmin;
@@ -44,6 +44,9 @@ ColumnSummary summarise(const detail::Moments& m, long index, NanPolicy nan) {
 namespace impl {
 
 std::vector<long> select_columns(const ColumnStatsOptions& options, std::size_t cols) {
+  TESSERA_EXPECTS(options.ddof >= 0 && std::isfinite(options.ddof),
+                  "tessera::array::column_stats: ddof must be a finite number >= 0, got " +
+                      std::to_string(options.ddof));
   std::vector<long> selected = options.columns;
   if (selected.empty())
     for (std::size_t j = 0; j < cols; ++j) selected.push_back(static_cast<long>(j));
@@ -79,7 +82,7 @@ std::vector<tessera::detail::Moments> chunk_partials(const Local& local, std::si
 // Every rank receives every chunk's partials in chunk order and merges them in that order.
 ColumnStats merge_partials(const Comm& comm, const ChunkGrid& grid,
                            const std::vector<tessera::detail::Moments>& mine,
-                           const std::vector<long>& selected, NanPolicy nan) {
+                           const std::vector<long>& selected, const ColumnStatsOptions& options) {
   const std::size_t ncols = selected.size();
   const std::vector<tessera::detail::Moments> all = comm.allgatherv(mine);
   TESSERA_ASSERT(all.size() == grid.chunks() * ncols);
@@ -90,10 +93,10 @@ ColumnStats merge_partials(const Comm& comm, const ChunkGrid& grid,
   result.rows = grid.rows;
   tessera::detail::Moments overall;
   for (std::size_t c = 0; c < ncols; ++c) {
-    result.columns.push_back(summarise(per_column[c], selected[c], nan));
+    result.columns.push_back(summarise(per_column[c], selected[c], options.nan, options.ddof));
     overall.merge(per_column[c]);
   }
-  result.overall = summarise(overall, -1, nan);
+  result.overall = summarise(overall, -1, options.nan, options.ddof);
   result.overall.argmin = result.overall.argmax = -1;  // rows of different columns
   return result;
 }
@@ -105,7 +108,7 @@ ColumnStats column_stats_impl(const DistMatrix<double, MemorySpace>& X,
                               const ColumnStatsOptions& options) {
   const std::vector<long> selected = select_columns(options, X.cols());
   const auto mine = chunk_partials<MemorySpace>(X.local(), X.chunk_rows(), X.row_begin(), selected);
-  return merge_partials(X.comm(), X.grid(), mine, selected, options.nan);
+  return merge_partials(X.comm(), X.grid(), mine, selected, options);
 }
 
 template <class MemorySpace>
@@ -171,7 +174,7 @@ std::vector<GroupStats> group_stats(const DistMatrix<double, MemorySpace>& X, lo
       for (std::size_t c = 0; c < nc; ++c) merged[c].merge(all[(chunk * nk + k) * nc + c]);
     groups[k].key = keys[k];
     for (std::size_t c = 0; c < nc; ++c)
-      groups[k].columns.push_back(summarise(merged[c], selected[c], options.nan));
+      groups[k].columns.push_back(summarise(merged[c], selected[c], options.nan, options.ddof));
   }
   return groups;
 }
@@ -243,7 +246,7 @@ ColumnStats column_stats(const Comm& comm, io::ChunkSource& source, std::size_t 
     }
     return partials;
   });
-  return impl::merge_partials(comm, grid, mine, selected, options.nan);
+  return impl::merge_partials(comm, grid, mine, selected, options);
 }
 
 ColumnStats column_stats(const Comm& comm, const HostMatrix& X, const ColumnStatsOptions& options) {

@@ -25,6 +25,7 @@ struct StatsOptions {
   int label_col = -1;
   std::string labels;
   std::string group_by;
+  double ddof = 0;
 };
 
 nlohmann::json to_json(const array::ColumnSummary& s, bool with_index) {
@@ -63,6 +64,9 @@ Command setup_stats(CLI::App& parent, CommonOptions& common) {
                  "columns to reduce, e.g. 0,3,5 or 0:9 (default all)");
   app.add_option("--nan", options->nan, "propagate (NumPy) or skip (NumPy nan* functions)")
       ->check(CLI::IsMember({"propagate", "skip"}));
+  app.add_option("--ddof", options->ddof,
+                 "delta degrees of freedom of std (NumPy's ddof; default 0, 1 = sample std)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--chunk-rows", options->chunk_rows, "rows per chunk of the global chunk grid")
       ->check(CLI::PositiveNumber);
   app.add_option("--label-col", options->label_col,
@@ -80,6 +84,7 @@ Command setup_stats(CLI::App& parent, CommonOptions& common) {
     load.raw_type = ctx.common.raw_type;
     array::ColumnStatsOptions stats;
     stats.nan = options->nan == "skip" ? array::NanPolicy::skip : array::NanPolicy::propagate;
+    stats.ddof = options->ddof;
     const std::string& spec = options->data;
     const std::uint64_t limit = ctx.common.memory_limit_bytes;
     const auto check_memory = [&](std::uint64_t bytes, const char* what) {

@@ -121,6 +121,13 @@ run raw_type "$tessera" stats --data big.bin --raw-cols 3 --raw-type complex
 check "unknown --raw-type: exit 2" bash -c "[[ $(rc raw_type) == 2 ]]"
 run npy_tiny "$tessera" stats --data big.npy --chunk-rows 100 --memory-limit 1K
 check "npy: a chunk above --memory-limit: exit 2 naming --chunk-rows" bash -c "[[ $(rc npy_tiny) == 2 ]] && grep -q 'chunk-rows' npy_tiny.err"
+run ddof "$tessera" stats --data digits --ddof 1 --out ddof --quiet
+check "--ddof 1 gives NumPy's std(ddof=1)" python3 - ddof/stats.json "$fixtures/digits_stats.json" <<'PY'
+import json, sys
+got, ref = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+for c, want in zip(got["columns"], ref["std_ddof1"]):
+    assert abs(c["std"] - want) <= 1e-12 * max(1.0, want), (c["index"], c["std"], want)
+PY
 printf '1,2\n,4\n5,6\n' >nan.csv
 run nan_skip "$tessera" stats --data nan.csv --nan skip --out nanskip --quiet
 check "--nan skip" python3 -c "

@@ -25,6 +25,9 @@ struct ColumnStatsOptions {
       65536;                  ///< rows per chunk (HostMatrix overload; a DistMatrix has its own)
   std::vector<long> columns;  ///< columns to reduce; empty: all
   NanPolicy nan = NanPolicy::propagate;
+  /// Delta degrees of freedom of `std`: divisor count - ddof (NumPy's ddof; 1 gives the
+  /// sample standard deviation). A divisor <= 0 gives inf (or NaN for zero spread), as NumPy.
+  double ddof = 0;
 };
 
 /// @brief Statistics of one column (or of all selected values, for `overall`).
@@ -34,7 +37,7 @@ struct ColumnSummary {
   double nan_count = 0;
   double sum = 0;
   double mean = 0;
-  double std = 0;  ///< population standard deviation (ddof 0)
+  double std = 0;  ///< standard deviation (population, ddof 0, unless options say otherwise)
   double min = 0;
   double max = 0;
   /// Global row of the first minimum / maximum (NumPy argmin/argmax; with NaN propagated,
