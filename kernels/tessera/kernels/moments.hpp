@@ -7,6 +7,13 @@
 #include <Kokkos_Core.hpp>
 #include <tessera/kernels/math.hpp>
 
+// Asks the host compiler to vectorise a loop whose iterations are independent.
+#if defined(_OPENMP) && !defined(__CUDACC__)
+#define TESSERA_SIMD _Pragma("omp simd")
+#else
+#define TESSERA_SIMD
+#endif
+
 namespace tessera::detail {
 
 struct Moments {
@@ -66,9 +73,17 @@ struct Moments {
   }
 };
 
-// Moments of each (chunk, column) pair, each a sequential pass over the chunk's rows,
-// so the result does not depend on the number of threads.
-template <class MatrixView, class ColumnView, class OutView>
+// Rows per block of the blocked moments below: a block's mean and M2 come from two
+// passes over its rows (exact, stable), and blocks are merged into the running moments
+// with Chan's update: one division per column per block instead of one per value.
+constexpr std::size_t moment_block_rows = 32;
+
+// Moments of each (chunk, column) pair: blocks of moment_block_rows rows in row order,
+// so the result depends on neither the number of threads nor `Tile`. A work item covers
+// one chunk and `Tile` consecutive selected columns; on CPUs a wide tile lets the inner
+// loops run along a row (contiguous, vectorised), on GPUs Tile = 1 gives one column per
+// thread with neighbouring threads reading neighbouring columns (coalesced).
+template <class MatrixView, class ColumnView, class OutView, int Tile>
 struct ChunkColumnMoments {
   MatrixView X;        // rows of whole chunks, first row = first row of the first chunk
   ColumnView columns;  // selected column indices
@@ -77,14 +92,113 @@ struct ChunkColumnMoments {
   std::size_t ncols;
   std::int64_t first_row;  // global index of X's first row
 
+  static std::size_t work_items(std::size_t chunks, std::size_t ncols) {
+    return chunks * ((ncols + Tile - 1) / Tile);
+  }
+
   KOKKOS_INLINE_FUNCTION void operator()(const std::size_t i) const {
-    const std::size_t chunk = i / ncols, c = i % ncols;
+    const std::size_t tiles = (ncols + Tile - 1) / Tile;
+    const std::size_t chunk = i / tiles, c0 = (i % tiles) * Tile;
+    const int width = static_cast<int>(kmath::min<std::size_t>(Tile, ncols - c0));
+    bool contiguous = true;  // the tile's columns are c0, c0 + 1, ... (the usual case)
+    for (int t = 0; t < width; ++t) contiguous = contiguous && columns(c0 + t) == long(c0) + t;
+    if (contiguous)
+      run<true>(chunk, c0, width);
+    else
+      run<false>(chunk, c0, width);
+  }
+
+  template <bool Contiguous>
+  KOKKOS_INLINE_FUNCTION void run(std::size_t chunk, std::size_t c0, int width) const {
     const std::size_t begin = chunk * chunk_rows;
     const std::size_t end = kmath::min<std::size_t>(begin + chunk_rows, X.extent(0));
-    Moments m;
-    for (std::size_t r = begin; r < end; ++r)
-      m.add(X(r, columns(c)), first_row + static_cast<std::int64_t>(r));
-    out(i) = m;
+    long col[Tile];
+    for (int t = 0; t < width; ++t) col[t] = columns(c0 + t);
+    const auto at = [&](std::size_t r, int t) {
+      return Contiguous ? X(r, c0 + static_cast<std::size_t>(t)) : X(r, col[t]);
+    };
+    // One array per quantity (structure of arrays), so the loops over t vectorise.
+    double count[Tile], mean[Tile], m2[Tile], nans[Tile], sum[Tile], abs_sum[Tile], sum_sq[Tile],
+        lo[Tile], hi[Tile];
+    std::int64_t arglo[Tile], arghi[Tile], first_nan[Tile];
+    double bcount[Tile], bsum[Tile], babs[Tile], bsq[Tile], blo[Tile], bhi[Tile], bmean[Tile],
+        bm2[Tile];
+    for (int t = 0; t < width; ++t) {
+      count[t] = mean[t] = m2[t] = nans[t] = sum[t] = abs_sum[t] = sum_sq[t] = 0;
+      lo[t] = __builtin_huge_val(), hi[t] = -__builtin_huge_val();
+      arglo[t] = arghi[t] = first_nan[t] = -1;
+    }
+    for (std::size_t r0 = begin; r0 < end; r0 += moment_block_rows) {
+      const std::size_t r1 = kmath::min<std::size_t>(r0 + moment_block_rows, end);
+      for (int t = 0; t < width; ++t) {
+        bcount[t] = bsum[t] = babs[t] = bsq[t] = bm2[t] = 0;
+        blo[t] = __builtin_huge_val(), bhi[t] = -__builtin_huge_val();
+      }
+      // Pass 1, branch-free along the row: counts, sums and extremes of the block
+      // (x == x is false for NaN, which is left out; NaN never becomes an extreme).
+      for (std::size_t r = r0; r < r1; ++r) TESSERA_SIMD for (int t = 0; t < width; ++t) {
+          const double x = at(r, t);
+          const bool ok = x == x;
+          const double v = ok ? x : 0.0;
+          bcount[t] += ok ? 1.0 : 0.0;
+          bsum[t] += v;
+          babs[t] += kmath::fabs(v);
+          bsq[t] += v * v;
+          blo[t] = x < blo[t] ? x : blo[t];
+          bhi[t] = x > bhi[t] ? x : bhi[t];
+        }
+      // Pass 2 (the block is in cache): squared deviations from the block's mean.
+      for (int t = 0; t < width; ++t) bmean[t] = bcount[t] > 0 ? bsum[t] / bcount[t] : 0.0;
+      for (std::size_t r = r0; r < r1; ++r) TESSERA_SIMD for (int t = 0; t < width; ++t) {
+          const double x = at(r, t);
+          const double d = x == x ? x - bmean[t] : 0.0;
+          bm2[t] += d * d;
+        }
+      // Per column and block: fold the block in. Rows of a new extreme or of the first
+      // NaN are found by a rescan of this block only (rare after the first blocks).
+      const double block_rows = static_cast<double>(r1 - r0);
+      for (int t = 0; t < width; ++t) {
+        sum[t] += bsum[t];
+        abs_sum[t] += babs[t];
+        sum_sq[t] += bsq[t];
+        const double block_nans = block_rows - bcount[t];
+        nans[t] += block_nans;
+        const auto first_row_where = [&](auto&& match) {
+          for (std::size_t r = r0; r < r1; ++r)
+            if (match(at(r, t))) return first_row + static_cast<std::int64_t>(r);
+          return std::int64_t(-1);
+        };
+        if (block_nans > 0 && first_nan[t] < 0)
+          first_nan[t] = first_row_where([](double x) { return x != x; });
+        if (blo[t] < lo[t]) {
+          lo[t] = blo[t];
+          arglo[t] = first_row_where([&](double x) { return x == blo[t]; });
+        }
+        if (bhi[t] > hi[t]) {
+          hi[t] = bhi[t];
+          arghi[t] = first_row_where([&](double x) { return x == bhi[t]; });
+        }
+        // Chan's merge of the block into the running count, mean and M2.
+        if (bcount[t] == 0) continue;
+        if (count[t] == 0) {
+          count[t] = bcount[t], mean[t] = bmean[t], m2[t] = bm2[t];
+          continue;
+        }
+        const double n = count[t] + bcount[t];
+        const double delta = bmean[t] - mean[t];
+        mean[t] += delta * (bcount[t] / n);
+        m2[t] += bm2[t] + delta * delta * (count[t] * bcount[t] / n);
+        count[t] = n;
+      }
+    }
+    for (int t = 0; t < width; ++t) {
+      Moments m;
+      m.count = count[t], m.nan_count = nans[t], m.sum = sum[t], m.mean = mean[t];
+      m.m2 = m2[t], m.min = lo[t], m.max = hi[t], m.abs_sum = abs_sum[t];
+      m.sum_sq = sum_sq[t], m.argmin = arglo[t], m.argmax = arghi[t];
+      m.first_nan = first_nan[t];
+      out(chunk * ncols + c0 + t) = m;
+    }
   }
 };
 

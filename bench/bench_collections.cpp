@@ -1,0 +1,67 @@
+// Whole-matrix sum, mean and std (one pass, per-chunk moments merged in chunk order) on
+// a rows x cols float64 DistMatrix generated in place, beside a STREAM triad on the same
+// ranks: the bandwidth ceiling. Driven by collections_vs_dask.py; prints one JSON line.
+//
+//   build/bench/bench_collections 20000 20000        # 3.2 GB
+//   build/bench/bench_collections 100000000 1        # a 1e8 vector
+//   mpirun -np 2 build/bench/bench_collections 20000 20000
+#include <cstdio>
+#include <cstdlib>
+
+#include <Kokkos_Core.hpp>
+#include <tessera/array/column_stats.hpp>
+#include <tessera/array/dist_matrix.hpp>
+#include <tessera/core/runtime.hpp>
+#include <tessera/core/timer.hpp>
+#include <tessera/io/dataset.hpp>
+
+// a = b + s c over n doubles; returns the best of `repeat` times (seconds).
+double triad_seconds(std::size_t n, int repeat) {
+  Kokkos::View<double*> a("a", n), b("b", n), c("c", n);
+  Kokkos::deep_copy(b, 1.0);
+  Kokkos::deep_copy(c, 2.0);
+  double best = 1e30;
+  for (int r = 0; r < repeat; ++r) {
+    Kokkos::fence();
+    tessera::Timer t;
+    Kokkos::parallel_for(
+        "triad", n, KOKKOS_LAMBDA(const std::size_t i) { a(i) = b(i) + 3.0 * c(i); });
+    Kokkos::fence();
+    best = std::min(best, t.seconds());
+  }
+  return best;
+}
+
+int main(int argc, char** argv) {
+  tessera::Runtime runtime(argc, argv);
+  const tessera::Comm& comm = runtime.world();
+  const std::size_t rows = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 20000;
+  const std::size_t cols = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 20000;
+  const int repeat = argc > 3 ? std::atoi(argv[3]) : 3;
+  const std::size_t chunk_rows = argc > 4 ? std::strtoull(argv[4], nullptr, 10) : 2000;
+  {
+    tessera::array::DistMatrix<double> X(comm, rows, cols, chunk_rows);
+    const std::string spec =
+        "random:rows=" + std::to_string(rows) + ",cols=" + std::to_string(cols) + ",seed=1";
+    tessera::io::generate_rows(spec, X.row_begin(), X.local(), tessera::io::DeviceVector());
+    double best = 1e30;
+    tessera::array::ColumnStats stats;
+    for (int r = 0; r < repeat; ++r) {
+      comm.barrier();
+      tessera::Timer t;
+      stats = tessera::array::column_stats(X);
+      best = std::min(best, comm.allreduce(t.seconds(), tessera::ReduceOp::max));
+    }
+    const std::size_t local = X.local().span();
+    const double triad = comm.allreduce(triad_seconds(local, repeat), tessera::ReduceOp::max);
+    const double bytes = 8.0 * static_cast<double>(rows) * static_cast<double>(cols);
+    if (comm.is_root())
+      std::printf(
+          "{\"rows\": %zu, \"cols\": %zu, \"ranks\": %d, \"chunk_rows\": %zu, \"seconds\": %.6f, "
+          "\"gbps\": %.3f, \"triad_seconds\": %.6f, \"triad_gbps\": %.3f, \"sum\": %.17g, "
+          "\"mean\": %.17g, \"std\": %.17g}\n",
+          rows, cols, comm.size(), chunk_rows, best, bytes / best / 1e9, triad,
+          3 * bytes / triad / 1e9, stats.overall.sum, stats.overall.mean, stats.overall.std);
+  }
+  return 0;
+}
