@@ -11,6 +11,7 @@ using Kokkos::isnan;
 using Kokkos::log;
 using Kokkos::sin;
 using Kokkos::sqrt;
+using Kokkos::tanh;
 #else
 using Kokkos::Experimental::cos;
 using Kokkos::Experimental::exp;
@@ -19,6 +20,7 @@ using Kokkos::Experimental::isnan;
 using Kokkos::Experimental::log;
 using Kokkos::Experimental::sin;
 using Kokkos::Experimental::sqrt;
+using Kokkos::Experimental::tanh;
 #endif
 
 template <class T>

@@ -1,0 +1,65 @@
+#pragma once
+// One-vs-one C-SVC problems over a "universe" of samples whose kernel matrix is on the
+// device: building the binary problems, solving them all at once (SmoBatch), and
+// decision values / votes for query rows. Shared by SVC and GridSearch. Internal.
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include <Kokkos_Core.hpp>
+#include <tessera/io/table.hpp>
+#include <tessera/kernels/svm.hpp>
+
+namespace tessera::ml::impl {
+
+using Space = Kokkos::DefaultExecutionSpace;
+using Mem = Space::memory_space;
+using DMatrix = Kokkos::View<double**, Kokkos::LayoutRight, Mem>;
+using DVector = Kokkos::View<double*, Mem>;
+
+/// Rows of a host matrix copied to the device.
+DMatrix to_device(const HostMatrix& X);
+/// Squared norms of the rows.
+DVector row_norms(const DMatrix& X);
+/// Dot products A·Bᵀ (one GEMM).
+DMatrix dots(const DMatrix& A, const DMatrix& B);
+/// Kernel values from dot products and row norms (a new matrix).
+DMatrix kernel_from_dots(const DMatrix& dots, const DVector& a_norms, const DVector& b_norms,
+                         const detail::KernelSpec& spec);
+/// K(i, j) = k(a_i, b_j).
+DMatrix kernel_matrix(const DMatrix& A, const DMatrix& B, const detail::KernelSpec& spec);
+
+/// The binary problems of one-vs-one over training samples of a universe.
+struct OvoSet {
+  int n_classes = 0;
+  std::vector<std::array<int, 2>> pairs;  // (a, b), a < b, in libsvm's order
+  std::vector<int> offset;                // pair p owns positions [offset[p], offset[p+1])
+  std::vector<int> index;                 // universe sample of each position
+  std::vector<double> y;                  // +1 for class a, -1 for class b
+  std::vector<double> alpha;              // solution (≥ 0)
+  std::vector<double> rho;                // per pair
+  std::vector<std::int64_t> iterations;   // per pair
+  /// y·alpha at a position (the dual coefficient).
+  double coef(std::size_t pos) const { return y[pos] * alpha[pos]; }
+};
+
+/// Problems for every class pair over `train` (universe ids; order kept within a class);
+/// cls[id] is the class index (0 .. n_classes − 1) of universe sample id.
+OvoSet make_ovo(const std::vector<int>& train, const std::vector<int>& cls, int n_classes);
+
+/// Solves every problem of `set` at once on the universe kernel K. C of a sample is
+/// C · weight[class]. With warm = true, set.alpha holds a feasible start (same set).
+void solve_ovo(const DMatrix& K, OvoSet& set, double C, const std::vector<double>& weight,
+               double tol, std::int64_t max_iter, bool warm = false);
+
+/// Decision values (queries × pairs): Σ coef · K(query_ids[r], index) − rho. K's rows
+/// are query samples and its columns universe samples.
+HostMatrix ovo_decisions(const DMatrix& K, const std::vector<int>& query_ids, const OvoSet& set);
+
+/// libsvm's vote over decision rows: class index per row (ties to the lower class).
+std::vector<int> ovo_votes(const HostMatrix& decisions, const OvoSet& set);
+
+/// libsvm's default iteration limit for l samples.
+std::int64_t default_max_iter(std::size_t l);
+
+}  // namespace tessera::ml::impl

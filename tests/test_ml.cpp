@@ -1,0 +1,156 @@
+// SVC against scikit-learn (fixtures from tests/fixtures/make_svm_fixtures.py): decision
+// values, support vector counts and predictions on digits, iris, wine, breast cancer.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include <tessera/io/dataset.hpp>
+#include <tessera/ml/svc.hpp>
+
+#include "test_support.hpp"
+
+using namespace tessera;
+using nlohmann::json;
+
+namespace {
+
+const json& reference() {
+  static const json ref = test::read_json(test::fixture("svm_reference.json"));
+  return ref;
+}
+
+ml::SVCParams params_of(const json& p) {
+  ml::SVCParams out;
+  out.kernel = ml::parse_kernel(p.value("kernel", "rbf"));
+  out.C = p.value("C", 1.0);
+  if (p.contains("gamma"))
+    out.gamma = p["gamma"].is_string() ? ml::Gamma::parse(p["gamma"].get<std::string>())
+                                       : ml::Gamma::value(p["gamma"].get<double>());
+  out.degree = p.value("degree", 3);
+  out.coef0 = p.value("coef0", 0.0);
+  return out;
+}
+
+struct Split {
+  HostMatrix X_train, X_test;
+  HostVector y_train;
+};
+
+Split split_case(const json& c) {
+  Table t;
+  if (c["name"] == "digits") {
+    t = io::digits();
+  } else {
+    const auto& X = c["X"];
+    t.X = HostMatrix("X", X.size(), X[0].size());
+    t.y = HostVector("y", X.size());
+    for (std::size_t i = 0; i < X.size(); ++i) {
+      for (std::size_t j = 0; j < X[i].size(); ++j) t.X(i, j) = X[i][j].get<double>();
+      t.y(i) = c["y"][i].get<double>();
+    }
+  }
+  const std::size_t n = t.X.extent(0), n_train = c["n_train"].get<std::size_t>();
+  Split s{HostMatrix("Xtr", n_train, t.X.extent(1)), HostMatrix("Xte", n - n_train, t.X.extent(1)),
+          HostVector("ytr", n_train)};
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = 0; j < t.X.extent(1); ++j)
+      (i < n_train ? s.X_train(i, j) : s.X_test(i - n_train, j)) = t.X(i, j);
+  for (std::size_t i = 0; i < n_train; ++i) s.y_train(i) = t.y(i);
+  return s;
+}
+
+}  // namespace
+
+TEST(SVC, MatchesScikitLearnOnFourDatasets) {
+  for (const auto& c : reference()["cases"]) {
+    const Split s = split_case(c);
+    for (const auto& fit : c["fits"]) {
+      const std::string what = c["name"].get<std::string>() + " " + fit["params"].dump();
+      ml::SVC clf(params_of(fit["params"]));
+      clf.fit(s.X_train, s.y_train);
+      EXPECT_NEAR(clf.gamma_value(), fit["gamma_value"].get<double>(),
+                  1e-10 * fit["gamma_value"].get<double>())  // NumPy sums pairwise
+          << what;
+      // support vectors per class within 1%
+      const auto& ns = fit["n_support"];
+      for (std::size_t k = 0; k < ns.size(); ++k)
+        EXPECT_LE(std::abs(clf.n_support()[k] - ns[k].get<int>()),
+                  std::max(1, ns[k].get<int>() / 100))
+            << what << " class " << k;
+      // decision values to 1e-3 of their scale
+      const HostMatrix dec = clf.decision_function(s.X_test);
+      const auto& ref = fit["decision"];
+      ASSERT_EQ(dec.extent(0), ref.size()) << what;
+      ASSERT_EQ(dec.extent(1), ref[0].size()) << what;
+      double scale = 0, worst = 0;
+      for (std::size_t i = 0; i < ref.size(); ++i)
+        for (std::size_t p = 0; p < ref[i].size(); ++p)
+          scale = std::max(scale, std::abs(ref[i][p].get<double>()));
+      for (std::size_t i = 0; i < ref.size(); ++i)
+        for (std::size_t p = 0; p < ref[i].size(); ++p)
+          worst = std::max(worst, std::abs(dec(i, p) - ref[i][p].get<double>()));
+      EXPECT_LE(worst, 1e-3 * std::max(1.0, scale)) << what << " (scale " << scale << ")";
+      // predictions agree
+      const HostVector pred = clf.predict(s.X_test);
+      std::size_t differ = 0;
+      for (std::size_t i = 0; i < pred.extent(0); ++i)
+        differ += pred(i) != fit["predict"][i].get<double>();
+      EXPECT_EQ(differ, 0u) << what;
+    }
+  }
+}
+
+TEST(SVC, ModelSavesAndLoadsInLibsvmFormat) {
+  const Table t = io::digits();
+  ml::SVCParams p;
+  p.C = 10;
+  p.gamma = ml::Gamma::value(0.001);
+  ml::SVC clf(p);
+  clf.fit(t.X, t.y);
+  const std::string path = std::filesystem::temp_directory_path() /
+                           ("tessera_svc_" + std::to_string(getpid()) + ".model");
+  clf.save(path);
+  const ml::SVC back = ml::SVC::load(path);
+  EXPECT_EQ(back.n_support(), clf.n_support());
+  const HostMatrix a = clf.decision_function(t.X), b = back.decision_function(t.X);
+  for (std::size_t i = 0; i < a.extent(0); ++i)
+    for (std::size_t k = 0; k < a.extent(1); ++k) ASSERT_DOUBLE_EQ(a(i, k), b(i, k));
+  std::remove(path.c_str());
+}
+
+TEST(SVC, BadInputIsAClearError) {
+  const Table t = io::digits();
+  ml::SVCParams p;
+  p.C = 0;
+  EXPECT_THROW(ml::SVC{p}, InvalidArgument);
+  p.C = 1;
+  p.gamma = ml::Gamma::value(-1);
+  EXPECT_THROW(ml::SVC{p}, InvalidArgument);
+  EXPECT_THROW(ml::Gamma::parse("big"), InvalidArgument);
+  p = {};
+  p.kernel = ml::Kernel::poly;
+  p.degree = 0;
+  EXPECT_THROW(ml::SVC{p}, InvalidArgument);
+  ml::SVC clf;
+  HostVector one("one", t.X.extent(0));
+  Kokkos::deep_copy(one, 3.0);
+  try {
+    clf.fit(t.X, one);
+    FAIL() << "no throw";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("single class"), std::string::npos) << e.what();
+  }
+  HostVector frac("frac", t.X.extent(0));
+  Kokkos::deep_copy(frac, 0.5);
+  EXPECT_THROW(clf.fit(t.X, frac), InvalidArgument);
+  EXPECT_THROW(clf.predict(t.X), InvalidArgument);  // not fitted
+  const std::string path = std::filesystem::temp_directory_path() /
+                           ("tessera_bad_" + std::to_string(getpid()) + ".model");
+  std::ofstream(path) << "1,2,3\n4,5,6\n";
+  EXPECT_THROW(ml::SVC::load(path), ParseError);
+  std::remove(path.c_str());
+}
