@@ -111,6 +111,9 @@ int run(int argc, char** argv) {
   std::vector<Command> commands;
   commands.push_back(setup_datasets(app, common));
   commands.push_back(setup_stats(app, common));
+  commands.push_back(setup_svm_search(app, common));
+  commands.push_back(setup_svm_train(app, common));
+  commands.push_back(setup_svm_predict(app, common));
 
   try {
     app.parse(argc, argv);

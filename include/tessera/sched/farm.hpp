@@ -120,6 +120,27 @@ auto run_map(const Comm& comm, std::int64_t n, F&& fn, const FarmOptions& option
   return out;
 }
 
+/// @brief Tasks that each write `width` doubles: `fn(i, out)` fills out[0 .. width).
+/// @return n × width values, task-major, in index order (see FarmOptions::gather).
+template <class F>
+FarmResult<double> run_map_doubles(const Comm& comm, std::int64_t n, std::size_t width, F&& fn,
+                                   const FarmOptions& options = {}) {
+  TESSERA_EXPECTS(width > 0, "tessera::run_map_doubles: width must be > 0");
+  std::vector<unsigned char> bytes;
+  FarmResult<double> out;
+  out.stats = detail::run_farm(
+      comm, n, width * sizeof(double),
+      [&fn, width](std::int64_t i, void* result) {
+        std::vector<double> values(width, 0.0);
+        fn(i, values.data());
+        std::memcpy(result, values.data(), width * sizeof(double));
+      },
+      options, bytes);
+  out.results.resize(bytes.size() / sizeof(double));
+  if (!bytes.empty()) std::memcpy(out.results.data(), bytes.data(), bytes.size());
+  return out;
+}
+
 /// @brief `fn(0), …, fn(n-1)` computed across the ranks, in index order (collective).
 template <class F>
 auto map(const Comm& comm, std::int64_t n, F&& fn, const FarmOptions& options = {}) {

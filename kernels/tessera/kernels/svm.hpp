@@ -77,8 +77,10 @@ struct SmoBatch {
 
   static constexpr double tau = 1e-12;
 
+  // Q_st rounded to float, as libsvm stores its Q matrix (Qfloat): the iterates then
+  // follow libsvm's (and scikit-learn's) closely even where the problem is degenerate.
   KOKKOS_INLINE_FUNCTION double q(int s, int t) const {
-    return y(s) * y(t) * K(index(s), index(t));
+    return static_cast<double>(static_cast<float>(y(s) * y(t) * K(index(s), index(t))));
   }
   KOKKOS_INLINE_FUNCTION double c_of(int t, int p) const { return y(t) > 0 ? c_pos(p) : c_neg(p); }
 

@@ -1,0 +1,205 @@
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <numeric>
+#include <optional>
+#include <tuple>
+
+#include <fmt/format.h>
+#include <tessera/core/error.hpp>
+#include <tessera/core/timer.hpp>
+#include <tessera/ml/grid_search.hpp>
+
+#include "ovo.hpp"
+
+namespace tessera::ml {
+
+namespace {
+
+template <class T>
+std::vector<T> or_default(const std::vector<T>& values, const T& fallback) {
+  return values.empty() ? std::vector<T>{fallback} : values;
+}
+
+// Rows of X for the given indices.
+HostMatrix take_rows(const HostMatrix& X, const std::vector<std::int64_t>& rows) {
+  HostMatrix out("rows", rows.size(), X.extent(1));
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    for (std::size_t j = 0; j < X.extent(1); ++j)
+      out(i, j) = X(static_cast<std::size_t>(rows[i]), j);
+  return out;
+}
+
+std::vector<int> as_int(const std::vector<std::int64_t>& v) { return {v.begin(), v.end()}; }
+
+double accuracy(const std::vector<int>& predicted, const std::vector<int>& ids,
+                const std::vector<int>& cls) {
+  std::size_t right = 0;
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    right += predicted[i] == cls[static_cast<std::size_t>(ids[i])];
+  return ids.empty() ? 0.0 : static_cast<double>(right) / static_cast<double>(ids.size());
+}
+
+void mean_std(const std::vector<double>& v, double& mean, double& std) {
+  mean = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+  double s = 0;
+  for (double x : v) s += (x - mean) * (x - mean);
+  std = std::sqrt(s / static_cast<double>(v.size()));
+}
+
+}  // namespace
+
+std::vector<GridPoint> make_grid(const GridSearchOptions& o, const HostMatrix& X) {
+  std::vector<GridPoint> points;
+  for (double C : or_default(o.C, o.base.C))
+    for (double coef0 : or_default(o.coef0, o.base.coef0))
+      for (int degree : or_default(o.degree, o.base.degree))
+        for (const Gamma& gamma : or_default(o.gamma, o.base.gamma)) {
+          GridPoint p;
+          p.C = C, p.coef0 = coef0, p.degree = degree, p.gamma = gamma;
+          p.gamma_value = gamma.resolve(X);
+          points.push_back(p);
+        }
+  return points;
+}
+
+CvResults grid_search(const Comm& comm, const HostMatrix& X, const HostVector& y,
+                      const GridSearchOptions& options) {
+  const std::size_t n = X.extent(0);
+  TESSERA_EXPECTS(y.extent(0) == n,
+                  fmt::format("grid search: {} labels for {} rows", y.extent(0), n));
+  const std::vector<GridPoint> points = make_grid(options, X);
+  TESSERA_EXPECTS(!points.empty(), "grid search: the grid is empty");
+  for (const GridPoint& p : points) {
+    SVCParams check = options.base;
+    check.C = p.C, check.gamma = p.gamma, check.degree = p.degree, check.coef0 = p.coef0;
+    check.validate();
+  }
+  const std::vector<Fold> folds = stratified_kfold(y, options.folds, options.shuffle, options.seed);
+  std::vector<double> classes(y.data(), y.data() + n);
+  std::sort(classes.begin(), classes.end());
+  classes.erase(std::unique(classes.begin(), classes.end()), classes.end());
+  TESSERA_EXPECTS(classes.size() >= 2,
+                  fmt::format("grid search: the labels hold a single class ({})", classes.front()));
+  std::vector<int> cls(n);
+  for (std::size_t i = 0; i < n; ++i)
+    cls[i] =
+        static_cast<int>(std::lower_bound(classes.begin(), classes.end(), y(i)) - classes.begin());
+  std::vector<double> weight(classes.size(), 1.0);
+  for (const auto& [label, w] : options.base.class_weight) {
+    const auto it = std::lower_bound(classes.begin(), classes.end(), label);
+    if (it != classes.end() && *it == label)
+      weight[static_cast<std::size_t>(it - classes.begin())] = w;
+  }
+  const std::uint64_t bytes = 2 * static_cast<std::uint64_t>(n) * n * sizeof(double);
+  TESSERA_EXPECTS(bytes <= options.base.kernel_memory,
+                  fmt::format("grid search: the {0} x {0} dot-product and kernel matrices need {1} "
+                              "bytes, above the kernel memory budget of {2}",
+                              n, bytes, options.base.kernel_memory));
+
+  // Kernel groups: points sharing (gamma, degree, coef0), in order of first appearance;
+  // within a group the points differ only in C, in grid order.
+  std::vector<std::vector<std::size_t>> groups;
+  std::map<std::tuple<int, double, int, double>, std::size_t> group_of;
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    const GridPoint& p = points[i];
+    const auto key =
+        std::make_tuple(static_cast<int>(p.gamma.mode), p.gamma.number, p.degree, p.coef0);
+    const auto [it, fresh] = group_of.emplace(key, groups.size());
+    if (fresh) groups.emplace_back();
+    groups[it->second].push_back(i);
+  }
+  const std::size_t per_group = groups.front().size();
+  const int nfolds = options.folds;
+  const auto tasks = static_cast<std::int64_t>(groups.size()) * nfolds;
+
+  // Per rank: the data and its dot products once; one kernel matrix at a time.
+  const impl::DMatrix Xd = impl::to_device(X);
+  const impl::DMatrix D = impl::dots(Xd, Xd);
+  const impl::DVector norms = impl::row_norms(Xd);
+  std::optional<std::pair<std::size_t, int>> cached;  // (group, fold or -1)
+  impl::DMatrix K;
+  const auto task = [&](std::int64_t t, double* out) {
+    const std::size_t g = static_cast<std::size_t>(t / nfolds);
+    const int f = static_cast<int>(t % nfolds);
+    const Fold& fold = folds[static_cast<std::size_t>(f)];
+    const GridPoint& first = points[groups[g].front()];
+    // scale/auto gamma comes from the training fold's data, as scikit-learn refits it.
+    const bool per_fold = first.gamma.mode != Gamma::Mode::value;
+    const std::pair<std::size_t, int> key{g, per_fold ? f : -1};
+    if (!cached || *cached != key) {
+      detail::KernelSpec spec;
+      spec.kind = static_cast<detail::KernelKind>(static_cast<int>(options.base.kernel));
+      spec.gamma = per_fold ? first.gamma.resolve(take_rows(X, fold.train)) : first.gamma_value;
+      spec.degree = first.degree;
+      spec.coef0 = first.coef0;
+      K = impl::kernel_from_dots(D, norms, norms, spec);
+      cached = key;
+    }
+    const std::vector<int> train = as_int(fold.train), test = as_int(fold.test);
+    impl::OvoSet set = impl::make_ovo(train, cls, static_cast<int>(classes.size()));
+    double previous_C = 0;
+    for (std::size_t k = 0; k < groups[g].size(); ++k) {
+      const double C = points[groups[g][k]].C;
+      const bool warm = options.warm_start && previous_C > 0;
+      if (warm)
+        for (double& a : set.alpha) a *= C / previous_C;
+      Timer timer;
+      impl::solve_ovo(K, set, C, weight, options.base.tol, options.base.max_iter, warm);
+      const double fit_time = timer.seconds();
+      out[3 * k] = accuracy(impl::ovo_votes(impl::ovo_decisions(K, test, set), set), test, cls);
+      out[3 * k + 1] =
+          accuracy(impl::ovo_votes(impl::ovo_decisions(K, train, set), set), train, cls);
+      out[3 * k + 2] = fit_time;
+      previous_C = C;
+    }
+  };
+  FarmOptions farm = options.farm;
+  farm.affinity.resize(static_cast<std::size_t>(tasks));
+  for (std::int64_t t = 0; t < tasks; ++t) farm.affinity[static_cast<std::size_t>(t)] = t / nfolds;
+  if (farm.label == "tasks") farm.label = "grid";
+  const auto run = run_map_doubles(comm, tasks, 3 * per_group, task, farm);
+
+  CvResults r;
+  r.points = points;
+  r.folds = nfolds;
+  r.farm = run.stats;
+  const std::size_t np = points.size();
+  r.split_test_score.assign(np, std::vector<double>(static_cast<std::size_t>(nfolds)));
+  r.split_train_score = r.split_test_score;
+  std::vector<std::vector<double>> fit_times = r.split_test_score;
+  for (std::size_t g = 0; g < groups.size(); ++g)
+    for (int f = 0; f < nfolds; ++f)
+      for (std::size_t k = 0; k < groups[g].size(); ++k) {
+        const double* v =
+            &run.results[((g * nfolds + static_cast<std::size_t>(f)) * per_group + k) * 3];
+        const std::size_t i = groups[g][k];
+        r.split_test_score[i][static_cast<std::size_t>(f)] = v[0];
+        r.split_train_score[i][static_cast<std::size_t>(f)] = v[1];
+        fit_times[i][static_cast<std::size_t>(f)] = v[2];
+      }
+  r.mean_test_score.resize(np), r.std_test_score.resize(np), r.mean_train_score.resize(np);
+  r.std_train_score.resize(np), r.mean_fit_time.resize(np), r.std_fit_time.resize(np);
+  for (std::size_t i = 0; i < np; ++i) {
+    mean_std(r.split_test_score[i], r.mean_test_score[i], r.std_test_score[i]);
+    mean_std(r.split_train_score[i], r.mean_train_score[i], r.std_train_score[i]);
+    mean_std(fit_times[i], r.mean_fit_time[i], r.std_fit_time[i]);
+  }
+  r.rank_test_score.resize(np);
+  for (std::size_t i = 0; i < np; ++i) {
+    int better = 0;
+    for (std::size_t j = 0; j < np; ++j) better += r.mean_test_score[j] > r.mean_test_score[i];
+    r.rank_test_score[i] = better + 1;
+  }
+  r.best_index = static_cast<std::size_t>(
+      std::min_element(r.rank_test_score.begin(), r.rank_test_score.end()) -
+      r.rank_test_score.begin());
+  r.searched.push_back("C");
+  if (options.base.kernel != Kernel::linear) r.searched.push_back("gamma");
+  if (options.base.kernel == Kernel::poly) r.searched.push_back("degree");
+  if (options.base.kernel == Kernel::poly || options.base.kernel == Kernel::sigmoid)
+    r.searched.push_back("coef0");
+  return r;
+}
+
+}  // namespace tessera::ml
