@@ -3,12 +3,14 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 
 #include <tessera/io/dataset.hpp>
+#include <tessera/ml/model_selection.hpp>
 #include <tessera/ml/svc.hpp>
 
 #include "test_support.hpp"
@@ -153,4 +155,66 @@ TEST(SVC, BadInputIsAClearError) {
   std::ofstream(path) << "1,2,3\n4,5,6\n";
   EXPECT_THROW(ml::SVC::load(path), ParseError);
   std::remove(path.c_str());
+}
+
+namespace {
+std::vector<std::vector<std::int64_t>> test_folds(const std::vector<ml::Fold>& folds) {
+  std::vector<std::vector<std::int64_t>> out;
+  for (const auto& f : folds) out.push_back(f.test);
+  return out;
+}
+std::vector<std::vector<std::int64_t>> as_folds(const json& j) {
+  return j.get<std::vector<std::vector<std::int64_t>>>();
+}
+}  // namespace
+
+TEST(Folds, KFoldAndStratifiedKFoldMatchScikitLearn) {
+  const auto& ref = reference()["folds"];
+  EXPECT_EQ(test_folds(ml::kfold(23, 5)), as_folds(ref["kfold_23_5"]));
+  const Table digits = io::digits();
+  EXPECT_EQ(test_folds(ml::stratified_kfold(digits.y, 5)), as_folds(ref["stratified_digits_5"]));
+  const auto small_y = ref["stratified_small_y"].get<std::vector<double>>();
+  HostVector y("y", small_y.size());
+  for (std::size_t i = 0; i < small_y.size(); ++i) y(i) = small_y[i];
+  const auto folds = ml::stratified_kfold(y, 3);
+  EXPECT_EQ(test_folds(folds), as_folds(ref["stratified_small_3"]));
+  for (const auto& f : folds) {  // train is the complement of test
+    EXPECT_EQ(f.train.size() + f.test.size(), small_y.size());
+    for (auto i : f.test) EXPECT_FALSE(std::binary_search(f.train.begin(), f.train.end(), i));
+  }
+}
+
+TEST(Folds, ShuffledFoldsAreSeededAndStillStratified) {
+  const Table digits = io::digits();
+  const auto a = ml::stratified_kfold(digits.y, 5, true, 7), b = ml::stratified_kfold(digits.y, 5, true, 7);
+  const auto c = ml::stratified_kfold(digits.y, 5, true, 8);
+  EXPECT_EQ(test_folds(a), test_folds(b));
+  EXPECT_NE(test_folds(a), test_folds(c));
+  EXPECT_NE(test_folds(a), test_folds(ml::stratified_kfold(digits.y, 5)));
+  // each fold holds as many rows of each class as without shuffling (same allocation)
+  const auto plain = ml::stratified_kfold(digits.y, 5);
+  for (std::size_t f = 0; f < a.size(); ++f) {
+    std::vector<int> shuffled_count(10, 0), plain_count(10, 0);
+    for (auto i : a[f].test) ++shuffled_count[static_cast<int>(digits.y(i))];
+    for (auto i : plain[f].test) ++plain_count[static_cast<int>(digits.y(i))];
+    EXPECT_EQ(shuffled_count, plain_count) << "fold " << f;
+  }
+  const auto shuffled = ml::kfold(23, 5, true, 3);
+  EXPECT_NE(test_folds(shuffled), test_folds(ml::kfold(23, 5)));
+  EXPECT_EQ(shuffled[0].test.size(), 5u);
+}
+
+TEST(Folds, BadInputIsAClearError) {
+  EXPECT_THROW(ml::kfold(3, 5), InvalidArgument);
+  EXPECT_THROW(ml::kfold(10, 1), InvalidArgument);
+  HostVector y("y", 6);
+  for (int i = 0; i < 6; ++i) y(i) = i < 5 ? 0 : 1;  // class 1 has one row
+  try {
+    ml::stratified_kfold(y, 2);
+    FAIL() << "no throw";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("class 1 has 1 rows"), std::string::npos) << e.what();
+  }
+  y(0) = 0.5;
+  EXPECT_THROW(ml::stratified_kfold(y, 2), InvalidArgument);
 }

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# tessera svm-search / svm-train / svm-predict as users and scripts run them: result files
+# and their columns, the same results on 1 and 3 ranks, a SIGTERM midway then --resume,
+# models read by libsvm's own svm-predict, and clear errors for bad input.
+#   test_svm_cli.sh TESSERA WORKDIR MPIEXEC
+set -uo pipefail
+tessera=$1 work=$2 mpiexec=$3
+rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
+failures=0
+check() {
+  local what=$1; shift
+  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; failures=$((failures + 1)); fi
+}
+run() { local name=$1; shift; "$@" >"$name.out" 2>"$name.err"; echo $? >"$name.rc"; }
+rc() { cat "$1.rc"; }
+one_error_line() { [[ $(grep -c '' "$1.err") -eq 1 ]] && head -1 "$1.err" | grep -q "^error: .*$2"; }
+# cv_results.csv without the timing columns (they differ from run to run)
+scores() { python3 -c "
+import csv, sys
+for r in csv.DictReader(open(sys.argv[1])):
+    print({k: v for k, v in r.items() if 'fit_time' not in k})" "$1"; }
+
+# Digits as libsvm files: the first 1500 rows to train, the rest to test.
+"$tessera" datasets >/dev/null  # the binary runs
+python3 - "$TESSERA_FIXTURES/../../data/digits.csv" <<'PY'
+import sys
+rows = [l.strip().split(",") for l in open(sys.argv[1]) if l.strip() and not l.startswith("#")]
+def write(name, part):
+    with open(name, "w") as f:
+        for r in part:
+            feats = " ".join(f"{j + 1}:{v}" for j, v in enumerate(r[:-1]) if float(v) != 0)
+            f.write(f"{int(float(r[-1]))} {feats}\n")
+write("train.libsvm", rows[:1500]); write("test.libsvm", rows[1500:])
+write("binary_train.libsvm", [r for r in rows[:1500] if r[-1] in ("3", "8")])
+write("binary_test.libsvm", [r for r in rows[1500:] if r[-1] in ("3", "8")])
+PY
+check "digits written as libsvm files" test -s train.libsvm -a -s test.libsvm
+
+# --- svm-search: files, columns, best, test score
+run search "$tessera" svm-search --data train.libsvm --test test.libsvm --C 1,10,100 --gamma 0.0001,0.001 --folds 3 --out s1
+check "svm-search exits 0" test "$(rc search)" = 0
+check "cv_results.csv, best.json, heatmap.svg, run.json written" test -s s1/cv_results.csv -a -s s1/best.json -a -s s1/heatmap.svg -a -s s1/run.json
+check "cv_results.csv header" test "$(head -1 s1/cv_results.csv)" = "param_C,param_gamma,mean_test_score,std_test_score,rank_test_score,mean_train_score,std_train_score,mean_fit_time,std_fit_time,split0_test_score,split1_test_score,split2_test_score,split0_train_score,split1_train_score,split2_train_score"
+check "grid order (C slowest) and ranks, best = first of the top" python3 - s1 <<'PY'
+import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[1] + "/cv_results.csv")))
+assert [(float(r["param_C"]), float(r["param_gamma"])) for r in rows] == [(c, g) for c in (1, 10, 100) for g in (1e-4, 1e-3)]
+means = [float(r["mean_test_score"]) for r in rows]
+for r, m in zip(rows, means):
+    assert int(r["rank_test_score"]) == 1 + sum(x > m for x in means)
+    folds = [float(r[f"split{k}_test_score"]) for k in range(3)]
+    assert abs(sum(folds) / 3 - m) < 1e-12
+best = json.load(open(sys.argv[1] + "/best.json"))
+i = means.index(max(means))
+assert best["best_params"] == {"C": float(rows[i]["param_C"]), "gamma": float(rows[i]["param_gamma"])}
+assert best["best_score"] == means[i] and 0.95 < best["test_score"] <= 1.0, best
+PY
+check "heat map has labelled axes" bash -c "grep -q '>C<' s1/heatmap.svg && grep -q '>gamma<' s1/heatmap.svg"
+run search3 "$mpiexec" -np 3 --oversubscribe "$tessera" svm-search --data train.libsvm --C 1,10,100 --gamma 0.0001,0.001 --folds 3 --out s3 --quiet
+check "mpirun -np 3: exit 0" test "$(rc search3)" = 0
+check "mpirun -np 3: the same cv_results as 1 rank" bash -c "diff <(scores s1/cv_results.csv) <(scores s3/cv_results.csv)"
+
+# --- SIGTERM midway (journal flushed), then --resume: the uninterrupted results
+grid=(--data train.libsvm --C logspace:-1:3:9 --gamma logspace:-4:-2:6 --folds 5)
+run full "$tessera" svm-search "${grid[@]}" --out full --quiet
+"$tessera" svm-search "${grid[@]}" --out cut --quiet >cut.out 2>cut.err &
+pid=$!
+for _ in $(seq 600); do
+  (( $(cat cut/journal/journal.*.bin 2>/dev/null | wc -c) > 32 )) && break
+  kill -0 $pid 2>/dev/null || break
+  sleep 0.1
+done
+kill -TERM $pid 2>/dev/null
+wait $pid
+echo $? >cut.rc
+check "SIGTERM: exit 1 with the interruption named" bash -c "[[ $(rc cut) == 1 ]] && grep -q 'interrupted by SIGTERM' cut.err"
+check "SIGTERM: no cv_results.csv" test ! -e cut/cv_results.csv
+run resume "$tessera" svm-search "${grid[@]}" --out cut --resume
+check "--resume: exit 0, tasks resumed" bash -c "[[ $(rc resume) == 0 ]] && grep -q 'tasks resumed' resume.out"
+check "--resume: cv_results identical to the uninterrupted run" bash -c "diff <(scores full/cv_results.csv) <(scores cut/cv_results.csv)"
+check "--resume: best.json identical" cmp full/best.json cut/best.json
+
+# --- svm-train / svm-predict, and libsvm's svm-predict on tessera's model
+for kind in "" binary_; do
+  run train_$kind "$tessera" svm-train --data ${kind}train.libsvm --C 10 --gamma 0.001 --model ${kind}digits.model
+  check "svm-train ${kind}: exit 0 and a model" bash -c "[[ $(rc train_$kind) == 0 ]] && grep -q '^svm_type c_svc' ${kind}digits.model"
+  run predict_$kind "$tessera" svm-predict --data ${kind}test.libsvm --model ${kind}digits.model --out p_$kind
+  check "svm-predict ${kind}: predictions.csv (one per row), metrics.json" bash -c "[[ $(rc predict_$kind) == 0 && \$(wc -l <p_$kind/predictions.csv) == \$(wc -l <${kind}test.libsvm) ]] && grep -q accuracy p_$kind/metrics.json"
+  if command -v svm-predict >/dev/null; then
+    svm-predict ${kind}test.libsvm ${kind}digits.model libsvm_$kind.txt >/dev/null
+    check "libsvm's svm-predict gives tessera's predictions (${kind:-multiclass})" python3 -c "
+a = [float(x) for x in open('p_$kind/predictions.csv')]; b = [float(x) for x in open('libsvm_$kind.txt')]
+assert len(a) == len(b) and a == b, sum(x != y for x, y in zip(a, b))"
+  else
+    check "libsvm's svm-predict is installed (scripts/setup.sh installs libsvm-tools)" false
+  fi
+done
+
+# --- bad input: exit 2 and one error line
+printf '1,2,0\n2,3,0\n3,4,0\n' >oneclass.csv
+printf '1,2,0.5\n2,3,1\n3,4,0\n4,5,1\n' >fraclabels.csv
+printf '1,2,0\n2,3,0\n3,4,0\n4,5,1\n5,6,1\n' >fewrows.csv
+printf 'this is not a model\n' >bad.model
+bad() {  # bad NAME PATTERN ARGS...
+  local name=$1 pattern=$2; shift 2
+  run $name "$tessera" "$@"
+  check "$name: exit 2, one error line naming '$pattern'" bash -c "[[ $(rc $name) == 2 ]] && $(declare -f one_error_line); one_error_line $name '$pattern'"
+}
+bad c_zero "C must be > 0" svm-search --data train.libsvm --C 0,1
+bad gamma_negative "gamma" svm-search --data train.libsvm --gamma -1
+bad degree_zero "degree must be >= 1" svm-search --data train.libsvm --kernel poly --degree 0
+bad single_class "single class" svm-train --data oneclass.csv
+bad fractional_labels "not an integer" svm-search --data fraclabels.csv --folds 2
+bad too_few_rows "fewer than the 3 folds" svm-search --data fewrows.csv --folds 3
+bad empty_grid "C" svm-search --data train.libsvm --C ""
+bad not_a_model "not a libsvm" svm-predict --data test.libsvm --model bad.model
+bad missing_model "cannot open" svm-predict --data test.libsvm --model nowhere.model
+
+echo "$failures failure(s)"
+(( failures == 0 )) && echo "svm cli ok"
