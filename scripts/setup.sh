@@ -42,7 +42,7 @@ packages=(
   libopenblas-openmp-dev liblapacke-dev
   libgtest-dev googletest libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev libfast-float-dev libthrust-dev
-  python3 python3-numpy
+  python3 python3-numpy libsvm-tools
 )
 
 install_packages() {

@@ -1,6 +1,7 @@
 #include "ovo.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 #include <tessera/core/error.hpp>
@@ -108,41 +109,112 @@ void solve_ovo(const DMatrix& K, OvoSet& set, double C, const std::vector<double
   const auto index = device_copy(set.index, "svm_index");
   const auto offset = device_copy(set.offset, "svm_offset");
   const auto y = device_copy(set.y, "svm_y");
+  if (set.Q.extent(0) == 0) {  // the pairs' Q blocks, once per set
+    set.qoffset.assign(pairs + 1, 0);
+    for (std::size_t p = 0; p < pairs; ++p) {
+      const std::int64_t l = set.offset[p + 1] - set.offset[p];
+      set.qoffset[p + 1] = set.qoffset[p] + l * l;
+    }
+    set.Q = Kokkos::View<float*, Mem>(
+        Kokkos::view_alloc(std::string("svm_Q"), Kokkos::WithoutInitializing), set.qoffset[pairs]);
+    const auto qoffset = device_copy(set.qoffset, "svm_qoffset");
+    using Build = detail::BuildQ<DMatrix, decltype(index), decltype(y), decltype(qoffset),
+                                 Kokkos::View<float*, Mem>>;
+    using Policy = Kokkos::MDRangePolicy<Space, Kokkos::Rank<2>>;
+    Kokkos::parallel_for(
+        "tessera::svm::build_q",
+        Policy({0, 0}, {static_cast<std::int64_t>(pairs), static_cast<std::int64_t>(longest)}),
+        Build{K, index, offset, y, qoffset, set.Q});
+  }
+  const auto qoffset = device_copy(set.qoffset, "svm_qoffset");
   const auto alpha = device_copy(set.alpha, "svm_alpha");
   const auto pos = device_copy(c_pos, "svm_cpos");
   const auto neg = device_copy(c_neg, "svm_cneg");
   DVector grad("svm_grad", set.index.size()), rho("svm_rho", pairs);
   Kokkos::View<std::int64_t*, Mem> iterations("svm_iterations", pairs);
-  using Solver = detail::SmoBatch<DMatrix, decltype(index), DVector, decltype(iterations)>;
+  using Solver = detail::SmoBatch<DMatrix, decltype(index), DVector, decltype(iterations),
+                                  decltype(qoffset), Kokkos::View<float*, Mem>>;
   const std::int64_t limit = max_iter > 0 ? max_iter : default_max_iter(longest);
-  Kokkos::parallel_for(
-      "tessera::svm::smo", Kokkos::RangePolicy<Space>(0, static_cast<int>(pairs)),
-      Solver{K, index, offset, y, alpha, grad, pos, neg, rho, iterations, tol, limit});
+  Kokkos::parallel_for("tessera::svm::smo", Kokkos::RangePolicy<Space>(0, static_cast<int>(pairs)),
+                       Solver{K, index, offset, y, alpha, grad, pos, neg, rho, iterations, qoffset,
+                              set.Q, tol, limit});
   host_copy(alpha, set.alpha);
+  host_copy(grad, set.grad);
   host_copy(rho, set.rho);
   host_copy(iterations, set.iterations);
 }
 
+double training_accuracy(const DMatrix& K, const std::vector<int>& ids, const std::vector<int>& cls,
+                         const OvoSet& set) {
+  // wins[id]: own pairs won by a clear margin; own[id]: own pairs.
+  std::vector<int> wins(cls.size(), 0), own(cls.size(), 0);
+  double scale = 0;
+  for (double r : set.rho) scale = std::max(scale, std::abs(r));
+  const double margin = 1e-9 * std::max(1.0, scale);
+  for (std::size_t p = 0; p < set.pairs.size(); ++p)
+    for (int pos = set.offset[p]; pos < set.offset[p + 1]; ++pos) {
+      const auto k = static_cast<std::size_t>(pos);
+      const double decision = set.y[k] * (set.grad[k] + 1.0) - set.rho[p];
+      const auto id = static_cast<std::size_t>(set.index[k]);
+      ++own[id];
+      if (set.y[k] * decision > margin) ++wins[id];
+    }
+  std::size_t right = 0;
+  std::vector<int> unsettled;
+  for (int id : ids) {
+    const auto i = static_cast<std::size_t>(id);
+    if (own[i] == set.n_classes - 1 && wins[i] == own[i])
+      ++right;  // n_classes - 1 votes: no other class can reach as many
+    else
+      unsettled.push_back(id);
+  }
+  if (!unsettled.empty()) {
+    const auto votes = ovo_votes(ovo_decisions(K, unsettled, set), set);
+    for (std::size_t u = 0; u < unsettled.size(); ++u)
+      right += votes[u] == cls[static_cast<std::size_t>(unsettled[u])];
+  }
+  return ids.empty() ? 0.0 : static_cast<double>(right) / static_cast<double>(ids.size());
+}
+
 HostMatrix ovo_decisions(const DMatrix& K, const std::vector<int>& query_ids, const OvoSet& set) {
-  const std::size_t pairs = set.pairs.size(), n = query_ids.size();
+  const std::size_t pairs = set.pairs.size(), n = query_ids.size(), universe = K.extent(1);
+  // Dual coefficients as a dense universe × pairs matrix: decisions are then one GEMM of
+  // the queries' kernel rows with it (each sample sits in n_classes − 1 pairs).
   std::vector<double> coef(set.index.size());
-  for (std::size_t k = 0; k < coef.size(); ++k) coef[k] = set.coef(k);
-  const auto queries = device_copy(query_ids, "svm_queries");
+  std::vector<int> pair_of(set.index.size());
+  for (std::size_t p = 0; p < pairs; ++p)
+    for (int k = set.offset[p]; k < set.offset[p + 1]; ++k) {
+      coef[static_cast<std::size_t>(k)] = set.coef(static_cast<std::size_t>(k));
+      pair_of[static_cast<std::size_t>(k)] = static_cast<int>(p);
+    }
   const auto index = device_copy(set.index, "svm_index");
-  const auto offset = device_copy(set.offset, "svm_offset");
+  const auto pair = device_copy(pair_of, "svm_pair_of");
   const auto c = device_copy(coef, "svm_coef");
   const auto rho = device_copy(set.rho, "svm_rho");
+  DMatrix dense("svm_dense_coef", universe, pairs);
+  Kokkos::parallel_for(
+      "tessera::svm::scatter_coef", Kokkos::RangePolicy<Space>(0, coef.size()),
+      KOKKOS_LAMBDA(const std::size_t k) { dense(index(k), pair(k)) = c(k); });
+  // The queries' kernel rows (the universe's own rows when the queries are all of them).
+  bool identity = n == K.extent(0);
+  for (std::size_t r = 0; identity && r < n; ++r) identity = query_ids[r] == static_cast<int>(r);
+  DMatrix rows = K;
+  if (!identity) {
+    const auto queries = device_copy(query_ids, "svm_queries");
+    rows = DMatrix(Kokkos::view_alloc(std::string("svm_query_rows"), Kokkos::WithoutInitializing),
+                   n, universe);
+    using Policy = Kokkos::MDRangePolicy<Space, Kokkos::Rank<2>>;
+    Kokkos::parallel_for(
+        "tessera::svm::gather_rows", Policy({0, 0}, {n, universe}),
+        KOKKOS_LAMBDA(const std::size_t r, const std::size_t j) { rows(r, j) = K(queries(r), j); });
+  }
   DMatrix out(Kokkos::view_alloc(std::string("svm_decisions"), Kokkos::WithoutInitializing), n,
               pairs);
+  if (n && pairs) linalg::gemm(linalg::Op::none, linalg::Op::none, 1.0, rows, dense, 0.0, out);
   using Policy = Kokkos::MDRangePolicy<Space, Kokkos::Rank<2>>;
   Kokkos::parallel_for(
-      "tessera::svm::decision", Policy({0, 0}, {n, pairs}),
-      KOKKOS_LAMBDA(const std::size_t r, const std::size_t p) {
-        double sum = 0;
-        const int q = queries(r);
-        for (int k = offset(p); k < offset(p + 1); ++k) sum += c(k) * K(q, index(k));
-        out(r, p) = sum - rho(p);
-      });
+      "tessera::svm::minus_rho", Policy({0, 0}, {n, pairs}),
+      KOKKOS_LAMBDA(const std::size_t r, const std::size_t p) { out(r, p) -= rho(p); });
   HostMatrix host(Kokkos::view_alloc(std::string("decisions"), Kokkos::WithoutInitializing), n,
                   pairs);
   Kokkos::deep_copy(host, out);

@@ -37,6 +37,10 @@ struct OvoSet {
   std::vector<int> index;                 // universe sample of each position
   std::vector<double> y;                  // +1 for class a, -1 for class b
   std::vector<double> alpha;              // solution (≥ 0)
+  std::vector<double> grad;               // Qα − e at the solution
+  std::vector<std::int64_t> qoffset;      // pair p's Q block in Q
+  Kokkos::View<float*, Mem> Q;            // y_s y_t K(s, t) per pair (float, as libsvm);
+                                          // built by the first solve, kept for the next
   std::vector<double> rho;                // per pair
   std::vector<std::int64_t> iterations;   // per pair
   /// y·alpha at a position (the dual coefficient).
@@ -46,6 +50,13 @@ struct OvoSet {
 /// Problems for every class pair over `train` (universe ids; order kept within a class);
 /// cls[id] is the class index (0 .. n_classes − 1) of universe sample id.
 OvoSet make_ovo(const std::vector<int>& train, const std::vector<int>& cls, int n_classes);
+
+/// Decisions of training samples in their own pairs, y_s (G_s + 1) − rho, from the
+/// gradient; where every own pair is won clearly the prediction is the sample's class.
+/// Returns the training accuracy over `ids` (the set's training samples), computing full
+/// decisions only for the samples that are not settled that way.
+double training_accuracy(const DMatrix& K, const std::vector<int>& ids, const std::vector<int>& cls,
+                         const OvoSet& set);
 
 /// Solves every problem of `set` at once on the universe kernel K. C of a sample is
 /// C · weight[class]. With warm = true, set.alpha holds a feasible start (same set).

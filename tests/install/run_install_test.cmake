@@ -23,7 +23,7 @@ if(rc)
 endif()
 
 # The examples build on their own against the installed package too.
-foreach(example quickstart pi simulation_farm)
+foreach(example quickstart pi simulation_farm svm_grid_search)
   execute_process(COMMAND ${CMAKE_COMMAND} -S ${EXAMPLES_DIR}/${example} -B ${WORK_DIR}/${example}
                           -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix -DCMAKE_CXX_COMPILER=${CXX}
                           -DCMAKE_BUILD_TYPE=Release

@@ -57,11 +57,33 @@ struct RowSquaredNorms {
   }
 };
 
+// Q_st = y_s y_t K(x_s, x_t) of every binary problem, rounded to float as libsvm stores
+// its Q matrix (Qfloat): the iterates then follow libsvm's (and scikit-learn's) closely,
+// even where the problem is degenerate. Problem p's l × l block starts at qoffset(p).
+template <class KView, class IntView, class RealView, class OffsetView, class FloatView>
+struct BuildQ {
+  KView K;
+  IntView index;
+  IntView offset;
+  RealView y;
+  OffsetView qoffset;
+  FloatView Q;
+  KOKKOS_INLINE_FUNCTION void operator()(const int p, const int row) const {
+    const int begin = offset(p), l = offset(p + 1) - begin;
+    if (row >= l) return;
+    const int s = begin + row;
+    float* out = &Q(qoffset(p) + static_cast<std::int64_t>(row) * l);
+    for (int t = 0; t < l; ++t)
+      out[t] = static_cast<float>(y(s) * y(begin + t) * K(index(s), index(begin + t)));
+  }
+};
+
 // libsvm's Solver for C-SVC without shrinking: minimise ½αᵀQα − eᵀα subject to
-// yᵀα = 0, 0 ≤ α_t ≤ C_t, where Q_st = y_s y_t K(x_s, x_t). Problem p owns positions
-// [offset(p), offset(p + 1)) of `index` (rows and columns of K), `y` (±1), `alpha`
-// (start values in — zeros, or a feasible warm start — solution out) and `grad`.
-template <class KView, class IntView, class RealView, class CountView>
+// yᵀα = 0, 0 ≤ α_t ≤ C_t. Problem p owns positions [offset(p), offset(p + 1)) of `index`
+// (rows and columns of K), `y` (±1), `alpha` (start values in — zeros, or a feasible warm
+// start — solution out) and `grad` (out: Qα − e); its Q block is at Q(qoffset(p)).
+template <class KView, class IntView, class RealView, class CountView, class OffsetView,
+          class FloatView>
 struct SmoBatch {
   KView K;
   IntView index;
@@ -72,16 +94,19 @@ struct SmoBatch {
   RealView c_pos, c_neg;  // per problem: C of the +1 and -1 samples
   RealView rho;           // out, per problem
   CountView iterations;   // out, per problem (max_iter + 1: stopped by the limit)
+  OffsetView qoffset;
+  FloatView Q;
   double eps;
   std::int64_t max_iter;
 
   static constexpr double tau = 1e-12;
 
-  // Q_st rounded to float, as libsvm stores its Q matrix (Qfloat): the iterates then
-  // follow libsvm's (and scikit-learn's) closely even where the problem is degenerate.
-  KOKKOS_INLINE_FUNCTION double q(int s, int t) const {
-    return static_cast<double>(static_cast<float>(y(s) * y(t) * K(index(s), index(t))));
+  // Row s of problem p's Q block (positions relative to the problem's first).
+  KOKKOS_INLINE_FUNCTION const float* q_row(int p, int s) const {
+    const int begin = offset(p), l = offset(p + 1) - begin;
+    return &Q(qoffset(p) + static_cast<std::int64_t>(s - begin) * l);
   }
+  KOKKOS_INLINE_FUNCTION double qd(int t) const { return K(index(t), index(t)); }
   KOKKOS_INLINE_FUNCTION double c_of(int t, int p) const { return y(t) > 0 ? c_pos(p) : c_neg(p); }
 
   KOKKOS_INLINE_FUNCTION void operator()(const int p) const {
@@ -90,7 +115,8 @@ struct SmoBatch {
     for (int s = begin; s < end; ++s) grad(s) = -1.0;
     for (int t = begin; t < end; ++t) {
       if (alpha(t) == 0.0) continue;
-      for (int s = begin; s < end; ++s) grad(s) += q(s, t) * alpha(t);
+      const float* qt = q_row(p, t);  // Q is symmetric
+      for (int s = begin; s < end; ++s) grad(s) += static_cast<double>(qt[s - begin]) * alpha(t);
     }
     std::int64_t iter = 0;
     while (iter < max_iter) {
@@ -120,14 +146,15 @@ struct SmoBatch {
       }
     }
     const int i = gmax_idx;
-    const double qd_i = i >= 0 ? K(index(i), index(i)) : 0.0;
+    const double qd_i = i >= 0 ? qd(i) : 0.0;
+    const float* qi = i >= 0 ? q_row(p, i) : nullptr;
     for (int t = begin; t < end; ++t) {
       if (y(t) > 0) {
         if (!lower(t)) {
           const double grad_diff = gmax + grad(t);
           if (grad(t) >= gmax2) gmax2 = grad(t);
           if (grad_diff > 0 && i >= 0) {
-            const double quad = qd_i + K(index(t), index(t)) - 2.0 * y(i) * q(i, t);
+            const double quad = qd_i + qd(t) - 2.0 * y(i) * static_cast<double>(qi[t - begin]);
             const double obj = -(grad_diff * grad_diff) / (quad > 0 ? quad : tau);
             if (obj <= obj_diff_min) gmin_idx = t, obj_diff_min = obj;
           }
@@ -137,7 +164,7 @@ struct SmoBatch {
           const double grad_diff = gmax - grad(t);
           if (-grad(t) >= gmax2) gmax2 = -grad(t);
           if (grad_diff > 0 && i >= 0) {
-            const double quad = qd_i + K(index(t), index(t)) + 2.0 * y(i) * q(i, t);
+            const double quad = qd_i + qd(t) + 2.0 * y(i) * static_cast<double>(qi[t - begin]);
             const double obj = -(grad_diff * grad_diff) / (quad > 0 ? quad : tau);
             if (obj <= obj_diff_min) gmin_idx = t, obj_diff_min = obj;
           }
@@ -153,7 +180,9 @@ struct SmoBatch {
   KOKKOS_INLINE_FUNCTION void update_pair(int p, int begin, int end, int i, int j) const {
     const double ci = c_of(i, p), cj = c_of(j, p);
     const double old_i = alpha(i), old_j = alpha(j);
-    const double qii = K(index(i), index(i)), qjj = K(index(j), index(j)), qij = q(i, j);
+    const float* qi = q_row(p, i);
+    const float* qj = q_row(p, j);
+    const double qii = qd(i), qjj = qd(j), qij = static_cast<double>(qi[j - begin]);
     double ai = old_i, aj = old_j;
     if (y(i) != y(j)) {
       double quad = qii + qjj + 2.0 * qij;
@@ -193,7 +222,8 @@ struct SmoBatch {
     alpha(i) = ai;
     alpha(j) = aj;
     const double di = ai - old_i, dj = aj - old_j;
-    for (int t = begin; t < end; ++t) grad(t) += q(i, t) * di + q(j, t) * dj;
+    for (int t = begin; t < end; ++t)
+      grad(t) += static_cast<double>(qi[t - begin]) * di + static_cast<double>(qj[t - begin]) * dj;
   }
 
   KOKKOS_INLINE_FUNCTION double compute_rho(int p, int begin, int end) const {
