@@ -34,6 +34,9 @@ ml::SVCParams params_of(const json& p) {
                                        : ml::Gamma::value(p["gamma"].get<double>());
   out.degree = p.value("degree", 3);
   out.coef0 = p.value("coef0", 0.0);
+  if (p.contains("class_weight"))
+    for (const auto& [label, w] : p["class_weight"].items())
+      out.class_weight[std::stod(label)] = w.get<double>();
   return out;
 }
 
@@ -186,7 +189,8 @@ TEST(Folds, KFoldAndStratifiedKFoldMatchScikitLearn) {
 
 TEST(Folds, ShuffledFoldsAreSeededAndStillStratified) {
   const Table digits = io::digits();
-  const auto a = ml::stratified_kfold(digits.y, 5, true, 7), b = ml::stratified_kfold(digits.y, 5, true, 7);
+  const auto a = ml::stratified_kfold(digits.y, 5, true, 7),
+             b = ml::stratified_kfold(digits.y, 5, true, 7);
   const auto c = ml::stratified_kfold(digits.y, 5, true, 8);
   EXPECT_EQ(test_folds(a), test_folds(b));
   EXPECT_NE(test_folds(a), test_folds(c));

@@ -76,21 +76,10 @@ CvResults grid_search(const Comm& comm, const HostMatrix& X, const HostVector& y
     check.validate();
   }
   const std::vector<Fold> folds = stratified_kfold(y, options.folds, options.shuffle, options.seed);
-  std::vector<double> classes(y.data(), y.data() + n);
-  std::sort(classes.begin(), classes.end());
-  classes.erase(std::unique(classes.begin(), classes.end()), classes.end());
-  TESSERA_EXPECTS(classes.size() >= 2,
-                  fmt::format("grid search: the labels hold a single class ({})", classes.front()));
-  std::vector<int> cls(n);
-  for (std::size_t i = 0; i < n; ++i)
-    cls[i] =
-        static_cast<int>(std::lower_bound(classes.begin(), classes.end(), y(i)) - classes.begin());
-  std::vector<double> weight(classes.size(), 1.0);
-  for (const auto& [label, w] : options.base.class_weight) {
-    const auto it = std::lower_bound(classes.begin(), classes.end(), label);
-    if (it != classes.end() && *it == label)
-      weight[static_cast<std::size_t>(it - classes.begin())] = w;
-  }
+  const impl::Encoded labels = impl::encode_labels(y, options.base.class_weight, "grid search");
+  const std::vector<double>& classes = labels.classes;
+  const std::vector<int>& cls = labels.cls;
+  const std::vector<double>& weight = labels.weight;
   const std::uint64_t bytes = 2 * static_cast<std::uint64_t>(n) * n * sizeof(double);
   TESSERA_EXPECTS(bytes <= options.base.kernel_memory,
                   fmt::format("grid search: the {0} x {0} dot-product and kernel matrices need {1} "

@@ -5,9 +5,41 @@
 #include <string>
 
 #include <tessera/core/error.hpp>
+#include <tessera/io/results.hpp>
 #include <tessera/linalg/linalg.hpp>
 
 namespace tessera::ml::impl {
+
+Encoded encode_labels(const HostVector& y, const std::map<double, double>& class_weight,
+                      const std::string& who) {
+  const std::size_t n = y.extent(0);
+  for (std::size_t i = 0; i < n; ++i)
+    if (!std::isfinite(y(i)) || y(i) != std::round(y(i)))
+      throw InvalidArgument(who + ": label " + io::format_double(y(i)) + " of row " +
+                            std::to_string(i) +
+                            " is not an integer (class labels must be integers)");
+  Encoded e;
+  e.classes.assign(y.data(), y.data() + n);
+  std::sort(e.classes.begin(), e.classes.end());
+  e.classes.erase(std::unique(e.classes.begin(), e.classes.end()), e.classes.end());
+  if (e.classes.size() < 2)
+    throw InvalidArgument(who + ": the labels hold a single class" +
+                          (n ? " (" + io::format_double(e.classes.front()) + ")" : std::string()) +
+                          "; classification needs at least 2");
+  const auto class_of = [&](double label) {
+    return static_cast<int>(std::lower_bound(e.classes.begin(), e.classes.end(), label) -
+                            e.classes.begin());
+  };
+  e.cls.resize(n);
+  for (std::size_t i = 0; i < n; ++i) e.cls[i] = class_of(y(i));
+  e.weight.assign(e.classes.size(), 1.0);
+  for (const auto& [label, w] : class_weight) {
+    const int c = class_of(label);
+    if (c < static_cast<int>(e.classes.size()) && e.classes[static_cast<std::size_t>(c)] == label)
+      e.weight[static_cast<std::size_t>(c)] = w;
+  }
+  return e;
+}
 
 DMatrix to_device(const HostMatrix& X) {
   DMatrix D(Kokkos::view_alloc(std::string("svm_X"), Kokkos::WithoutInitializing), X.extent(0),

@@ -4,6 +4,8 @@
 // decision values / votes for query rows. Shared by SVC and GridSearch. Internal.
 #include <array>
 #include <cstdint>
+#include <map>
+#include <string>
 #include <vector>
 
 #include <Kokkos_Core.hpp>
@@ -16,6 +18,17 @@ using Space = Kokkos::DefaultExecutionSpace;
 using Mem = Space::memory_space;
 using DMatrix = Kokkos::View<double**, Kokkos::LayoutRight, Mem>;
 using DVector = Kokkos::View<double*, Mem>;
+
+/// Labels encoded for training: sorted classes, each row's class index, C weights.
+struct Encoded {
+  std::vector<double> classes;
+  std::vector<int> cls;
+  std::vector<double> weight;
+};
+/// @throws InvalidArgument (prefixed by `who`) for a label that is not an integer or a
+/// single class.
+Encoded encode_labels(const HostVector& y, const std::map<double, double>& class_weight,
+                      const std::string& who);
 
 /// Rows of a host matrix copied to the device.
 DMatrix to_device(const HostMatrix& X);

@@ -130,34 +130,16 @@ SVC& SVC::fit(const HostMatrix& X, const HostVector& y) {
   const std::size_t n = X.extent(0);
   TESSERA_EXPECTS(y.extent(0) == n, fmt::format("SVC::fit: {} labels for {} rows", y.extent(0), n));
   TESSERA_EXPECTS(n >= 2 && X.extent(1) >= 1, "SVC::fit: needs at least 2 rows and 1 column");
-  for (std::size_t i = 0; i < n; ++i)
-    if (!std::isfinite(y(i)) || y(i) != std::round(y(i)))
-      throw InvalidArgument(fmt::format(
-          "SVC::fit: label {} of row {} is not an integer (class labels must be integers)", y(i),
-          i));
-  std::vector<double> classes(y.data(), y.data() + n);
-  std::sort(classes.begin(), classes.end());
-  classes.erase(std::unique(classes.begin(), classes.end()), classes.end());
-  if (classes.size() < 2)
-    throw InvalidArgument(fmt::format(
-        "SVC::fit: the labels hold a single class ({}); classification needs at least 2",
-        classes.front()));
+  impl::Encoded labels = impl::encode_labels(y, params_.class_weight, "SVC::fit");
+  const std::vector<double>& classes = labels.classes;
+  const std::vector<int>& cls = labels.cls;
+  const std::vector<double>& weight = labels.weight;
   const std::uint64_t bytes = static_cast<std::uint64_t>(n) * n * sizeof(double);
   if (bytes > params_.kernel_memory)
     throw InvalidArgument(fmt::format(
         "SVC::fit: the {} x {} kernel matrix needs {} bytes, above the kernel memory budget of {}",
         n, n, bytes, params_.kernel_memory));
 
-  std::vector<int> cls(n);
-  for (std::size_t i = 0; i < n; ++i)
-    cls[i] =
-        static_cast<int>(std::lower_bound(classes.begin(), classes.end(), y(i)) - classes.begin());
-  std::vector<double> weight(classes.size(), 1.0);
-  for (const auto& [label, w] : params_.class_weight) {
-    const auto it = std::lower_bound(classes.begin(), classes.end(), label);
-    if (it != classes.end() && *it == label)
-      weight[static_cast<std::size_t>(it - classes.begin())] = w;
-  }
   gamma_value_ = params_.gamma.resolve(X);
   const auto spec = spec_of(params_, gamma_value_);
   const impl::DMatrix Xd = impl::to_device(X);
