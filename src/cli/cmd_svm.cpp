@@ -48,17 +48,22 @@ void add_data_options(CLI::App& app, SvmOptions& o, bool test) {
 void add_model_options(CLI::App& app, SvmOptions& o, bool lists) {
   const char* many = lists ? " (a list: 1,10,100, logspace:A:B:N, linspace:A:B:N)" : "";
   app.add_option("--kernel", o.kernel, "rbf, linear, poly or sigmoid")
-      ->check(CLI::IsMember({"rbf", "linear", "poly", "sigmoid"}));
-  app.add_option("--C", o.C, std::string("penalty C > 0") + many);
+      ->check(CLI::IsMember({"rbf", "linear", "poly", "sigmoid"}))
+      ->capture_default_str();
+  app.add_option("--C", o.C, std::string("penalty C > 0") + many)->capture_default_str();
   app.add_option("--gamma", o.gamma,
                  std::string("kernel coefficient > 0, or scale (1/(features·Var X)) or auto "
                              "(1/features)") +
                      many);
-  app.add_option("--degree", o.degree, std::string("poly degree >= 1") + many);
-  app.add_option("--coef0", o.coef0, std::string("poly/sigmoid offset") + many);
+  app.add_option("--degree", o.degree, std::string("poly degree >= 1") + many)
+      ->capture_default_str();
+  app.add_option("--coef0", o.coef0, std::string("poly/sigmoid offset") + many)
+      ->capture_default_str();
   app.add_option("--tol", o.tol, "stopping tolerance on the KKT gap (libsvm's eps)")
-      ->check(CLI::PositiveNumber);
-  app.add_option("--max-iter", o.max_iter, "SMO iterations per class pair (-1: libsvm's limit)");
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--max-iter", o.max_iter, "SMO iterations per class pair (-1: libsvm's limit)")
+      ->capture_default_str();
 }
 
 io::LoadOptions load_options(const Context& ctx, const SvmOptions& o) {
@@ -191,7 +196,8 @@ Command setup_svm_search(CLI::App& parent, CommonOptions& common) {
   add_data_options(app, *o, true);
   add_model_options(app, *o, true);
   app.add_option("--folds", o->folds, "stratified folds (scikit-learn's StratifiedKFold)")
-      ->check(CLI::Range(2, 1000));
+      ->check(CLI::Range(2, 1000))
+      ->capture_default_str();
   app.add_flag("--scale", o->scale, "standardise features (mean 0, std 1 from the training data)");
   app.add_flag("--shuffle", o->shuffle, "shuffle the folds (seeded by --seed)");
   app.add_flag("--no-warm-start", o->no_warm_start, "solve every C from zero");

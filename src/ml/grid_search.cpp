@@ -68,6 +68,7 @@ CvResults grid_search(const Comm& comm, const HostMatrix& X, const HostVector& y
   const std::size_t n = X.extent(0);
   TESSERA_EXPECTS(y.extent(0) == n,
                   fmt::format("grid search: {} labels for {} rows", y.extent(0), n));
+  impl::require_finite(X, "grid search");
   const std::vector<GridPoint> points = make_grid(options, X);
   TESSERA_EXPECTS(!points.empty(), "grid search: the grid is empty");
   for (const GridPoint& p : points) {

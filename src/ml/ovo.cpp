@@ -41,6 +41,15 @@ Encoded encode_labels(const HostVector& y, const std::map<double, double>& class
   return e;
 }
 
+void require_finite(const HostMatrix& X, const std::string& who) {
+  for (std::size_t i = 0; i < X.extent(0); ++i)
+    for (std::size_t j = 0; j < X.extent(1); ++j)
+      if (!std::isfinite(X(i, j)))
+        throw InvalidArgument(who + ": row " + std::to_string(i) + ", column " + std::to_string(j) +
+                              " is " + io::format_double(X(i, j)) +
+                              " (remove or impute missing values first)");
+}
+
 DMatrix to_device(const HostMatrix& X) {
   DMatrix D(Kokkos::view_alloc(std::string("svm_X"), Kokkos::WithoutInitializing), X.extent(0),
             X.extent(1));
@@ -150,13 +159,15 @@ void solve_ovo(const DMatrix& K, OvoSet& set, double C, const std::vector<double
     set.Q = Kokkos::View<float*, Mem>(
         Kokkos::view_alloc(std::string("svm_Q"), Kokkos::WithoutInitializing), set.qoffset[pairs]);
     const auto qoffset = device_copy(set.qoffset, "svm_qoffset");
+    set.qdiag = DVector(Kokkos::view_alloc(std::string("svm_qdiag"), Kokkos::WithoutInitializing),
+                        set.index.size());
     using Build = detail::BuildQ<DMatrix, decltype(index), decltype(y), decltype(qoffset),
                                  Kokkos::View<float*, Mem>>;
     using Policy = Kokkos::MDRangePolicy<Space, Kokkos::Rank<2>>;
     Kokkos::parallel_for(
         "tessera::svm::build_q",
         Policy({0, 0}, {static_cast<std::int64_t>(pairs), static_cast<std::int64_t>(longest)}),
-        Build{K, index, offset, y, qoffset, set.Q});
+        Build{K, index, offset, y, qoffset, set.Q, set.qdiag});
   }
   const auto qoffset = device_copy(set.qoffset, "svm_qoffset");
   const auto alpha = device_copy(set.alpha, "svm_alpha");
@@ -169,7 +180,7 @@ void solve_ovo(const DMatrix& K, OvoSet& set, double C, const std::vector<double
   const std::int64_t limit = max_iter > 0 ? max_iter : default_max_iter(longest);
   Kokkos::parallel_for("tessera::svm::smo", Kokkos::RangePolicy<Space>(0, static_cast<int>(pairs)),
                        Solver{K, index, offset, y, alpha, grad, pos, neg, rho, iterations, qoffset,
-                              set.Q, tol, limit});
+                              set.Q, set.qdiag, tol, limit});
   host_copy(alpha, set.alpha);
   host_copy(grad, set.grad);
   host_copy(rho, set.rho);
@@ -209,40 +220,46 @@ double training_accuracy(const DMatrix& K, const std::vector<int>& ids, const st
 }
 
 HostMatrix ovo_decisions(const DMatrix& K, const std::vector<int>& query_ids, const OvoSet& set) {
-  const std::size_t pairs = set.pairs.size(), n = query_ids.size(), universe = K.extent(1);
-  // Dual coefficients as a dense universe × pairs matrix: decisions are then one GEMM of
-  // the queries' kernel rows with it (each sample sits in n_classes − 1 pairs).
-  std::vector<double> coef(set.index.size());
-  std::vector<int> pair_of(set.index.size());
-  for (std::size_t p = 0; p < pairs; ++p)
-    for (int k = set.offset[p]; k < set.offset[p + 1]; ++k) {
-      coef[static_cast<std::size_t>(k)] = set.coef(static_cast<std::size_t>(k));
-      pair_of[static_cast<std::size_t>(k)] = static_cast<int>(p);
+  const std::size_t pairs = set.pairs.size(), n = query_ids.size();
+  // Decisions are one GEMM: the queries' kernel values at the support vectors (samples
+  // with a nonzero coefficient in some pair) times their coefficients, a dense
+  // support-vector × pair matrix (a sample sits in n_classes − 1 pairs).
+  std::vector<int> column(K.extent(1), -1), support;
+  for (std::size_t k = 0; k < set.index.size(); ++k)
+    if (set.alpha[k] != 0.0 && column[static_cast<std::size_t>(set.index[k])] < 0) {
+      column[static_cast<std::size_t>(set.index[k])] = 0;
+      support.push_back(set.index[k]);
     }
-  const auto index = device_copy(set.index, "svm_index");
-  const auto pair = device_copy(pair_of, "svm_pair_of");
-  const auto c = device_copy(coef, "svm_coef");
-  const auto rho = device_copy(set.rho, "svm_rho");
-  DMatrix dense("svm_dense_coef", universe, pairs);
-  Kokkos::parallel_for(
-      "tessera::svm::scatter_coef", Kokkos::RangePolicy<Space>(0, coef.size()),
-      KOKKOS_LAMBDA(const std::size_t k) { dense(index(k), pair(k)) = c(k); });
-  // The queries' kernel rows (the universe's own rows when the queries are all of them).
-  bool identity = n == K.extent(0);
-  for (std::size_t r = 0; identity && r < n; ++r) identity = query_ids[r] == static_cast<int>(r);
-  DMatrix rows = K;
-  if (!identity) {
-    const auto queries = device_copy(query_ids, "svm_queries");
-    rows = DMatrix(Kokkos::view_alloc(std::string("svm_query_rows"), Kokkos::WithoutInitializing),
-                   n, universe);
-    using Policy = Kokkos::MDRangePolicy<Space, Kokkos::Rank<2>>;
-    Kokkos::parallel_for(
-        "tessera::svm::gather_rows", Policy({0, 0}, {n, universe}),
-        KOKKOS_LAMBDA(const std::size_t r, const std::size_t j) { rows(r, j) = K(queries(r), j); });
-  }
+  std::sort(support.begin(), support.end());
+  for (std::size_t j = 0; j < support.size(); ++j)
+    column[static_cast<std::size_t>(support[j])] = static_cast<int>(j);
+  const std::size_t nsv = support.size();
+  HostMatrix coef("svm_coef", nsv, pairs);
+  for (std::size_t p = 0; p < pairs; ++p)
+    for (int k = set.offset[p]; k < set.offset[p + 1]; ++k)
+      if (set.alpha[static_cast<std::size_t>(k)] != 0.0)
+        coef(static_cast<std::size_t>(
+                 column[static_cast<std::size_t>(set.index[static_cast<std::size_t>(k)])]),
+             p) = set.coef(static_cast<std::size_t>(k));
   DMatrix out(Kokkos::view_alloc(std::string("svm_decisions"), Kokkos::WithoutInitializing), n,
               pairs);
-  if (n && pairs) linalg::gemm(linalg::Op::none, linalg::Op::none, 1.0, rows, dense, 0.0, out);
+  if (n && pairs && nsv) {
+    const auto dense = Kokkos::create_mirror_view_and_copy(Mem(), coef);
+    const auto queries = device_copy(query_ids, "svm_queries");
+    const auto columns = device_copy(support, "svm_support");
+    DMatrix rows(Kokkos::view_alloc(std::string("svm_query_rows"), Kokkos::WithoutInitializing), n,
+                 nsv);
+    using Policy = Kokkos::MDRangePolicy<Space, Kokkos::Rank<2>>;
+    Kokkos::parallel_for(
+        "tessera::svm::gather_rows", Policy({0, 0}, {n, nsv}),
+        KOKKOS_LAMBDA(const std::size_t r, const std::size_t j) {
+          rows(r, j) = K(queries(r), columns(j));
+        });
+    linalg::gemm(linalg::Op::none, linalg::Op::none, 1.0, rows, dense, 0.0, out);
+  } else {
+    Kokkos::deep_copy(out, 0.0);
+  }
+  const auto rho = device_copy(set.rho, "svm_rho");
   using Policy = Kokkos::MDRangePolicy<Space, Kokkos::Rank<2>>;
   Kokkos::parallel_for(
       "tessera::svm::minus_rho", Policy({0, 0}, {n, pairs}),

@@ -30,6 +30,10 @@ struct Encoded {
 Encoded encode_labels(const HostVector& y, const std::map<double, double>& class_weight,
                       const std::string& who);
 
+/// @throws InvalidArgument (prefixed by `who`) naming the first row and column of X that
+/// holds NaN or ±inf: SVMs have no meaning for them.
+void require_finite(const HostMatrix& X, const std::string& who);
+
 /// Rows of a host matrix copied to the device.
 DMatrix to_device(const HostMatrix& X);
 /// Squared norms of the rows.
@@ -52,6 +56,7 @@ struct OvoSet {
   std::vector<double> alpha;              // solution (≥ 0)
   std::vector<double> grad;               // Qα − e at the solution
   std::vector<std::int64_t> qoffset;      // pair p's Q block in Q
+  DVector qdiag;                          // K(s, s) per position
   Kokkos::View<float*, Mem> Q;            // y_s y_t K(s, t) per pair (float, as libsvm);
                                           // built by the first solve, kept for the next
   std::vector<double> rho;                // per pair

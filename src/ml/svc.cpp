@@ -130,6 +130,7 @@ SVC& SVC::fit(const HostMatrix& X, const HostVector& y) {
   const std::size_t n = X.extent(0);
   TESSERA_EXPECTS(y.extent(0) == n, fmt::format("SVC::fit: {} labels for {} rows", y.extent(0), n));
   TESSERA_EXPECTS(n >= 2 && X.extent(1) >= 1, "SVC::fit: needs at least 2 rows and 1 column");
+  impl::require_finite(X, "SVC::fit");
   impl::Encoded labels = impl::encode_labels(y, params_.class_weight, "SVC::fit");
   const std::vector<double>& classes = labels.classes;
   const std::vector<int>& cls = labels.cls;
@@ -187,6 +188,7 @@ SVC& SVC::fit(const HostMatrix& X, const HostVector& y) {
 
 HostMatrix SVC::decision_function(const HostMatrix& X) const {
   TESSERA_EXPECTS(fitted(), "SVC: the model is not fitted (call fit or load first)");
+  impl::require_finite(X, "SVC::predict");
   const std::size_t width = std::max(X.extent(1), support_vectors_.extent(1));
   const auto spec = spec_of(params_, gamma_value_);
   const impl::DMatrix K = impl::kernel_matrix(

@@ -101,6 +101,7 @@ printf '1,2,0\n2,3,0\n3,4,0\n' >oneclass.csv
 printf '1,2,0.5\n2,3,1\n3,4,0\n4,5,1\n' >fraclabels.csv
 printf '1,2,0\n2,3,0\n3,4,0\n4,5,1\n5,6,1\n' >fewrows.csv
 printf 'this is not a model\n' >bad.model
+printf '1,2,0\n,3,1\n3,4,0\n4,5,1\n' >nan.csv
 bad() {  # bad NAME PATTERN ARGS...
   local name=$1 pattern=$2; shift 2
   run $name "$tessera" "$@"
@@ -113,6 +114,7 @@ bad single_class "single class" svm-train --data oneclass.csv
 bad fractional_labels "not an integer" svm-search --data fraclabels.csv --folds 2
 bad too_few_rows "fewer than the 3 folds" svm-search --data fewrows.csv --folds 3
 bad empty_grid "C" svm-search --data train.libsvm --C ""
+bad nan_feature "row 1, column 0 is nan" svm-train --data nan.csv
 bad not_a_model "not a libsvm" svm-predict --data test.libsvm --model bad.model
 bad missing_model "cannot open" svm-predict --data test.libsvm --model nowhere.model
 

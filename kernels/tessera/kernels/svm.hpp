@@ -68,10 +68,12 @@ struct BuildQ {
   RealView y;
   OffsetView qoffset;
   FloatView Q;
+  RealView qdiag;
   KOKKOS_INLINE_FUNCTION void operator()(const int p, const int row) const {
     const int begin = offset(p), l = offset(p + 1) - begin;
     if (row >= l) return;
     const int s = begin + row;
+    qdiag(s) = K(index(s), index(s));
     float* out = &Q(qoffset(p) + static_cast<std::int64_t>(row) * l);
     for (int t = 0; t < l; ++t)
       out[t] = static_cast<float>(y(s) * y(begin + t) * K(index(s), index(begin + t)));
@@ -96,6 +98,7 @@ struct SmoBatch {
   CountView iterations;   // out, per problem (max_iter + 1: stopped by the limit)
   OffsetView qoffset;
   FloatView Q;
+  RealView qdiag;  // K(x_t, x_t) per position
   double eps;
   std::int64_t max_iter;
 
@@ -106,7 +109,7 @@ struct SmoBatch {
     const int begin = offset(p), l = offset(p + 1) - begin;
     return &Q(qoffset(p) + static_cast<std::int64_t>(s - begin) * l);
   }
-  KOKKOS_INLINE_FUNCTION double qd(int t) const { return K(index(t), index(t)); }
+  KOKKOS_INLINE_FUNCTION double qd(int t) const { return qdiag(t); }
   KOKKOS_INLINE_FUNCTION double c_of(int t, int p) const { return y(t) > 0 ? c_pos(p) : c_neg(p); }
 
   KOKKOS_INLINE_FUNCTION void operator()(const int p) const {
@@ -132,43 +135,46 @@ struct SmoBatch {
   KOKKOS_INLINE_FUNCTION bool upper(int t, int p) const { return alpha(t) >= c_of(t, p); }
   KOKKOS_INLINE_FUNCTION bool lower(int t) const { return alpha(t) <= 0.0; }
 
-  // Returns true when the maximal violating pair's gap is below eps (optimal).
+  // Returns true when the maximal violating pair's gap is below eps (optimal). libsvm's
+  // WSS2 written without branches on the label: with w = −y·G, i maximises w over I_up
+  // (y = +1 below C, y = −1 above 0); j minimises −(gmax − w)²/quad over I_low with
+  // gmax − w > 0. Same comparisons and ties (the last index wins) as libsvm.
   KOKKOS_INLINE_FUNCTION bool select_working_set(int p, int begin, int end, int& out_i,
                                                  int& out_j) const {
+    const double cp = c_pos(p), cn = c_neg(p);
     double gmax = -__builtin_huge_val(), gmax2 = -__builtin_huge_val();
     int gmax_idx = -1, gmin_idx = -1;
     double obj_diff_min = __builtin_huge_val();
     for (int t = begin; t < end; ++t) {
-      if (y(t) > 0) {
-        if (!upper(t, p) && -grad(t) >= gmax) gmax = -grad(t), gmax_idx = t;
-      } else {
-        if (!lower(t) && grad(t) >= gmax) gmax = grad(t), gmax_idx = t;
-      }
+      const double yt = y(t), a = alpha(t);
+      const bool up = yt > 0 ? a < cp : a > 0.0;
+      const double w = -yt * grad(t);
+      const bool better = up && w >= gmax;
+      gmax = better ? w : gmax;
+      gmax_idx = better ? t : gmax_idx;
     }
     const int i = gmax_idx;
-    const double qd_i = i >= 0 ? qd(i) : 0.0;
-    const float* qi = i >= 0 ? q_row(p, i) : nullptr;
-    for (int t = begin; t < end; ++t) {
-      if (y(t) > 0) {
-        if (!lower(t)) {
-          const double grad_diff = gmax + grad(t);
-          if (grad(t) >= gmax2) gmax2 = grad(t);
-          if (grad_diff > 0 && i >= 0) {
-            const double quad = qd_i + qd(t) - 2.0 * y(i) * static_cast<double>(qi[t - begin]);
-            const double obj = -(grad_diff * grad_diff) / (quad > 0 ? quad : tau);
-            if (obj <= obj_diff_min) gmin_idx = t, obj_diff_min = obj;
-          }
-        }
-      } else {
-        if (!upper(t, p)) {
-          const double grad_diff = gmax - grad(t);
-          if (-grad(t) >= gmax2) gmax2 = -grad(t);
-          if (grad_diff > 0 && i >= 0) {
-            const double quad = qd_i + qd(t) + 2.0 * y(i) * static_cast<double>(qi[t - begin]);
-            const double obj = -(grad_diff * grad_diff) / (quad > 0 ? quad : tau);
-            if (obj <= obj_diff_min) gmin_idx = t, obj_diff_min = obj;
-          }
-        }
+    if (i >= 0) {
+      const double qd_i = qdiag(i), y_i = y(i);
+      const float* qi = q_row(p, i);
+      for (int t = begin; t < end; ++t) {
+        const double yt = y(t), a = alpha(t);
+        const bool low = yt > 0 ? a > 0.0 : a < cn;
+        const double v = yt * grad(t);  // = −w
+        gmax2 = low && v >= gmax2 ? v : gmax2;
+        const double grad_diff = gmax + v;
+        const double quad = qd_i + qdiag(t) - 2.0 * y_i * yt * static_cast<double>(qi[t - begin]);
+        const double obj = -(grad_diff * grad_diff) / (quad > 0 ? quad : tau);
+        const bool better = low && grad_diff > 0 && obj <= obj_diff_min;
+        obj_diff_min = better ? obj : obj_diff_min;
+        gmin_idx = better ? t : gmin_idx;
+      }
+    } else {
+      for (int t = begin; t < end; ++t) {
+        const double yt = y(t), a = alpha(t);
+        const bool low = yt > 0 ? a > 0.0 : a < cn;
+        const double v = yt * grad(t);
+        gmax2 = low && v >= gmax2 ? v : gmax2;
       }
     }
     if (gmax + gmax2 < eps || gmin_idx == -1) return true;
