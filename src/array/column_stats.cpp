@@ -73,8 +73,8 @@ std::vector<tessera::detail::Moments> chunk_partials(const Local& local, std::si
   // Host: tiles of 32 columns (loops along rows vectorise); device: one column a thread.
   constexpr int tile =
       Kokkos::SpaceAccessibility<Kokkos::HostSpace, MemorySpace>::accessible ? 32 : 1;
-  using Functor = tessera::detail::ChunkColumnMoments<Local, decltype(column_ids),
-                                                      decltype(partial), tile>;
+  using Functor =
+      tessera::detail::ChunkColumnMoments<Local, decltype(column_ids), decltype(partial), tile>;
   Kokkos::parallel_for(
       "tessera::column_stats", Kokkos::RangePolicy<Exec>(0, Functor::work_items(chunks, ncols)),
       Functor{local, column_ids, partial, chunk_rows, ncols, static_cast<std::int64_t>(first_row)});
