@@ -239,10 +239,12 @@ ColumnStats column_stats(const Comm& comm, io::ChunkSource& source, std::size_t 
       return block;
     };
     std::future<HostMatrix> next;
-    if (first < last) next = std::async(std::launch::async, read_batch, first);
+    // Read ahead on another thread when the source allows it, else read when needed.
+    const auto policy = source.reads_in_background() ? std::launch::async : std::launch::deferred;
+    if (first < last) next = std::async(policy, read_batch, first);
     for (std::size_t c0 = first; c0 < last; c0 += batch) {
       const HostMatrix block = next.get();
-      if (c0 + batch < last) next = std::async(std::launch::async, read_batch, c0 + batch);
+      if (c0 + batch < last) next = std::async(policy, read_batch, c0 + batch);
       const auto part = impl::chunk_partials<Kokkos::HostSpace>(block, chunk_rows,
                                                                 grid.chunk_begin(c0), selected);
       partials.insert(partials.end(), part.begin(), part.end());

@@ -90,8 +90,8 @@ Command setup_stats(CLI::App& parent, CommonOptions& common) {
     const auto check_memory = [&](std::uint64_t bytes, const char* what) {
       if (limit && bytes > limit)
         throw InvalidArgument(fmt::format(
-            "--memory-limit: {} needs {} bytes of {} per rank, above the limit of {}; CSV, .npy "
-            "and raw files stream (without --group-by/--labels); add ranks for generated data",
+            "--memory-limit: {} needs {} bytes of {} per rank, above the limit of {}; CSV, .npy, "
+            "raw files and generators stream (without --group-by/--labels)",
             spec, bytes, what, limit));
     };
     const auto check_columns = [&](std::size_t cols) {
@@ -100,15 +100,16 @@ Command setup_stats(CLI::App& parent, CommonOptions& common) {
           throw InvalidArgument(fmt::format(
               "--columns: column {} is out of range ({} has {} columns)", c, spec, cols));
     };
-    // CSV, NPY and raw files stream: each rank reads only its own chunks, in batches that
-    // fit --memory-limit, reading ahead while it reduces. Generators make only this rank's
-    // rows; other files are read whole by every rank and each keeps its rows. Failures are
-    // agreed on before anyone enters a collective.
+    // CSV, NPY and raw files and generators stream: each rank reads (or generates) only
+    // its own chunks, in batches that fit --memory-limit, reading ahead while it reduces.
+    // Generators make only this rank's rows; other files are read whole by every rank and each
+    // keeps its rows. Failures are agreed on before anyone enters a collective.
     long key_column = -1;
     std::optional<array::DistMatrix<double>> X;
     array::ColumnStats result;
     const std::string format = io::file_format(spec, ctx.common.format);
-    const bool streams = format == "npy" || format == "csv" || format == "raw";
+    const bool streams =
+        format == "npy" || format == "csv" || format == "raw" || io::is_generator_spec(spec);
     if (streams && options->group_by.empty() && options->labels.empty()) {
       std::shared_ptr<io::ChunkSource> source;
       {
@@ -129,14 +130,6 @@ Command setup_stats(CLI::App& parent, CommonOptions& common) {
         X.emplace(agree(ctx.comm, [&] {
           if (!options->columns.empty())
             stats.columns = parse_index_list(options->columns, "--columns");
-          if (io::is_generator_spec(spec) && options->group_by.empty()) {
-            const io::GeneratorShape shape = io::generator_shape(spec);
-            check_columns(shape.cols);
-            array::DistMatrix<double> D(ctx.comm, shape.rows, shape.cols, options->chunk_rows);
-            check_memory(D.local().span() * sizeof(double), "generated rows");
-            io::generate_rows(spec, D.row_begin(), D.local(), io::DeviceVector());
-            return D;
-          }
           Table table = io::load_table(spec, load);
           check_memory(table.rows() * table.cols() * sizeof(double), "file data");
           check_columns(table.cols());

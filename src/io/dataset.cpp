@@ -161,8 +161,41 @@ std::string file_format(const std::string& spec, const std::string& format) {
   return "";
 }
 
+namespace {
+
+// Rows of a generator made on demand: counter-based, so any row range of any chunk comes
+// out as it would in the whole matrix.
+class GeneratorSource final : public ChunkSource {
+ public:
+  explicit GeneratorSource(std::string spec)
+      : spec_(std::move(spec)), shape_(generator_shape(spec_)) {}
+  std::size_t rows() const override { return shape_.rows; }
+  std::size_t cols() const override { return shape_.cols; }
+  bool reads_in_background() const override { return false; }  // generating is a kernel
+  void read(std::size_t begin, const HostMatrix& block) override {
+    TESSERA_EXPECTS(block.extent(1) == shape_.cols && begin + block.extent(0) <= shape_.rows,
+                    spec_ + ": rows " + std::to_string(begin) + ".." +
+                        std::to_string(begin + block.extent(0)) + " asked of " +
+                        std::to_string(shape_.rows));
+    if (buffer_.extent(0) != block.extent(0))
+      buffer_ =
+          DeviceMatrix(Kokkos::view_alloc(std::string("generated"), Kokkos::WithoutInitializing),
+                       block.extent(0), shape_.cols);
+    generate_rows(spec_, begin, buffer_, DeviceVector());
+    Kokkos::deep_copy(block, buffer_);
+  }
+
+ private:
+  std::string spec_;
+  GeneratorShape shape_;
+  DeviceMatrix buffer_;
+};
+
+}  // namespace
+
 std::unique_ptr<ChunkSource> open_source(const std::string& spec, const LoadOptions& options) {
-  if (spec == "digits" || is_generator_spec(spec)) return nullptr;
+  if (is_generator_spec(spec)) return std::make_unique<GeneratorSource>(spec);
+  if (spec == "digits") return nullptr;
   const std::string format = file_format(spec, options.format);
   if (format == "csv") {
     CsvOptions csv;

@@ -141,6 +141,8 @@ assert c['mean'] is None and c['nan_count'] == 1"
 run threads1 "$tessera" stats --data random:rows=20000,cols=5,seed=4 --chunk-rows 1000 --threads 1 --out t1 --quiet
 run threads2 "$tessera" stats --data random:rows=20000,cols=5,seed=4 --chunk-rows 1000 --threads 2 --out t2 --quiet
 check "--threads 1 and 2 give bitwise equal stats.json" cmp t1/stats.json t2/stats.json
+run gen_stream "$tessera" stats --data random:rows=20000,cols=5,seed=4 --chunk-rows 1000 --memory-limit 100K --out genstream --quiet
+check "generator streamed under --memory-limit (data 8x larger): bitwise equal" cmp genstream/stats.json t1/stats.json
 check "--threads is reported in run.json" python3 -c "
 import json; assert json.load(open('t1/run.json'))['threads_per_rank'] == 1"
 
@@ -174,6 +176,8 @@ import json; r = json.load(open('mpi$np/run.json')); assert r['ranks'] == $np an
   check "mpirun -np 3 streamed npy: bitwise equal to 1 rank" cmp mpinpy/stats.json npywhole/stats.json
   run mpi_csv "$mpiexec" -np 3 --oversubscribe "$tessera" stats --data big.csv --chunk-rows 100 --memory-limit 5K --out mpicsv --quiet
   check "mpirun -np 3 streamed csv: bitwise equal to 1 rank" cmp mpicsv/stats.json npywhole/stats.json
+  run mpi_gen "$mpiexec" -np 3 --oversubscribe "$tessera" stats --data random:rows=20000,cols=5,seed=4 --chunk-rows 1000 --memory-limit 100K --out mpigen --quiet
+  check "mpirun -np 3 streamed generator: bitwise equal to 1 rank" cmp mpigen/stats.json t1/stats.json
   run mpi_raw "$mpiexec" -np 2 --oversubscribe "$tessera" stats --data big.bin --raw-cols 3 --chunk-rows 100 --memory-limit 5K --out mpiraw --quiet
   check "mpirun -np 2 streamed raw: bitwise equal to 1 rank" cmp mpiraw/stats.json npywhole/stats.json
   run mpi_group "$mpiexec" -np 3 --oversubscribe "$tessera" stats --data digits --group-by label --out mpigroup --quiet

@@ -21,6 +21,9 @@ class ChunkSource {
   /// @brief Fills `block` (n × cols, host memory) with rows begin .. begin + n - 1.
   /// @throws IOError / ParseError naming the file.
   virtual void read(std::size_t begin, const HostMatrix& block) = 0;
+  /// @brief Whether read() may run on another host thread while the caller launches
+  /// Kokkos kernels (plain file reading may; a source that launches kernels may not).
+  virtual bool reads_in_background() const { return true; }
 };
 
 /// @brief A chunk source over an .npy file (float64/float32/int64/int32/uint8, C or

@@ -30,9 +30,9 @@ struct LoadOptions {
 /// spec or key, ParseError/IOError for bad files.
 Table load_table(const std::string& spec, const LoadOptions& options = {});
 
-/// @brief A chunk source over a data file that streams (CSV, NPY, raw binary), or null
-/// for a spec that does not (libsvm files, `digits`, generators). The CSV label column,
-/// if any, is left out of the rows.
+/// @brief A chunk source over a data file that streams (CSV, NPY, raw binary) or over a
+/// generator (rows made on demand), or null for a spec that does not (libsvm, `digits`). The CSV
+/// label column, if any, is left out of the rows.
 std::unique_ptr<ChunkSource> open_source(const std::string& spec, const LoadOptions& options = {});
 
 /// @brief Whether a spec names a generator (blobs:..., classification:..., random:...).
