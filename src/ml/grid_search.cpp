@@ -32,14 +32,6 @@ HostMatrix take_rows(const HostMatrix& X, const std::vector<std::int64_t>& rows)
 
 std::vector<int> as_int(const std::vector<std::int64_t>& v) { return {v.begin(), v.end()}; }
 
-double accuracy(const std::vector<int>& predicted, const std::vector<int>& ids,
-                const std::vector<int>& cls) {
-  std::size_t right = 0;
-  for (std::size_t i = 0; i < ids.size(); ++i)
-    right += predicted[i] == cls[static_cast<std::size_t>(ids[i])];
-  return ids.empty() ? 0.0 : static_cast<double>(right) / static_cast<double>(ids.size());
-}
-
 void mean_std(const std::vector<double>& v, double& mean, double& std) {
   mean = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
   double s = 0;
@@ -132,14 +124,17 @@ CvResults grid_search(const Comm& comm, const HostMatrix& X, const HostVector& y
     for (std::size_t k = 0; k < groups[g].size(); ++k) {
       const double C = points[groups[g][k]].C;
       const bool warm = options.warm_start && previous_C > 0;
-      if (warm)
+      // The previous solution stays feasible when C grows (0 <= alpha <= C_prev < C, and
+      // y·alpha = 0 still holds): start from it as it is; free support vectors keep their
+      // values, bounded ones move up. When C shrinks, scale it into the smaller box.
+      if (warm && C < previous_C)
         for (double& a : set.alpha) a *= C / previous_C;
       Timer timer;
       impl::solve_ovo(K, set, C, weight, options.base.tol, options.base.max_iter, warm);
       const double fit_time = timer.seconds();
-      out[3 * k] = accuracy(impl::ovo_votes(impl::ovo_decisions(K, test, set), set), test, cls);
-      out[3 * k + 1] =
-          accuracy(impl::ovo_votes(impl::ovo_decisions(K, train, set), set), train, cls);
+      out[3 * k] =
+          impl::accuracy_of(impl::ovo_votes(impl::ovo_decisions(K, test, set), set), test, cls);
+      out[3 * k + 1] = impl::training_accuracy(K, train, cls, set);
       out[3 * k + 2] = fit_time;
       previous_C = C;
     }

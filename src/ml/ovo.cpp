@@ -189,12 +189,25 @@ void solve_ovo(const DMatrix& K, OvoSet& set, double C, const std::vector<double
 
 double training_accuracy(const DMatrix& K, const std::vector<int>& ids, const std::vector<int>& cls,
                          const OvoSet& set) {
-  // wins[id]: own pairs won by a clear margin; own[id]: own pairs.
+  // A training sample's decision in a pair it belongs to is y_s (G_s + 1) − rho. G comes
+  // from float Q entries, so a sign counts only beyond a margin that bounds that rounding:
+  // 1e-6 · (Σ alpha · max K_tt + |rho| + 1) per pair (|K_st| <= max K_tt for these kernels).
+  std::vector<double> qdiag(set.index.size());
+  if (set.qdiag.extent(0) == qdiag.size()) {
+    const Kokkos::View<double*, Kokkos::HostSpace, Kokkos::MemoryUnmanaged> host(qdiag.data(),
+                                                                                 qdiag.size());
+    Kokkos::deep_copy(host, set.qdiag);
+  } else {
+    return accuracy_of(ovo_votes(ovo_decisions(K, ids, set), set), ids, cls);
+  }
   std::vector<int> wins(cls.size(), 0), own(cls.size(), 0);
-  double scale = 0;
-  for (double r : set.rho) scale = std::max(scale, std::abs(r));
-  const double margin = 1e-9 * std::max(1.0, scale);
-  for (std::size_t p = 0; p < set.pairs.size(); ++p)
+  for (std::size_t p = 0; p < set.pairs.size(); ++p) {
+    double alpha_sum = 0, kmax = 1;
+    for (int pos = set.offset[p]; pos < set.offset[p + 1]; ++pos) {
+      alpha_sum += set.alpha[static_cast<std::size_t>(pos)];
+      kmax = std::max(kmax, std::abs(qdiag[static_cast<std::size_t>(pos)]));
+    }
+    const double margin = 1e-6 * (alpha_sum * kmax + std::abs(set.rho[p]) + 1.0);
     for (int pos = set.offset[p]; pos < set.offset[p + 1]; ++pos) {
       const auto k = static_cast<std::size_t>(pos);
       const double decision = set.y[k] * (set.grad[k] + 1.0) - set.rho[p];
@@ -202,6 +215,7 @@ double training_accuracy(const DMatrix& K, const std::vector<int>& ids, const st
       ++own[id];
       if (set.y[k] * decision > margin) ++wins[id];
     }
+  }
   std::size_t right = 0;
   std::vector<int> unsettled;
   for (int id : ids) {
@@ -216,6 +230,14 @@ double training_accuracy(const DMatrix& K, const std::vector<int>& ids, const st
     for (std::size_t u = 0; u < unsettled.size(); ++u)
       right += votes[u] == cls[static_cast<std::size_t>(unsettled[u])];
   }
+  return ids.empty() ? 0.0 : static_cast<double>(right) / static_cast<double>(ids.size());
+}
+
+double accuracy_of(const std::vector<int>& predicted, const std::vector<int>& ids,
+                   const std::vector<int>& cls) {
+  std::size_t right = 0;
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    right += predicted[i] == cls[static_cast<std::size_t>(ids[i])];
   return ids.empty() ? 0.0 : static_cast<double>(right) / static_cast<double>(ids.size());
 }
 

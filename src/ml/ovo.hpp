@@ -76,6 +76,10 @@ OvoSet make_ovo(const std::vector<int>& train, const std::vector<int>& cls, int 
 double training_accuracy(const DMatrix& K, const std::vector<int>& ids, const std::vector<int>& cls,
                          const OvoSet& set);
 
+/// Fraction of `ids` whose predicted class index equals cls[id].
+double accuracy_of(const std::vector<int>& predicted, const std::vector<int>& ids,
+                   const std::vector<int>& cls);
+
 /// Solves every problem of `set` at once on the universe kernel K. C of a sample is
 /// C · weight[class]. With warm = true, set.alpha holds a feasible start (same set).
 void solve_ovo(const DMatrix& K, OvoSet& set, double C, const std::vector<double>& weight,
