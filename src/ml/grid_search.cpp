@@ -121,22 +121,34 @@ CvResults grid_search(const Comm& comm, const HostMatrix& X, const HostVector& y
     const std::vector<int> train = as_int(fold.train), test = as_int(fold.test);
     impl::OvoSet set = impl::make_ovo(train, cls, static_cast<int>(classes.size()));
     double previous_C = 0;
+    std::vector<double> previous_alpha, previous_rho;  // the previous C's solution
     for (std::size_t k = 0; k < groups[g].size(); ++k) {
       const double C = points[groups[g][k]].C;
       const bool warm = options.warm_start && previous_C > 0;
       // The previous solution stays feasible when C grows (0 <= alpha <= C_prev < C, and
       // y·alpha = 0 still holds): start from it as it is; free support vectors keep their
       // values, bounded ones move up. When C shrinks, scale it into the smaller box.
-      if (warm && C < previous_C)
-        for (double& a : set.alpha) a *= C / previous_C;
+      if (warm && C < previous_C) {
+        const double shrink = C / previous_C;
+        for (double& a : set.alpha) a *= shrink;
+        for (double& gr : set.grad) gr = shrink * (gr + 1.0) - 1.0;  // Q(sα) − e
+      }
       Timer timer;
       impl::solve_ovo(K, set, C, weight, options.base.tol, options.base.max_iter, warm);
       const double fit_time = timer.seconds();
-      out[3 * k] =
-          impl::accuracy_of(impl::ovo_votes(impl::ovo_decisions(K, test, set), set), test, cls);
-      out[3 * k + 1] = impl::training_accuracy(K, train, cls, set);
+      if (k > 0 && set.alpha == previous_alpha && set.rho == previous_rho) {
+        // The same model as for the previous C (it was already optimal): same scores.
+        out[3 * k] = out[3 * (k - 1)];
+        out[3 * k + 1] = out[3 * (k - 1) + 1];
+      } else {
+        out[3 * k] =
+            impl::accuracy_of(impl::ovo_votes(impl::ovo_decisions(K, test, set), set), test, cls);
+        out[3 * k + 1] = impl::training_accuracy(K, train, cls, set);
+      }
       out[3 * k + 2] = fit_time;
       previous_C = C;
+      previous_alpha = set.alpha;
+      previous_rho = set.rho;
     }
   };
   FarmOptions farm = options.farm;

@@ -173,14 +173,18 @@ void solve_ovo(const DMatrix& K, OvoSet& set, double C, const std::vector<double
   const auto alpha = device_copy(set.alpha, "svm_alpha");
   const auto pos = device_copy(c_pos, "svm_cpos");
   const auto neg = device_copy(c_neg, "svm_cneg");
-  DVector grad("svm_grad", set.index.size()), rho("svm_rho", pairs);
+  // A warm start with the gradient of its start values skips recomputing it (O(l²)).
+  const bool grad_given = warm && set.grad.size() == set.index.size();
+  DVector grad =
+      grad_given ? device_copy(set.grad, "svm_grad") : DVector("svm_grad", set.index.size());
+  DVector rho("svm_rho", pairs);
   Kokkos::View<std::int64_t*, Mem> iterations("svm_iterations", pairs);
   using Solver = detail::SmoBatch<DMatrix, decltype(index), DVector, decltype(iterations),
                                   decltype(qoffset), Kokkos::View<float*, Mem>>;
   const std::int64_t limit = max_iter > 0 ? max_iter : default_max_iter(longest);
   Kokkos::parallel_for("tessera::svm::smo", Kokkos::RangePolicy<Space>(0, static_cast<int>(pairs)),
                        Solver{K, index, offset, y, alpha, grad, pos, neg, rho, iterations, qoffset,
-                              set.Q, set.qdiag, tol, limit});
+                              set.Q, set.qdiag, tol, limit, grad_given});
   host_copy(alpha, set.alpha);
   host_copy(grad, set.grad);
   host_copy(rho, set.rho);

@@ -81,7 +81,8 @@ double accuracy_of(const std::vector<int>& predicted, const std::vector<int>& id
                    const std::vector<int>& cls);
 
 /// Solves every problem of `set` at once on the universe kernel K. C of a sample is
-/// C · weight[class]. With warm = true, set.alpha holds a feasible start (same set).
+/// C · weight[class]. With warm = true, set.alpha holds a feasible start (same set), and
+/// set.grad, when filled, its gradient Qα − e (not recomputed then).
 void solve_ovo(const DMatrix& K, OvoSet& set, double C, const std::vector<double>& weight,
                double tol, std::int64_t max_iter, bool warm = false);
 

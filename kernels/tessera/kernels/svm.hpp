@@ -101,6 +101,7 @@ struct SmoBatch {
   RealView qdiag;  // K(x_t, x_t) per position
   double eps;
   std::int64_t max_iter;
+  bool grad_given;  // grad already holds Qα − e for the start values
 
   static constexpr double tau = 1e-12;
 
@@ -114,12 +115,14 @@ struct SmoBatch {
 
   KOKKOS_INLINE_FUNCTION void operator()(const int p) const {
     const int begin = offset(p), end = offset(p + 1);
-    // Gradient of the objective at the start values: Qα − e.
-    for (int s = begin; s < end; ++s) grad(s) = -1.0;
-    for (int t = begin; t < end; ++t) {
-      if (alpha(t) == 0.0) continue;
-      const float* qt = q_row(p, t);  // Q is symmetric
-      for (int s = begin; s < end; ++s) grad(s) += static_cast<double>(qt[s - begin]) * alpha(t);
+    // Gradient of the objective at the start values, Qα − e, unless the caller gave it.
+    if (!grad_given) {
+      for (int s = begin; s < end; ++s) grad(s) = -1.0;
+      for (int t = begin; t < end; ++t) {
+        if (alpha(t) == 0.0) continue;
+        const float* qt = q_row(p, t);  // Q is symmetric
+        for (int s = begin; s < end; ++s) grad(s) += static_cast<double>(qt[s - begin]) * alpha(t);
+      }
     }
     std::int64_t iter = 0;
     while (iter < max_iter) {
