@@ -1,6 +1,7 @@
 // tessera svm-search | svm-train | svm-predict.
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <sstream>
 
@@ -270,8 +271,10 @@ Command setup_svm_search(CLI::App& parent, CommonOptions& common) {
     if (!ctx.root()) return;
     {
       auto t = ctx.times.scope("write");
-      write_search_results(ctx, r,
-                           fmt::format("{}: mean {}-fold validation accuracy", o->data, r.folds));
+      write_search_results(
+          ctx, r,
+          fmt::format("{}: mean {}-fold validation accuracy",
+                      std::filesystem::path(o->data).filename().string(), r.folds));
       io::write_json(ctx.out_file("best.json"), out);
     }
     if (!ctx.common.quiet) {
