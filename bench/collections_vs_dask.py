@@ -17,20 +17,12 @@ import json
 import os
 import subprocess
 import tempfile
-import time
 
 import numpy as np
 
-ENV = dict(os.environ, OMP_PROC_BIND="false")
+from bench_common import ENV, best_of
 
 
-def best_of(n, f):
-    best = float("inf")
-    for _ in range(n):
-        t = time.perf_counter()
-        f()
-        best = min(best, time.perf_counter() - t)
-    return best
 
 
 def tessera_bench(binary, rows, cols, repeat, chunk_rows):

@@ -13,17 +13,15 @@ is the ideal time (all units / ranks, unit cost measured alone) over the measure
 """
 import argparse
 import json
-import os
 import subprocess
 import time
 
-MPI_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
-           "OMPI_MCA_rmaps_base_oversubscribe": "1", "OMP_NUM_THREADS": "1",
-           "OMP_PROC_BIND": "false"}
+from bench_common import ENV
+
 
 
 def tessera(bench, ranks, *args):
-    env = dict(os.environ, **MPI_ENV)
+    env = dict(ENV, OMP_NUM_THREADS="1")
     out = subprocess.run(["mpirun", "-np", str(ranks), bench, *map(str, args)], env=env,
                          check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])

@@ -13,18 +13,11 @@ import json
 import os
 import subprocess
 import tempfile
-import time
 
 import numpy as np
 
+from bench_common import best_of
 
-def best_of(n, f):
-    times = []
-    for _ in range(n):
-        t = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 def main():

@@ -26,17 +26,9 @@ from sklearn import datasets
 from sklearn.model_selection import GridSearchCV
 from sklearn.svm import SVC
 
-ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-           OMPI_MCA_rmaps_base_oversubscribe="1", OMP_PROC_BIND="false")
+from bench_common import ENV, best_of
 
 
-def best_of(n, f):
-    best = float("inf")
-    for _ in range(n):
-        t = time.perf_counter()
-        f()
-        best = min(best, time.perf_counter() - t)
-    return best
 
 
 def phase(out, name):

@@ -141,8 +141,8 @@ CvResults grid_search(const Comm& comm, const HostMatrix& X, const HostVector& y
         out[3 * k] = out[3 * (k - 1)];
         out[3 * k + 1] = out[3 * (k - 1) + 1];
       } else {
-        out[3 * k] =
-            impl::accuracy_of(impl::ovo_votes(impl::ovo_decisions(K, test, set), set), test, cls);
+        out[3 * k] = impl::accuracy_of(
+            impl::ovo_votes(impl::ovo_decisions(K, test, set), set.n_classes), test, cls);
         out[3 * k + 1] = impl::training_accuracy(K, train, cls, set);
       }
       out[3 * k + 2] = fit_time;

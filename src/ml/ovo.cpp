@@ -147,29 +147,28 @@ void solve_ovo(const DMatrix& K, OvoSet& set, double C, const std::vector<double
         std::max<std::size_t>(longest, static_cast<std::size_t>(set.offset[p + 1] - set.offset[p]));
   }
   if (!warm) std::fill(set.alpha.begin(), set.alpha.end(), 0.0);
-  const auto index = device_copy(set.index, "svm_index");
-  const auto offset = device_copy(set.offset, "svm_offset");
-  const auto y = device_copy(set.y, "svm_y");
-  if (set.Q.extent(0) == 0) {  // the pairs' Q blocks, once per set
-    set.qoffset.assign(pairs + 1, 0);
+  if (set.Q.extent(0) == 0) {  // the set's structure and Q blocks, once per set
+    std::vector<std::int64_t> qoffset(pairs + 1, 0);
     for (std::size_t p = 0; p < pairs; ++p) {
       const std::int64_t l = set.offset[p + 1] - set.offset[p];
-      set.qoffset[p + 1] = set.qoffset[p] + l * l;
+      qoffset[p + 1] = qoffset[p] + l * l;
     }
+    set.d_index = device_copy(set.index, "svm_index");
+    set.d_offset = device_copy(set.offset, "svm_offset");
+    set.d_y = device_copy(set.y, "svm_y");
+    set.d_qoffset = device_copy(qoffset, "svm_qoffset");
     set.Q = Kokkos::View<float*, Mem>(
-        Kokkos::view_alloc(std::string("svm_Q"), Kokkos::WithoutInitializing), set.qoffset[pairs]);
-    const auto qoffset = device_copy(set.qoffset, "svm_qoffset");
+        Kokkos::view_alloc(std::string("svm_Q"), Kokkos::WithoutInitializing), qoffset[pairs]);
     set.qdiag = DVector(Kokkos::view_alloc(std::string("svm_qdiag"), Kokkos::WithoutInitializing),
                         set.index.size());
-    using Build = detail::BuildQ<DMatrix, decltype(index), decltype(y), decltype(qoffset),
-                                 Kokkos::View<float*, Mem>>;
+    using Build = detail::BuildQ<DMatrix, Kokkos::View<int*, Mem>, DVector,
+                                 Kokkos::View<std::int64_t*, Mem>, Kokkos::View<float*, Mem>>;
     using Policy = Kokkos::MDRangePolicy<Space, Kokkos::Rank<2>>;
     Kokkos::parallel_for(
         "tessera::svm::build_q",
         Policy({0, 0}, {static_cast<std::int64_t>(pairs), static_cast<std::int64_t>(longest)}),
-        Build{K, index, offset, y, qoffset, set.Q, set.qdiag});
+        Build{K, set.d_index, set.d_offset, set.d_y, set.d_qoffset, set.Q, set.qdiag});
   }
-  const auto qoffset = device_copy(set.qoffset, "svm_qoffset");
   const auto alpha = device_copy(set.alpha, "svm_alpha");
   const auto pos = device_copy(c_pos, "svm_cpos");
   const auto neg = device_copy(c_neg, "svm_cneg");
@@ -179,12 +178,12 @@ void solve_ovo(const DMatrix& K, OvoSet& set, double C, const std::vector<double
       grad_given ? device_copy(set.grad, "svm_grad") : DVector("svm_grad", set.index.size());
   DVector rho("svm_rho", pairs);
   Kokkos::View<std::int64_t*, Mem> iterations("svm_iterations", pairs);
-  using Solver = detail::SmoBatch<DMatrix, decltype(index), DVector, decltype(iterations),
-                                  decltype(qoffset), Kokkos::View<float*, Mem>>;
+  using Solver = detail::SmoBatch<DMatrix, Kokkos::View<int*, Mem>, DVector, decltype(iterations),
+                                  Kokkos::View<std::int64_t*, Mem>, Kokkos::View<float*, Mem>>;
   const std::int64_t limit = max_iter > 0 ? max_iter : default_max_iter(longest);
   Kokkos::parallel_for("tessera::svm::smo", Kokkos::RangePolicy<Space>(0, static_cast<int>(pairs)),
-                       Solver{K, index, offset, y, alpha, grad, pos, neg, rho, iterations, qoffset,
-                              set.Q, set.qdiag, tol, limit, grad_given});
+                       Solver{K, set.d_index, set.d_offset, set.d_y, alpha, grad, pos, neg, rho,
+                              iterations, set.d_qoffset, set.Q, set.qdiag, tol, limit, grad_given});
   host_copy(alpha, set.alpha);
   host_copy(grad, set.grad);
   host_copy(rho, set.rho);
@@ -196,14 +195,9 @@ double training_accuracy(const DMatrix& K, const std::vector<int>& ids, const st
   // A training sample's decision in a pair it belongs to is y_s (G_s + 1) − rho. G comes
   // from float Q entries, so a sign counts only beyond a margin that bounds that rounding:
   // 1e-6 · (Σ alpha · max K_tt + |rho| + 1) per pair (|K_st| <= max K_tt for these kernels).
+  TESSERA_ASSERT(set.qdiag.extent(0) == set.index.size() && set.grad.size() == set.index.size());
   std::vector<double> qdiag(set.index.size());
-  if (set.qdiag.extent(0) == qdiag.size()) {
-    const Kokkos::View<double*, Kokkos::HostSpace, Kokkos::MemoryUnmanaged> host(qdiag.data(),
-                                                                                 qdiag.size());
-    Kokkos::deep_copy(host, set.qdiag);
-  } else {
-    return accuracy_of(ovo_votes(ovo_decisions(K, ids, set), set), ids, cls);
-  }
+  host_copy(set.qdiag, qdiag);
   std::vector<int> wins(cls.size(), 0), own(cls.size(), 0);
   for (std::size_t p = 0; p < set.pairs.size(); ++p) {
     double alpha_sum = 0, kmax = 1;
@@ -230,7 +224,7 @@ double training_accuracy(const DMatrix& K, const std::vector<int>& ids, const st
       unsettled.push_back(id);
   }
   if (!unsettled.empty()) {
-    const auto votes = ovo_votes(ovo_decisions(K, unsettled, set), set);
+    const auto votes = ovo_votes(ovo_decisions(K, unsettled, set), set.n_classes);
     for (std::size_t u = 0; u < unsettled.size(); ++u)
       right += votes[u] == cls[static_cast<std::size_t>(unsettled[u])];
   }
@@ -296,13 +290,15 @@ HostMatrix ovo_decisions(const DMatrix& K, const std::vector<int>& query_ids, co
   return host;
 }
 
-std::vector<int> ovo_votes(const HostMatrix& decisions, const OvoSet& set) {
+std::vector<int> ovo_votes(const HostMatrix& decisions, int n_classes) {
   std::vector<int> out(decisions.extent(0));
-  std::vector<int> votes(static_cast<std::size_t>(set.n_classes));
+  std::vector<int> votes(static_cast<std::size_t>(n_classes));
   for (std::size_t r = 0; r < out.size(); ++r) {
     std::fill(votes.begin(), votes.end(), 0);
-    for (std::size_t p = 0; p < set.pairs.size(); ++p)
-      ++votes[static_cast<std::size_t>(decisions(r, p) > 0 ? set.pairs[p][0] : set.pairs[p][1])];
+    std::size_t p = 0;
+    for (int a = 0; a < n_classes; ++a)
+      for (int b = a + 1; b < n_classes; ++b, ++p)
+        ++votes[static_cast<std::size_t>(decisions(r, p) > 0 ? a : b)];
     out[r] = static_cast<int>(std::max_element(votes.begin(), votes.end()) - votes.begin());
   }
   return out;

@@ -55,12 +55,16 @@ struct OvoSet {
   std::vector<double> y;                  // +1 for class a, -1 for class b
   std::vector<double> alpha;              // solution (≥ 0)
   std::vector<double> grad;               // Qα − e at the solution
-  std::vector<std::int64_t> qoffset;      // pair p's Q block in Q
-  DVector qdiag;                          // K(s, s) per position
-  Kokkos::View<float*, Mem> Q;            // y_s y_t K(s, t) per pair (float, as libsvm);
-                                          // built by the first solve, kept for the next
-  std::vector<double> rho;                // per pair
-  std::vector<std::int64_t> iterations;   // per pair
+  // Built by the first solve on the device and kept for the next (the set's structure
+  // does not change along a C chain): index, offset, y, each pair's Q block start, the
+  // Q blocks (y_s y_t K(s, t) as float, as libsvm) and K(s, s) per position.
+  Kokkos::View<int*, Mem> d_index, d_offset;
+  DVector d_y;
+  Kokkos::View<std::int64_t*, Mem> d_qoffset;
+  Kokkos::View<float*, Mem> Q;
+  DVector qdiag;
+  std::vector<double> rho;               // per pair
+  std::vector<std::int64_t> iterations;  // per pair
   /// y·alpha at a position (the dual coefficient).
   double coef(std::size_t pos) const { return y[pos] * alpha[pos]; }
 };
@@ -90,8 +94,9 @@ void solve_ovo(const DMatrix& K, OvoSet& set, double C, const std::vector<double
 /// are query samples and its columns universe samples.
 HostMatrix ovo_decisions(const DMatrix& K, const std::vector<int>& query_ids, const OvoSet& set);
 
-/// libsvm's vote over decision rows: class index per row (ties to the lower class).
-std::vector<int> ovo_votes(const HostMatrix& decisions, const OvoSet& set);
+/// libsvm's vote over decision rows (pairs in libsvm's order (0,1), (0,2), …): class
+/// index per row (ties to the lower class).
+std::vector<int> ovo_votes(const HostMatrix& decisions, int n_classes);
 
 /// libsvm's default iteration limit for l samples.
 std::int64_t default_max_iter(std::size_t l);

@@ -200,7 +200,7 @@ HostMatrix SVC::decision_function(const HostMatrix& X) const {
 
 HostVector SVC::predict(const HostMatrix& X) const {
   const HostMatrix dec = decision_function(X);
-  const auto votes = impl::ovo_votes(dec, model_set(n_support_, dual_coef_, rho_));
+  const auto votes = impl::ovo_votes(dec, static_cast<int>(classes_.size()));
   HostVector out(Kokkos::view_alloc(std::string("predictions"), Kokkos::WithoutInitializing),
                  votes.size());
   for (std::size_t i = 0; i < votes.size(); ++i)

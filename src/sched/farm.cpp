@@ -203,6 +203,11 @@ FarmStats run_farm(const Comm& comm, std::int64_t n, std::size_t result_size,
     std::int64_t seen = 0;           // last counter value this rank saw
     bool stopped = false;
     Timer since_peek;
+    // A signal stops this rank and, through the counter, every other one.
+    const auto stop_for_signal = [&] {
+      interrupted_by = pending_signal;
+      counter.fetch_add(stop_mark);
+    };
     try {
       while (!stopped) {
         std::int64_t chunk = options.chunk;
@@ -227,8 +232,7 @@ FarmStats run_farm(const Comm& comm, std::int64_t n, std::size_t result_size,
           for (std::int64_t k = units.begin[static_cast<std::size_t>(u)];
                k < units.begin[static_cast<std::size_t>(u) + 1]; ++k) {
             if (pending_signal && writer) {
-              interrupted_by = pending_signal;
-              counter.fetch_add(stop_mark);
+              stop_for_signal();
               stopped = true;
               break;
             }
@@ -257,10 +261,8 @@ FarmStats run_farm(const Comm& comm, std::int64_t n, std::size_t result_size,
               seconds_per_task < 0.0 ? per_task : 0.5 * (seconds_per_task + per_task);
         }
       }
-      if (!stopped && pending_signal && writer) {  // signalled after its last task:
-        interrupted_by = pending_signal;           // stop the ranks still working
-        counter.fetch_add(stop_mark);
-      }
+      // Signalled after its last task: stop the ranks still working.
+      if (!stopped && pending_signal && writer) stop_for_signal();
     } catch (...) {
       failure = capture_current_exception();
       counter.fetch_add(stop_mark);  // the other ranks stop after their current task

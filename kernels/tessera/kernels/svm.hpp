@@ -110,7 +110,6 @@ struct SmoBatch {
     const int begin = offset(p), l = offset(p + 1) - begin;
     return &Q(qoffset(p) + static_cast<std::int64_t>(s - begin) * l);
   }
-  KOKKOS_INLINE_FUNCTION double qd(int t) const { return qdiag(t); }
   KOKKOS_INLINE_FUNCTION double c_of(int t, int p) const { return y(t) > 0 ? c_pos(p) : c_neg(p); }
 
   KOKKOS_INLINE_FUNCTION void operator()(const int p) const {
@@ -191,7 +190,7 @@ struct SmoBatch {
     const double old_i = alpha(i), old_j = alpha(j);
     const float* qi = q_row(p, i);
     const float* qj = q_row(p, j);
-    const double qii = qd(i), qjj = qd(j), qij = static_cast<double>(qi[j - begin]);
+    const double qii = qdiag(i), qjj = qdiag(j), qij = static_cast<double>(qi[j - begin]);
     double ai = old_i, aj = old_j;
     if (y(i) != y(j)) {
       double quad = qii + qjj + 2.0 * qij;
