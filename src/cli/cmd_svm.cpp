@@ -34,6 +34,8 @@ struct SvmOptions {
   bool scale = false;
   bool shuffle = false;
   bool no_warm_start = false;
+  std::string kernel_memory = "8G";
+  std::string labels;
 };
 
 void add_data_options(CLI::App& app, SvmOptions& o, bool test) {
@@ -44,6 +46,7 @@ void add_data_options(CLI::App& app, SvmOptions& o, bool test) {
   if (test) app.add_option("--test", o.test, "held-out data scored with the best parameters");
   app.add_option("--label-col", o.label_col,
                  "CSV column holding the labels (0-based; default last)");
+  app.add_option("--labels", o.labels, "labels of an .npy --data (an .npy vector, one per row)");
 }
 
 void add_model_options(CLI::App& app, SvmOptions& o, bool lists) {
@@ -71,6 +74,7 @@ io::LoadOptions load_options(const Context& ctx, const SvmOptions& o) {
   io::LoadOptions load;
   load.format = ctx.common.format;
   load.label_column = o.label_col;
+  load.labels_path = o.labels;
   load.raw_cols = ctx.common.raw_cols;
   load.raw_type = ctx.common.raw_type;
   return load;
@@ -302,6 +306,11 @@ Command setup_svm_train(CLI::App& parent, CommonOptions& common) {
   add_data_options(app, *o, false);
   add_model_options(app, *o, false);
   app.add_option("--model", o->model, "model file to write (default: <out>/svm.model)");
+  app.add_option("--kernel-memory", o->kernel_memory,
+                 "bytes for kernel values (K/M/G suffixes): the n x n kernel matrix when it "
+                 "fits, else an LRU cache of kernel rows per class pair")
+      ->type_name("BYTES")
+      ->capture_default_str();
   cmd.run = [o](Context& ctx) {
     Table train;
     ml::SVCParams p;
@@ -313,6 +322,7 @@ Command setup_svm_train(CLI::App& parent, CommonOptions& common) {
         p.gamma = ml::Gamma::parse(o->gamma);
         p.degree = std::stoi(o->degree);
         p.coef0 = std::stod(o->coef0);
+        p.kernel_memory = parse_bytes(o->kernel_memory, "--kernel-memory");
         p.validate();
         train = load_labeled(o->data, load_options(ctx, *o), "--data");
       });

@@ -85,7 +85,12 @@ DMatrix kernel_from_dots(const DMatrix& dot, const DVector& a_norms, const DVect
 }
 
 DMatrix kernel_matrix(const DMatrix& A, const DMatrix& B, const detail::KernelSpec& spec) {
-  return kernel_from_dots(dots(A, B), row_norms(A), row_norms(B), spec);
+  const DMatrix K = dots(A, B);  // made kernel values in place
+  using Policy = Kokkos::MDRangePolicy<Space, Kokkos::Rank<2>>;
+  Kokkos::parallel_for(
+      "tessera::svm::kernel", Policy({0, 0}, {K.extent(0), K.extent(1)}),
+      detail::KernelFromDots<DMatrix, DVector>{K, row_norms(A), row_norms(B), spec});
+  return K;
 }
 
 std::int64_t default_max_iter(std::size_t l) {

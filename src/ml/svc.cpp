@@ -8,9 +8,11 @@
 
 #include <fmt/format.h>
 #include <tessera/core/error.hpp>
+#include <tessera/core/log.hpp>
 #include <tessera/io/results.hpp>
 #include <tessera/ml/svc.hpp>
 
+#include "cached_smo.hpp"
 #include "ovo.hpp"
 
 namespace tessera::ml {
@@ -135,20 +137,25 @@ SVC& SVC::fit(const HostMatrix& X, const HostVector& y) {
   const std::vector<double>& classes = labels.classes;
   const std::vector<int>& cls = labels.cls;
   const std::vector<double>& weight = labels.weight;
-  const std::uint64_t bytes = static_cast<std::uint64_t>(n) * n * sizeof(double);
-  if (bytes > params_.kernel_memory)
-    throw InvalidArgument(fmt::format(
-        "SVC::fit: the {} x {} kernel matrix needs {} bytes, above the kernel memory budget of {}",
-        n, n, bytes, params_.kernel_memory));
-
   gamma_value_ = params_.gamma.resolve(X);
   const auto spec = spec_of(params_, gamma_value_);
   const impl::DMatrix Xd = impl::to_device(X);
-  const impl::DMatrix K = impl::kernel_matrix(Xd, Xd, spec);
   std::vector<int> all(n);
   std::iota(all.begin(), all.end(), 0);
   impl::OvoSet set = impl::make_ovo(all, cls, static_cast<int>(classes.size()));
-  impl::solve_ovo(K, set, params_.C, weight, params_.tol, params_.max_iter);
+  // The kernel matrix when it fits the budget (all pairs at once), else cached Q rows
+  // (one pair at a time).
+  if (static_cast<std::uint64_t>(n) * n * sizeof(double) <= params_.kernel_memory) {
+    const impl::DMatrix K = impl::kernel_matrix(Xd, Xd, spec);
+    impl::solve_ovo(K, set, params_.C, weight, params_.tol, params_.max_iter);
+  } else {
+    const impl::CacheStats stats = impl::solve_ovo_cached(
+        Xd, set, spec, params_.C, weight, params_.tol, params_.max_iter, params_.kernel_memory);
+    log_debug(
+        fmt::format("SVC::fit: kernel-row cache of {} rows: {} rows computed in {} batches "
+                    "for {} misses",
+                    stats.slots, stats.rows_computed, stats.batches, stats.misses));
+  }
 
   // libsvm's model layout: support vectors grouped by class, training order within.
   const int k = static_cast<int>(classes.size());
@@ -191,11 +198,27 @@ HostMatrix SVC::decision_function(const HostMatrix& X) const {
   impl::require_finite(X, "SVC::predict");
   const std::size_t width = std::max(X.extent(1), support_vectors_.extent(1));
   const auto spec = spec_of(params_, gamma_value_);
-  const impl::DMatrix K = impl::kernel_matrix(
-      impl::to_device(widen(X, width)), impl::to_device(widen(support_vectors_, width)), spec);
-  std::vector<int> rows(X.extent(0));
-  std::iota(rows.begin(), rows.end(), 0);
-  return impl::ovo_decisions(K, rows, model_set(n_support_, dual_coef_, rho_));
+  const impl::OvoSet set = model_set(n_support_, dual_coef_, rho_);
+  const impl::DMatrix Xd = impl::to_device(widen(X, width));
+  const impl::DMatrix SV = impl::to_device(widen(support_vectors_, width));
+  // Query rows in blocks whose kernel values (block × support vectors) take 16 MiB: the
+  // buffers are then reused from the heap (glibc maps larger ones afresh, and zeroing
+  // new pages cost more than the kernel values on a 50000-row training set).
+  const std::size_t n = X.extent(0), nsv = std::max<std::size_t>(SV.extent(0), 1);
+  const std::size_t block = std::max<std::size_t>(64, (std::size_t(16) << 20) / (8 * nsv));
+  HostMatrix out(Kokkos::view_alloc(std::string("decisions"), Kokkos::WithoutInitializing), n,
+                 set.pairs.size());
+  for (std::size_t begin = 0;; begin += block) {
+    const std::size_t end = std::min(n, begin + block);
+    const auto rows = Kokkos::subview(Xd, std::make_pair(begin, end), Kokkos::ALL);
+    const impl::DMatrix K = impl::kernel_matrix(rows, SV, spec);
+    std::vector<int> ids(end - begin);
+    std::iota(ids.begin(), ids.end(), 0);
+    const HostMatrix part = impl::ovo_decisions(K, ids, set);
+    Kokkos::deep_copy(Kokkos::subview(out, std::make_pair(begin, end), Kokkos::ALL), part);
+    if (end == n) break;
+  }
+  return out;
 }
 
 HostVector SVC::predict(const HostMatrix& X) const {

@@ -96,6 +96,35 @@ assert len(a) == len(b) and a == b, sum(x != y for x, y in zip(a, b))"
   fi
 done
 
+# --- the kernel-row cache: a --kernel-memory far below the 1500 x 1500 kernel matrix;
+# the model still reads in libsvm and predicts as the full matrix's (scikit-learn
+# agreement of this path: test_ml's KernelRowCacheMatchesScikitLearn)
+run train_cached "$tessera" svm-train --data train.libsvm --C 10 --gamma 0.001 --kernel-memory 64K --model cached.model
+run predict_cached "$tessera" svm-predict --data test.libsvm --model cached.model --out p_cached
+check "--kernel-memory 64K: exit 0, the full matrix's predictions" bash -c "[[ $(rc train_cached) == 0 && $(rc predict_cached) == 0 ]] && cmp p_/predictions.csv p_cached/predictions.csv"
+
+# --- .npy data with --labels (an .npy vector), written here without NumPy
+python3 - <<'PY'
+import struct
+rows = [l.split() for l in open("binary_train.libsvm")]
+X = [[0.0] * 64 for _ in rows]
+for i, r in enumerate(rows):
+    for item in r[1:]:
+        j, v = item.split(":")
+        X[i][int(j) - 1] = float(v)
+def save(name, shape, values):
+    header = "{'descr': '<f8', 'fortran_order': False, 'shape': %s, }" % (shape,)
+    header += " " * (63 - (10 + len(header)) % 64) + "\n"
+    with open(name, "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode())
+        f.write(struct.pack("<%dd" % len(values), *values))
+save("binary_X.npy", (len(X), 64), [v for row in X for v in row])
+save("binary_y.npy", (len(X),), [float(r[0]) for r in rows])
+PY
+run train_npy "$tessera" svm-train --data binary_X.npy --labels binary_y.npy --C 10 --gamma 0.001 --model npy.model
+run predict_npy "$tessera" svm-predict --data binary_test.libsvm --model npy.model --out p_npy
+check "--data X.npy --labels y.npy: the libsvm file's model" bash -c "[[ $(rc train_npy) == 0 && $(rc predict_npy) == 0 ]] && cmp p_binary_/predictions.csv p_npy/predictions.csv"
+
 # --- bad input: exit 2 and one error line
 printf '1,2,0\n2,3,0\n3,4,0\n' >oneclass.csv
 printf '1,2,0.5\n2,3,1\n3,4,0\n4,5,1\n' >fraclabels.csv
@@ -117,6 +146,8 @@ bad empty_grid "C" svm-search --data train.libsvm --C ""
 bad nan_feature "row 1, column 0 is nan" svm-train --data nan.csv
 bad not_a_model "not a libsvm" svm-predict --data test.libsvm --model bad.model
 bad missing_model "cannot open" svm-predict --data test.libsvm --model nowhere.model
+bad kernel_memory "--kernel-memory: unknown size suffix" svm-train --data train.libsvm --kernel-memory 12Q
+bad labels_not_vector "expected a 1-D array" svm-train --data binary_X.npy --labels binary_X.npy
 
 echo "$failures failure(s)"
 (( failures == 0 )) && echo "svm cli ok"

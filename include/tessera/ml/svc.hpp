@@ -17,7 +17,9 @@
 /// Each binary problem is solved by SMO with second-order working-set selection (Fan,
 /// Chen & Lin 2005) and libsvm's stopping rule (maximal violating pair gap < tol); all
 /// the class pairs train at once, one per thread (CPU) or per GPU thread. Kernel values
-/// come from a kernel matrix computed with one GEMM.
+/// come from a kernel matrix computed with one GEMM; when that would pass
+/// `kernel_memory`, pairs train one after another, each SMO step a parallel reduction,
+/// with kernel rows from an LRU cache.
 
 #include <cstdint>
 #include <map>
@@ -69,8 +71,9 @@ struct SVCParams {
   std::int64_t max_iter = -1;
   /// Per-class multipliers of C (label → weight); classes not named get 1.
   std::map<double, double> class_weight;
-  /// Bytes the kernel matrix (n × n doubles) may take; a larger training set is refused
-  /// (an LRU cache of kernel rows for that case is not there yet).
+  /// Bytes the kernel matrix (n × n doubles) may take. Above it, each class pair is
+  /// solved on its own with kernel rows (float, as libsvm) computed in GEMM batches into
+  /// an LRU cache of at most this many bytes (at least 3 rows).
   std::uint64_t kernel_memory = std::uint64_t(8) << 30;
   /// @throws InvalidArgument naming the bad parameter (C <= 0, gamma <= 0, degree < 1,
   /// tol <= 0, a weight <= 0).
@@ -84,7 +87,7 @@ class SVC {
 
   /// @brief Trains on rows of X with labels y (class labels: integers as doubles).
   /// @throws InvalidArgument for a single class, non-integer or NaN labels, mismatched
-  /// sizes, a kernel matrix above the memory budget.
+  /// sizes.
   SVC& fit(const HostMatrix& X, const HostVector& y);
 
   /// @brief One-vs-one decision values, n × k(k−1)/2, pairs (0,1), (0,2), …, (1,2), …
