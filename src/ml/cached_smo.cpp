@@ -71,7 +71,6 @@ class RowCache {
   }
 
   bool has(int row) const { return slot_of_[static_cast<std::size_t>(row)] >= 0; }
-  std::size_t slots() const { return row_in_.size(); }
 
   /// The cached row, made the most recently used.
   Row row(int r) {

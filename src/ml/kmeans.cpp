@@ -1,0 +1,654 @@
+#include <tessera/ml/kmeans.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+#include <tessera/array/column_stats.hpp>
+#include <tessera/core/error.hpp>
+#include <tessera/core/rng.hpp>
+#include <tessera/io/results.hpp>
+#include <tessera/linalg/linalg.hpp>
+
+namespace tessera::ml {
+
+KMeansInit parse_kmeans_init(const std::string& name) {
+  if (name == "k-means++") return KMeansInit::kmeans_plusplus;
+  if (name == "random") return KMeansInit::random;
+  if (name == "k-means||") return KMeansInit::kmeans_parallel;
+  throw InvalidArgument("unknown k-means init '" + name + "' (k-means++, random, k-means||)");
+}
+
+const char* to_string(KMeansInit init) {
+  switch (init) {
+    case KMeansInit::kmeans_plusplus: return "k-means++";
+    case KMeansInit::random: return "random";
+    case KMeansInit::kmeans_parallel: return "k-means||";
+    case KMeansInit::given: return "given";
+  }
+  return "k-means++";
+}
+
+void KMeansParams::validate() const {
+  if (k < 1) throw InvalidArgument(fmt::format("k must be >= 1, got {}", k));
+  if (n_init < 1) throw InvalidArgument(fmt::format("n_init must be >= 1, got {}", n_init));
+  if (max_iter < 1) throw InvalidArgument(fmt::format("max_iter must be >= 1, got {}", max_iter));
+  if (!(tol >= 0) || !std::isfinite(tol))
+    throw InvalidArgument(fmt::format("tol must be >= 0, got {}", tol));
+  if (init == KMeansInit::given && initial_centers.extent(0) != static_cast<std::size_t>(k))
+    throw InvalidArgument(
+        fmt::format("the initial centroids have {} rows for k = {}", initial_centers.extent(0), k));
+}
+
+namespace {
+
+// The Lloyd machinery over one rank's rows of a DistMatrix in MemorySpace. Every
+// floating-point total is a sum of per-chunk partials in global chunk order (each chunk
+// summed in row order by one thread), so results do not depend on ranks or threads.
+template <class MemorySpace>
+class Lloyd {
+ public:
+  using Exec = typename MemorySpace::execution_space;
+  using Matrix = Kokkos::View<double**, Kokkos::LayoutRight, MemorySpace>;
+  using Vector = Kokkos::View<double*, MemorySpace>;
+  using Labels = Kokkos::View<int*, MemorySpace>;
+
+  Lloyd(const array::DistMatrix<double, MemorySpace>& X, int k)
+      : X_(X),
+        n_(X.local().extent(0)),
+        d_(X.cols()),
+        k_(static_cast<std::size_t>(k)),
+        local_chunks_(X.last_chunk() - X.first_chunk()),
+        labels_("kmeans_labels", n_),
+        values_("kmeans_row_values", n_),
+        centers_("kmeans_centers", k_, d_),
+        c_norms_("kmeans_center_norms", k_),
+        block_dots_("kmeans_dots", std::min<std::size_t>(n_, kBlock), k_) {}
+
+  std::size_t rows() const { return n_; }
+  const Labels& labels() const { return labels_; }
+  const Vector& values() const { return values_; }
+  // Labels of a new run: none (-1), so the first assignment changes every row.
+  void reset_labels() { Kokkos::deep_copy(labels_, -1); }
+
+  // Labels of global rows, on every rank.
+  std::vector<int> labels_at(const std::vector<std::int64_t>& ids) const {
+    std::vector<int> out(ids.size(), -1);
+    const auto begin = static_cast<std::int64_t>(X_.row_begin());
+    const auto end = static_cast<std::int64_t>(X_.row_end());
+    for (std::size_t i = 0; i < ids.size(); ++i)
+      if (ids[i] >= begin && ids[i] < end) {
+        const auto one = Kokkos::create_mirror_view_and_copy(
+            Kokkos::HostSpace(),
+            Kokkos::subview(labels_, static_cast<std::size_t>(ids[i] - begin)));
+        out[i] = one();
+      }
+    for (int& v : out) v = X_.comm().allreduce(v, ReduceOp::max);
+    return out;
+  }
+
+  void load_centers(const HostMatrix& centers) {
+    Kokkos::deep_copy(centers_, centers);
+    const Matrix C = centers_;
+    const Vector cn = c_norms_;
+    const std::size_t d = d_;
+    Kokkos::parallel_for(
+        "tessera::kmeans::center_norms", Kokkos::RangePolicy<Exec>(0, k_),
+        KOKKOS_LAMBDA(const std::size_t c) {
+          double s = 0;
+          for (std::size_t j = 0; j < d; ++j) s += C(c, j) * C(c, j);
+          cn(c) = s;
+        });
+  }
+
+  // Labels of the local rows for the given centroids (k × d, host); returns how many
+  // changed on this rank.
+  std::int64_t assign(const HostMatrix& centers) {
+    load_centers(centers);
+    const Matrix X = X_.local();
+    const Matrix C = centers_;
+    const Vector cn = c_norms_;
+    const Labels labels = labels_;
+    const std::size_t k = k_;
+    std::int64_t changed_total = 0;
+    for (std::size_t begin = 0; begin < n_; begin += kBlock) {
+      const std::size_t end = std::min(n_, begin + kBlock);
+      const auto rows = Kokkos::subview(X, std::make_pair(begin, end), Kokkos::ALL);
+      const auto dots =
+          Kokkos::subview(block_dots_, std::make_pair(std::size_t(0), end - begin), Kokkos::ALL);
+      linalg::gemm(linalg::Op::none, linalg::Op::transpose, 1.0, rows, C, 0.0, dots);
+      std::int64_t changed = 0;
+      Kokkos::parallel_reduce(
+          "tessera::kmeans::assign", Kokkos::RangePolicy<Exec>(0, end - begin),
+          KOKKOS_LAMBDA(const std::size_t r, std::int64_t& count) {
+            // scikit-learn's ‖c‖² − 2 x·c; the first minimum wins
+            int best = 0;
+            double best_d = cn(0) - 2.0 * dots(r, 0);
+            for (std::size_t c = 1; c < k; ++c) {
+              const double dist = cn(c) - 2.0 * dots(r, c);
+              if (dist < best_d) best_d = dist, best = static_cast<int>(c);
+            }
+            if (labels(begin + r) != best) ++count;
+            labels(begin + r) = best;
+          },
+          changed);
+      changed_total += changed;
+    }
+    return changed_total;
+  }
+
+  // Σ over rows of the squared distance to the labelled centroid (the loaded ones), in
+  // chunk order; also leaves each row's value in values_.
+  double inertia() {
+    squared_distances_to_labelled();
+    return ordered_sum();
+  }
+
+  // Per-cluster row sums (k × d) and counts of the current labels, combined in chunk order.
+  std::pair<HostMatrix, std::vector<double>> cluster_sums() const {
+    const std::size_t chunks = local_chunks_, k = k_, d = d_;
+    Kokkos::View<double***, Kokkos::LayoutRight, MemorySpace> sums("kmeans_chunk_sums", chunks, k,
+                                                                   d + 1);
+    const Matrix X = X_.local();
+    const Labels labels = labels_;
+    const std::size_t chunk_rows = X_.chunk_rows(), n = n_;
+    // One thread per (chunk, column): rows in order. Column d counts the rows.
+    Kokkos::parallel_for(
+        "tessera::kmeans::sums",
+        Kokkos::MDRangePolicy<Exec, Kokkos::Rank<2>>({0, 0}, {chunks, d + 1}),
+        KOKKOS_LAMBDA(const std::size_t c, const std::size_t j) {
+          const std::size_t begin = c * chunk_rows,
+                            end = begin + chunk_rows < n ? begin + chunk_rows : n;
+          for (std::size_t r = begin; r < end; ++r)
+            sums(c, static_cast<std::size_t>(labels(r)), j) += j < d ? X(r, j) : 1.0;
+        });
+    const auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), sums);
+    const std::vector<double> all =
+        X_.comm().allgatherv(std::vector<double>(host.data(), host.data() + host.span()));
+    HostMatrix total("kmeans_sums", k, d);
+    std::vector<double> counts(k, 0.0);
+    const std::size_t per_chunk = k * (d + 1);
+    for (std::size_t c = 0; c < X_.grid().chunks(); ++c)
+      for (std::size_t cl = 0; cl < k; ++cl) {
+        const double* part = &all[c * per_chunk + cl * (d + 1)];
+        for (std::size_t j = 0; j < d; ++j) total(cl, j) += part[j];
+        counts[cl] += part[d];
+      }
+    return {total, counts};
+  }
+
+  // The `count` global rows farthest from their labelled centroid (the loaded ones):
+  // (distance, global row), farthest first, ties to the lower row.
+  std::vector<std::pair<double, std::int64_t>> farthest(std::size_t count) {
+    squared_distances_to_labelled();
+    const auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), values_);
+    std::vector<std::pair<double, std::int64_t>> mine;
+    for (std::size_t r = 0; r < n_; ++r)
+      mine.emplace_back(-host(r), static_cast<std::int64_t>(X_.row_begin() + r));
+    const auto keep = [count](std::vector<std::pair<double, std::int64_t>>& v) {
+      const std::size_t m = std::min(count, v.size());
+      std::partial_sort(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(m), v.end());
+      v.resize(m);
+    };
+    keep(mine);
+    std::vector<double> flat;
+    for (const auto& [negd, row] : mine)
+      flat.push_back(negd), flat.push_back(static_cast<double>(row));
+    const std::vector<double> all = X_.comm().allgatherv(flat);
+    std::vector<std::pair<double, std::int64_t>> merged;
+    for (std::size_t i = 0; i + 1 < all.size(); i += 2)
+      merged.emplace_back(all[i], static_cast<std::int64_t>(all[i + 1]));
+    keep(merged);
+    for (auto& m : merged) m.first = -m.first;
+    return merged;
+  }
+
+  // Rows at global indices, on every rank (the owner contributes, the others add zeros).
+  HostMatrix rows_at(const std::vector<std::int64_t>& ids) const {
+    HostMatrix out("kmeans_rows", ids.size(), d_);
+    const auto begin = static_cast<std::int64_t>(X_.row_begin());
+    const auto end = static_cast<std::int64_t>(X_.row_end());
+    for (std::size_t i = 0; i < ids.size(); ++i)
+      if (ids[i] >= begin && ids[i] < end) {
+        const auto r = static_cast<std::size_t>(ids[i] - begin);
+        Kokkos::deep_copy(Kokkos::subview(out, i, Kokkos::ALL),
+                          Kokkos::subview(X_.local(), r, Kokkos::ALL));
+      }
+    X_.comm().allreduce(out, ReduceOp::sum);
+    return out;
+  }
+
+  // values_(r) = min(values_(r), squared distance of row r to the given rows) for every
+  // local row (the "closest distance" of k-means++ / k-means||); start = true sets it to
+  // the distance to the first given row before taking minima.
+  void min_distances(const HostMatrix& points, bool start) {
+    const auto P = Kokkos::create_mirror_view_and_copy(MemorySpace(), points);
+    const Matrix X = X_.local();
+    const Vector values = values_;
+    const std::size_t d = d_, m = points.extent(0);
+    Kokkos::parallel_for(
+        "tessera::kmeans::min_distances", Kokkos::RangePolicy<Exec>(0, n_),
+        KOKKOS_LAMBDA(const std::size_t r) {
+          double best = start ? __builtin_huge_val() : values(r);
+          for (std::size_t p = 0; p < m; ++p) {
+            double s = 0;
+            for (std::size_t j = 0; j < d; ++j) s += (X(r, j) - P(p, j)) * (X(r, j) - P(p, j));
+            best = s < best ? s : best;
+          }
+          values(r) = best;
+        });
+  }
+
+  // Squared distances of every local row to each given row, without touching values_:
+  // the potential Σ_r min(values_(r), dist(r, p)) per point p, in chunk order.
+  std::vector<double> potentials(const HostMatrix& points) {
+    std::vector<double> out;
+    const Vector saved("kmeans_saved", n_);
+    Kokkos::deep_copy(saved, values_);
+    for (std::size_t p = 0; p < points.extent(0); ++p) {
+      Kokkos::deep_copy(values_, saved);
+      min_distances(Kokkos::subview(points, std::make_pair(p, p + 1), Kokkos::ALL), false);
+      out.push_back(ordered_sum());
+    }
+    Kokkos::deep_copy(values_, saved);
+    return out;
+  }
+
+  // Σ values_ in chunk order (every rank gets the same bits).
+  double ordered_sum() const { return total(chunk_sums()); }
+
+  // Per-chunk sums of values_, all chunks of the grid, in order.
+  std::vector<double> chunk_sums() const {
+    Vector part("kmeans_chunk_values", local_chunks_);
+    const Vector values = values_;
+    const std::size_t chunk_rows = X_.chunk_rows(), n = n_;
+    Kokkos::parallel_for(
+        "tessera::kmeans::chunk_sums", Kokkos::RangePolicy<Exec>(0, local_chunks_),
+        KOKKOS_LAMBDA(const std::size_t c) {
+          const std::size_t begin = c * chunk_rows,
+                            end = begin + chunk_rows < n ? begin + chunk_rows : n;
+          double s = 0;
+          for (std::size_t r = begin; r < end; ++r) s += values(r);
+          part(c) = s;
+        });
+    const auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), part);
+    return X_.comm().allgatherv(std::vector<double>(host.data(), host.data() + host.span()));
+  }
+
+  // The first global row where the running sum of values_ (rows in order) reaches
+  // `target` (NumPy's searchsorted on a cumulative sum), clipped to the last row.
+  std::int64_t search(const std::vector<double>& chunk_totals, double target) const {
+    double before = 0;
+    std::size_t chunk = 0;
+    const std::size_t chunks = chunk_totals.size();
+    while (chunk + 1 < chunks && before + chunk_totals[chunk] < target)
+      before += chunk_totals[chunk++];
+    // The chunk's owner scans its rows; the others report -1.
+    std::int64_t found = -1;
+    if (chunk >= X_.first_chunk() && chunk < X_.last_chunk()) {
+      const std::size_t begin = (chunk - X_.first_chunk()) * X_.chunk_rows();
+      const std::size_t end = std::min(n_, begin + X_.chunk_rows());
+      const auto host = Kokkos::create_mirror_view_and_copy(
+          Kokkos::HostSpace(), Kokkos::subview(values_, std::make_pair(begin, end)));
+      double running = before;
+      std::size_t r = 0;
+      for (; r < end - begin; ++r) {
+        running += host(r);
+        if (running >= target) break;
+      }
+      found = static_cast<std::int64_t>(X_.row_begin() + begin + std::min(r, end - begin - 1));
+    }
+    return X_.comm().allreduce(found, ReduceOp::max);
+  }
+
+  const array::DistMatrix<double, MemorySpace>& data() const { return X_; }
+
+ private:
+  static constexpr std::size_t kBlock = 8192;
+
+  void squared_distances_to_labelled() {
+    const Matrix X = X_.local();
+    const Matrix C = centers_;
+    const Labels labels = labels_;
+    const Vector values = values_;
+    const std::size_t d = d_;
+    Kokkos::parallel_for(
+        "tessera::kmeans::distances", Kokkos::RangePolicy<Exec>(0, n_),
+        KOKKOS_LAMBDA(const std::size_t r) {
+          const auto c = static_cast<std::size_t>(labels(r));
+          double s = 0;
+          for (std::size_t j = 0; j < d; ++j) s += (X(r, j) - C(c, j)) * (X(r, j) - C(c, j));
+          values(r) = s;
+        });
+  }
+
+  static double total(const std::vector<double>& parts) {
+    double s = 0;
+    for (double p : parts) s += p;
+    return s;
+  }
+
+  const array::DistMatrix<double, MemorySpace>& X_;
+  std::size_t n_, d_, k_, local_chunks_;
+  Labels labels_;
+  Vector values_;
+  Matrix centers_;
+  Vector c_norms_;
+  Matrix block_dots_;
+};
+
+// Counter streams of the initialisations (seed = params.seed, stream = run · 8 + kind).
+enum Stream : std::uint64_t { kPlusplus = 1, kRandom = 2, kParallel = 3 };
+
+CounterRng run_rng(std::uint64_t seed, int run, Stream s) {
+  return CounterRng(seed, static_cast<std::uint64_t>(run) * 8 + s);
+}
+
+// Greedy k-means++ (scikit-learn's): 2 + ln k candidates drawn ∝ closest squared
+// distance, the one that lowers the potential most kept.
+template <class MemorySpace>
+HostMatrix plusplus(Lloyd<MemorySpace>& L, int k, const CounterRng& rng) {
+  const auto& X = L.data();
+  const std::size_t n = X.rows();
+  const int trials = 2 + static_cast<int>(std::log(static_cast<double>(k)));
+  std::vector<std::int64_t> chosen{static_cast<std::int64_t>(rng.integer(0, n))};
+  HostMatrix first = L.rows_at(chosen);
+  L.min_distances(first, true);
+  std::uint64_t counter = 1;
+  for (int c = 1; c < k; ++c) {
+    const std::vector<double> parts = L.chunk_sums();
+    double pot = 0;
+    for (double p : parts) pot += p;
+    std::vector<std::int64_t> candidates;
+    for (int t = 0; t < trials; ++t)
+      candidates.push_back(L.search(parts, rng.uniform(counter++) * pot));
+    const HostMatrix points = L.rows_at(candidates);
+    const std::vector<double> pots = L.potentials(points);
+    const auto best =
+        static_cast<std::size_t>(std::min_element(pots.begin(), pots.end()) - pots.begin());
+    chosen.push_back(candidates[best]);
+    L.min_distances(Kokkos::subview(points, std::make_pair(best, best + 1), Kokkos::ALL), false);
+  }
+  return L.rows_at(chosen);
+}
+
+// k distinct rows (Floyd's sampling), in draw order.
+template <class MemorySpace>
+HostMatrix random_rows(Lloyd<MemorySpace>& L, int k, const CounterRng& rng) {
+  const auto n = static_cast<std::int64_t>(L.data().rows());
+  std::set<std::int64_t> taken;
+  std::vector<std::int64_t> ids;
+  std::uint64_t counter = 0;
+  for (std::int64_t j = n - k; j < n; ++j) {
+    const auto t =
+        static_cast<std::int64_t>(rng.integer(counter++, static_cast<std::uint64_t>(j + 1)));
+    const std::int64_t pick = taken.count(t) ? j : t;
+    taken.insert(pick);
+    ids.push_back(pick);
+  }
+  return L.rows_at(ids);
+}
+
+// Greedy k-means++ on a small weighted point set held by every rank.
+HostMatrix weighted_plusplus(const HostMatrix& P, const std::vector<double>& w, int k,
+                             const CounterRng& rng) {
+  const std::size_t m = P.extent(0), d = P.extent(1);
+  const auto dist = [&](std::size_t a, std::size_t b) {
+    double s = 0;
+    for (std::size_t j = 0; j < d; ++j) s += (P(a, j) - P(b, j)) * (P(a, j) - P(b, j));
+    return s;
+  };
+  const auto draw = [&](const std::vector<double>& closest, double u) {
+    double total = 0;
+    for (std::size_t i = 0; i < m; ++i) total += w[i] * closest[i];
+    double running = 0;
+    for (std::size_t i = 0; i < m; ++i) {
+      running += w[i] * closest[i];
+      if (running >= u * total) return i;
+    }
+    return m - 1;
+  };
+  std::uint64_t counter = 0;
+  std::vector<std::size_t> chosen{draw(w, rng.uniform(counter++))};  // ∝ weight
+  std::vector<double> closest(m);
+  for (std::size_t i = 0; i < m; ++i) closest[i] = dist(i, chosen[0]);
+  const int trials = 2 + static_cast<int>(std::log(static_cast<double>(k)));
+  for (int c = 1; c < k; ++c) {
+    std::size_t best = 0;
+    double best_pot = std::numeric_limits<double>::infinity();
+    for (int t = 0; t < trials; ++t) {
+      const std::size_t cand = draw(closest, rng.uniform(counter++));
+      double pot = 0;
+      for (std::size_t i = 0; i < m; ++i) pot += w[i] * std::min(closest[i], dist(i, cand));
+      if (pot < best_pot) best_pot = pot, best = cand;
+    }
+    chosen.push_back(best);
+    for (std::size_t i = 0; i < m; ++i) closest[i] = std::min(closest[i], dist(i, best));
+  }
+  HostMatrix out("kmeans_init", static_cast<std::size_t>(k), d);
+  for (std::size_t c = 0; c < chosen.size(); ++c)
+    for (std::size_t j = 0; j < d; ++j) out(c, j) = P(chosen[c], j);
+  return out;
+}
+
+// k-means|| (Bahmani et al. 2012): a first row, then 5 rounds that keep each row with
+// probability min(1, 2k · closest / potential) (a draw keyed by round and global row:
+// the same rows on any rank count); the sampled rows, weighted by the rows closest to
+// them, are reduced to k by weighted k-means++.
+template <class MemorySpace>
+HostMatrix parallel_init(Lloyd<MemorySpace>& L, int k, const CounterRng& rng) {
+  const auto& X = L.data();
+  const std::size_t n = X.rows(), d = X.cols();
+  std::vector<std::int64_t> ids{static_cast<std::int64_t>(rng.integer(0, n))};
+  HostMatrix sampled = L.rows_at(ids);
+  L.min_distances(sampled, true);
+  const double oversample = 2.0 * k;
+  constexpr int rounds = 5;
+  for (int round = 0; round < rounds; ++round) {
+    const double pot = L.ordered_sum();
+    if (!(pot > 0)) break;
+    const auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), L.values());
+    std::vector<double> picked;  // rows' values, in global row order across ranks
+    for (std::size_t r = 0; r < host.extent(0); ++r) {
+      const std::uint64_t row = X.row_begin() + r;
+      const double p = std::min(1.0, oversample * host(r) / pot);
+      if (rng.uniform(1 + static_cast<std::uint64_t>(round) * n + row) < p) {
+        const auto x = Kokkos::create_mirror_view_and_copy(
+            Kokkos::HostSpace(), Kokkos::subview(X.local(), r, Kokkos::ALL));
+        picked.insert(picked.end(), x.data(), x.data() + d);
+      }
+    }
+    const std::vector<double> all = X.comm().allgatherv(picked);
+    if (all.empty()) continue;
+    HostMatrix fresh("kmeans_sampled", all.size() / d, d);
+    std::copy(all.begin(), all.end(), fresh.data());
+    L.min_distances(fresh, false);
+    HostMatrix grown("kmeans_sampled", sampled.extent(0) + fresh.extent(0), d);
+    Kokkos::deep_copy(
+        Kokkos::subview(grown, std::make_pair(std::size_t(0), sampled.extent(0)), Kokkos::ALL),
+        sampled);
+    Kokkos::deep_copy(
+        Kokkos::subview(grown, std::make_pair(sampled.extent(0), grown.extent(0)), Kokkos::ALL),
+        fresh);
+    sampled = grown;
+  }
+  if (sampled.extent(0) < static_cast<std::size_t>(k)) return random_rows(L, k, rng);
+  // Weights: rows closest to each sampled point (integers: exact in any order).
+  Lloyd<MemorySpace> nearest(X, static_cast<int>(sampled.extent(0)));
+  nearest.assign(sampled);
+  const std::vector<double> counts = nearest.cluster_sums().second;
+  return weighted_plusplus(sampled, counts, k, CounterRng(rng.seed(), rng.stream() + 4));
+}
+
+template <class MemorySpace>
+void require_finite(const array::DistMatrix<double, MemorySpace>& X) {
+  const array::ColumnStats s = array::column_stats(X);
+  std::int64_t row = -1;
+  long col = -1;
+  for (const auto& c : s.columns) {
+    std::int64_t r = -1;
+    if (c.nan_count > 0 || std::isnan(c.max) || c.max == std::numeric_limits<double>::infinity())
+      r = c.argmax;
+    if (c.min == -std::numeric_limits<double>::infinity() && (r < 0 || c.argmin < r)) r = c.argmin;
+    if (r >= 0 && (row < 0 || r < row)) row = r, col = c.index;
+  }
+  if (row >= 0)
+    throw InvalidArgument(fmt::format(
+        "KMeans::fit: row {}, column {} is not finite (remove or impute missing values first)", row,
+        col));
+}
+
+}  // namespace
+
+KMeans::KMeans(KMeansParams params) : params_(std::move(params)) { params_.validate(); }
+
+template <class MemorySpace>
+KMeans& KMeans::fit_impl(const array::DistMatrix<double, MemorySpace>& X) {
+  params_.validate();
+  const int k = params_.k;
+  const std::size_t n = X.rows(), d = X.cols();
+  if (static_cast<std::size_t>(k) > n)
+    throw InvalidArgument(fmt::format("KMeans::fit: k = {} is more than the {} rows", k, n));
+  TESSERA_EXPECTS(d >= 1, "KMeans::fit: the data has no columns");
+  if (params_.init == KMeansInit::given && params_.initial_centers.extent(1) != d)
+    throw InvalidArgument(
+        fmt::format("KMeans::fit: the initial centroids have {} columns, the data {}",
+                    params_.initial_centers.extent(1), d));
+  require_finite(X);
+  // scikit-learn's tolerance: tol × the mean of the columns' variances.
+  double tol = 0;
+  if (params_.tol > 0) {
+    const array::ColumnStats s = array::column_stats(X);
+    for (const auto& c : s.columns) tol += c.std * c.std;
+    tol = tol / static_cast<double>(d) * params_.tol;
+  }
+  Lloyd<MemorySpace> L(X, k);
+  const int runs = params_.init == KMeansInit::given ? 1 : params_.n_init;
+  bool have_best = false;
+  for (int run = 0; run < runs; ++run) {
+    HostMatrix c;
+    switch (params_.init) {
+      case KMeansInit::given:
+        c = HostMatrix("kmeans_centers", static_cast<std::size_t>(k), d);
+        Kokkos::deep_copy(c, params_.initial_centers);
+        break;
+      case KMeansInit::kmeans_plusplus:
+        c = plusplus(L, k, run_rng(params_.seed, run, kPlusplus));
+        break;
+      case KMeansInit::random: c = random_rows(L, k, run_rng(params_.seed, run, kRandom)); break;
+      case KMeansInit::kmeans_parallel:
+        c = parallel_init(L, k, run_rng(params_.seed, run, kParallel));
+        break;
+    }
+    // scikit-learn's _kmeans_single_lloyd, step for step.
+    L.reset_labels();
+    bool strict = false;
+    int iterations = 0;
+    while (iterations < params_.max_iter) {
+      ++iterations;
+      const std::int64_t changed = X.comm().allreduce(L.assign(c), ReduceOp::sum);
+      auto [sums, counts] = L.cluster_sums();
+      std::vector<std::size_t> empty;
+      for (std::size_t cl = 0; cl < counts.size(); ++cl)
+        if (counts[cl] == 0) empty.push_back(cl);
+      if (!empty.empty()) {  // the rows farthest from their centroids start the empty ones
+        const auto far = L.farthest(empty.size());
+        std::vector<std::int64_t> ids;
+        for (const auto& f : far) ids.push_back(f.second);
+        const HostMatrix rows = L.rows_at(ids);
+        const std::vector<int> from = L.labels_at(ids);
+        for (std::size_t e = 0; e < far.size(); ++e) {
+          const auto old = static_cast<std::size_t>(from[e]);
+          for (std::size_t j = 0; j < d; ++j) {
+            sums(old, j) -= rows(e, j);
+            sums(empty[e], j) = rows(e, j);
+          }
+          counts[empty[e]] = 1;
+          counts[old] -= 1;
+        }
+      }
+      HostMatrix next("kmeans_centers", static_cast<std::size_t>(k), d);
+      double shift = 0;
+      for (std::size_t cl = 0; cl < static_cast<std::size_t>(k); ++cl) {
+        const double scale = counts[cl] > 0 ? 1.0 / counts[cl] : 1.0;
+        for (std::size_t j = 0; j < d; ++j) {
+          next(cl, j) = sums(cl, j) * scale;
+          shift += (next(cl, j) - c(cl, j)) * (next(cl, j) - c(cl, j));
+        }
+      }
+      c = next;
+      if (changed == 0) {
+        strict = true;
+        break;
+      }
+      if (shift <= tol) break;
+    }
+    if (!strict) L.assign(c);  // labels of the final centroids
+    L.load_centers(c);
+    const double inertia = L.inertia();
+    if (!have_best || inertia < inertia_) {
+      have_best = true;
+      centers_ = c;
+      inertia_ = inertia;
+      n_iter_ = iterations;
+      labels_ = Kokkos::View<int*, Kokkos::HostSpace>("kmeans_labels", L.rows());
+      Kokkos::deep_copy(labels_, L.labels());
+    }
+  }
+  return *this;
+}
+
+KMeans& KMeans::fit(const array::DistMatrix<double, Kokkos::HostSpace>& X) { return fit_impl(X); }
+#if defined(KOKKOS_ENABLE_CUDA)
+KMeans& KMeans::fit(const array::DistMatrix<double, Kokkos::CudaSpace>& X) { return fit_impl(X); }
+#endif
+
+namespace {
+array::DistMatrix<double, Kokkos::HostSpace> whole(const HostMatrix& X) {
+  return array::DistMatrix<double, Kokkos::HostSpace>(Comm::self(),
+                                                      array::ChunkGrid{X.extent(0), 65536}, X);
+}
+}  // namespace
+
+KMeans& KMeans::fit(const HostMatrix& X) { return fit_impl(whole(X)); }
+
+Kokkos::View<int*, Kokkos::HostSpace> KMeans::predict(const HostMatrix& X) const {
+  TESSERA_EXPECTS(fitted(), "KMeans: the model is not fitted (call fit first)");
+  TESSERA_EXPECTS(X.extent(1) == centers_.extent(1),
+                  fmt::format("KMeans::predict: {} columns, the model has {}", X.extent(1),
+                              centers_.extent(1)));
+  const auto D = whole(X);
+  Lloyd<Kokkos::HostSpace> L(D, params_.k);
+  L.assign(centers_);
+  Kokkos::View<int*, Kokkos::HostSpace> out("kmeans_predict", X.extent(0));
+  Kokkos::deep_copy(out, L.labels());
+  return out;
+}
+
+HostMatrix KMeans::transform(const HostMatrix& X) const {
+  TESSERA_EXPECTS(fitted(), "KMeans: the model is not fitted (call fit first)");
+  TESSERA_EXPECTS(X.extent(1) == centers_.extent(1),
+                  fmt::format("KMeans::transform: {} columns, the model has {}", X.extent(1),
+                              centers_.extent(1)));
+  HostMatrix out("kmeans_distances", X.extent(0), centers_.extent(0));
+  const HostMatrix C = centers_;
+  const std::size_t d = X.extent(1);
+  Kokkos::parallel_for("tessera::kmeans::transform",
+                       Kokkos::MDRangePolicy<Kokkos::DefaultHostExecutionSpace, Kokkos::Rank<2>>(
+                           {0, 0}, {X.extent(0), C.extent(0)}),
+                       [=](const std::size_t r, const std::size_t c) {
+                         double s = 0;
+                         for (std::size_t j = 0; j < d; ++j)
+                           s += (X(r, j) - C(c, j)) * (X(r, j) - C(c, j));
+                         out(r, c) = std::sqrt(s);
+                       });
+  return out;
+}
+
+}  // namespace tessera::ml

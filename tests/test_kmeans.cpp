@@ -1,0 +1,161 @@
+// KMeans against scikit-learn (fixtures from tests/fixtures/make_kmeans_fixtures.py):
+// Lloyd from given centroids — labels, inertia, centroids, iterations, transform — on
+// data spread over the ranks in small chunks, bitwise equal to one process holding it
+// all; k-means++, random and k-means|| recovering well separated blobs; bad input.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+#include <set>
+
+#include <tessera/array/dist_matrix.hpp>
+#include <tessera/ml/kmeans.hpp>
+
+#include "test_support.hpp"
+
+using namespace tessera;
+using nlohmann::json;
+using tessera::test::g_world;
+
+namespace {
+
+const json& reference() {
+  static const json ref = test::read_json(test::fixture("kmeans_reference.json"));
+  return ref;
+}
+
+HostMatrix matrix(const json& rows) {
+  HostMatrix M("M", rows.size(), rows[0].size());
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    for (std::size_t j = 0; j < rows[i].size(); ++j) M(i, j) = rows[i][j].get<double>();
+  return M;
+}
+
+// This rank's share of X in chunks of 64 rows (several chunks per rank).
+array::DistMatrix<double, Kokkos::HostSpace> spread(const HostMatrix& X) {
+  return array::distribute<Kokkos::HostSpace>(*g_world, X, 64);
+}
+
+// Labels of all rows, gathered from the ranks in row order.
+std::vector<int> all_labels(const ml::KMeans& km) {
+  const auto& mine = km.labels();
+  return g_world->allgatherv(std::vector<int>(mine.data(), mine.data() + mine.extent(0)));
+}
+
+// Whether two labelings are the same partition (adjusted Rand index 1).
+bool same_partition(const std::vector<int>& a, const std::vector<int>& b) {
+  std::map<int, int> ab, ba;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (ab.count(a[i]) && ab[a[i]] != b[i]) return false;
+    if (ba.count(b[i]) && ba[b[i]] != a[i]) return false;
+    ab[a[i]] = b[i];
+    ba[b[i]] = a[i];
+  }
+  return true;
+}
+
+}  // namespace
+
+TEST(KMeans, LloydFromGivenCentroidsMatchesScikitLearn) {
+  for (const auto& c : reference()["cases"]) {
+    const std::string what = c["name"].get<std::string>();
+    const HostMatrix X = matrix(c["X"]);
+    ml::KMeansParams p;
+    p.init = ml::KMeansInit::given;
+    p.initial_centers = matrix(c["init"]);
+    p.k = static_cast<int>(p.initial_centers.extent(0));
+    p.tol = c["tol"].get<double>();
+    p.max_iter = c["max_iter"].get<int>();
+    ml::KMeans km(p);
+    km.fit(spread(X));
+    EXPECT_EQ(km.n_iter(), c["n_iter"].get<int>()) << what;
+    const double inertia = c["inertia"].get<double>();
+    EXPECT_NEAR(km.inertia(), inertia, 1e-9 * inertia) << what;
+    EXPECT_EQ(all_labels(km), c["labels"].get<std::vector<int>>()) << what;
+    const HostMatrix ref = matrix(c["centers"]);
+    for (std::size_t i = 0; i < ref.extent(0); ++i)
+      for (std::size_t j = 0; j < ref.extent(1); ++j)
+        EXPECT_NEAR(km.cluster_centers()(i, j), ref(i, j), 1e-9 * (1 + std::abs(ref(i, j))))
+            << what << " centroid " << i;
+    const HostMatrix first = Kokkos::subview(X, std::make_pair(0, 5), Kokkos::ALL);
+    const HostMatrix t = km.transform(first), tref = matrix(c["transform"]);
+    for (std::size_t i = 0; i < tref.extent(0); ++i)
+      for (std::size_t j = 0; j < tref.extent(1); ++j)
+        EXPECT_NEAR(t(i, j), tref(i, j), 1e-9 * (1 + tref(i, j))) << what;
+    // One process holding all rows (same chunk grid): the same bits.
+    ml::KMeans alone(p);
+    alone.fit(array::DistMatrix<double, Kokkos::HostSpace>(Comm::self(),
+                                                           array::ChunkGrid{X.extent(0), 64}, X));
+    EXPECT_EQ(alone.inertia(), km.inertia()) << what;
+    for (std::size_t i = 0; i < ref.extent(0); ++i)
+      for (std::size_t j = 0; j < ref.extent(1); ++j)
+        EXPECT_EQ(alone.cluster_centers()(i, j), km.cluster_centers()(i, j)) << what;
+    const auto predicted = alone.predict(X);
+    EXPECT_EQ(std::vector<int>(predicted.data(), predicted.data() + predicted.extent(0)),
+              c["labels"].get<std::vector<int>>())
+        << what;
+  }
+}
+
+TEST(KMeans, InitialisationsRecoverSeparatedBlobs) {
+  const auto& sep = reference()["separated"];
+  const HostMatrix X = matrix(sep["X"]);
+  const auto truth = sep["labels"].get<std::vector<int>>();
+  for (const auto init :
+       {ml::KMeansInit::kmeans_plusplus, ml::KMeansInit::random, ml::KMeansInit::kmeans_parallel}) {
+    ml::KMeansParams p;
+    p.k = sep["k"].get<int>();
+    p.init = init;
+    p.n_init = init == ml::KMeansInit::random ? 10 : 1;
+    p.seed = 3;
+    ml::KMeans km(p);
+    km.fit(spread(X));
+    EXPECT_TRUE(same_partition(all_labels(km), truth)) << ml::to_string(init);
+    // The same seed on one process: the same centroids, bit for bit.
+    ml::KMeans alone(p);
+    alone.fit(array::DistMatrix<double, Kokkos::HostSpace>(Comm::self(),
+                                                           array::ChunkGrid{X.extent(0), 64}, X));
+    for (std::size_t i = 0; i < alone.cluster_centers().extent(0); ++i)
+      for (std::size_t j = 0; j < alone.cluster_centers().extent(1); ++j)
+        ASSERT_EQ(alone.cluster_centers()(i, j), km.cluster_centers()(i, j)) << ml::to_string(init);
+  }
+}
+
+TEST(KMeans, BadInputIsAClearError) {
+  ml::KMeansParams p;
+  p.k = 0;
+  EXPECT_THROW(ml::KMeans{p}, InvalidArgument);
+  p.k = 2;
+  p.n_init = 0;
+  EXPECT_THROW(ml::KMeans{p}, InvalidArgument);
+  p.n_init = 1;
+  p.tol = -1;
+  EXPECT_THROW(ml::KMeans{p}, InvalidArgument);
+  EXPECT_THROW(ml::parse_kmeans_init("kmeans+++"), InvalidArgument);
+  HostMatrix X("X", 3, 2);
+  p = {};
+  p.k = 4;
+  ml::KMeans too_many(p);
+  try {
+    too_many.fit(spread(X));
+    FAIL() << "no throw";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("k = 4 is more than the 3 rows"), std::string::npos)
+        << e.what();
+  }
+  X(1, 1) = std::nan("");
+  p.k = 2;
+  ml::KMeans nan(p);
+  try {
+    nan.fit(spread(X));
+    FAIL() << "no throw";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("row 1, column 1"), std::string::npos) << e.what();
+  }
+  p.init = ml::KMeansInit::given;
+  p.initial_centers = HostMatrix("c", 2, 3);  // 3 columns for 2-column data
+  ml::KMeans shape(p);
+  X(1, 1) = 0;
+  EXPECT_THROW(shape.fit(spread(X)), InvalidArgument);
+  EXPECT_THROW(ml::KMeans{}.predict(X), InvalidArgument);
+}
