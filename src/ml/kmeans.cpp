@@ -158,15 +158,18 @@ class Lloyd {
     const Matrix X = X_.local();
     const Labels labels = labels_;
     const std::size_t chunk_rows = X_.chunk_rows(), n = n_;
-    // One thread per (chunk, column): rows in order. Column d counts the rows.
+    // One thread per chunk: its rows in order, each added whole to its cluster's sums
+    // (column d counts the rows).
     Kokkos::parallel_for(
-        "tessera::kmeans::sums",
-        Kokkos::MDRangePolicy<Exec, Kokkos::Rank<2>>({0, 0}, {chunks, d + 1}),
-        KOKKOS_LAMBDA(const std::size_t c, const std::size_t j) {
+        "tessera::kmeans::sums", Kokkos::RangePolicy<Exec>(0, chunks),
+        KOKKOS_LAMBDA(const std::size_t c) {
           const std::size_t begin = c * chunk_rows,
                             end = begin + chunk_rows < n ? begin + chunk_rows : n;
-          for (std::size_t r = begin; r < end; ++r)
-            sums(c, static_cast<std::size_t>(labels(r)), j) += j < d ? X(r, j) : 1.0;
+          for (std::size_t r = begin; r < end; ++r) {
+            const auto cl = static_cast<std::size_t>(labels(r));
+            for (std::size_t j = 0; j < d; ++j) sums(c, cl, j) += X(r, j);
+            sums(c, cl, d) += 1.0;
+          }
         });
     const auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), sums);
     const std::vector<double> all =
@@ -309,9 +312,6 @@ class Lloyd {
 
   const array::DistMatrix<double, MemorySpace>& data() const { return X_; }
 
- private:
-  static constexpr std::size_t kBlock = 8192;
-
   void squared_distances_to_labelled() {
     const Matrix X = X_.local();
     const Matrix C = centers_;
@@ -327,6 +327,9 @@ class Lloyd {
           values(r) = s;
         });
   }
+
+ private:
+  static constexpr std::size_t kBlock = 4096;
 
   static double total(const std::vector<double>& parts) {
     double s = 0;
@@ -486,9 +489,8 @@ HostMatrix parallel_init(Lloyd<MemorySpace>& L, int k, const CounterRng& rng) {
   return weighted_plusplus(sampled, counts, k, CounterRng(rng.seed(), rng.stream() + 4));
 }
 
-template <class MemorySpace>
-void require_finite(const array::DistMatrix<double, MemorySpace>& X) {
-  const array::ColumnStats s = array::column_stats(X);
+// Throws for the first row (then column) holding NaN or ±inf, from X's column statistics.
+void require_finite(const array::ColumnStats& s) {
   std::int64_t row = -1;
   long col = -1;
   for (const auto& c : s.columns) {
@@ -520,14 +522,12 @@ KMeans& KMeans::fit_impl(const array::DistMatrix<double, MemorySpace>& X) {
     throw InvalidArgument(
         fmt::format("KMeans::fit: the initial centroids have {} columns, the data {}",
                     params_.initial_centers.extent(1), d));
-  require_finite(X);
+  const array::ColumnStats stats = array::column_stats(X);
+  require_finite(stats);
   // scikit-learn's tolerance: tol × the mean of the columns' variances.
   double tol = 0;
-  if (params_.tol > 0) {
-    const array::ColumnStats s = array::column_stats(X);
-    for (const auto& c : s.columns) tol += c.std * c.std;
-    tol = tol / static_cast<double>(d) * params_.tol;
-  }
+  for (const auto& c : stats.columns) tol += c.std * c.std;
+  tol = tol / static_cast<double>(d) * params_.tol;
   Lloyd<MemorySpace> L(X, k);
   const int runs = params_.init == KMeansInit::given ? 1 : params_.n_init;
   bool have_best = false;
