@@ -16,6 +16,8 @@
 #include <tessera/io/results.hpp>
 #include <tessera/linalg/linalg.hpp>
 
+#include "finite.hpp"
+
 namespace tessera::ml {
 
 KMeansInit parse_kmeans_init(const std::string& name) {
@@ -489,23 +491,6 @@ HostMatrix parallel_init(Lloyd<MemorySpace>& L, int k, const CounterRng& rng) {
   return weighted_plusplus(sampled, counts, k, CounterRng(rng.seed(), rng.stream() + 4));
 }
 
-// Throws for the first row (then column) holding NaN or ±inf, from X's column statistics.
-void require_finite(const array::ColumnStats& s) {
-  std::int64_t row = -1;
-  long col = -1;
-  for (const auto& c : s.columns) {
-    std::int64_t r = -1;
-    if (c.nan_count > 0 || std::isnan(c.max) || c.max == std::numeric_limits<double>::infinity())
-      r = c.argmax;
-    if (c.min == -std::numeric_limits<double>::infinity() && (r < 0 || c.argmin < r)) r = c.argmin;
-    if (r >= 0 && (row < 0 || r < row)) row = r, col = c.index;
-  }
-  if (row >= 0)
-    throw InvalidArgument(fmt::format(
-        "KMeans::fit: row {}, column {} is not finite (remove or impute missing values first)", row,
-        col));
-}
-
 }  // namespace
 
 KMeans::KMeans(KMeansParams params) : params_(std::move(params)) { params_.validate(); }
@@ -523,7 +508,7 @@ KMeans& KMeans::fit_impl(const array::DistMatrix<double, MemorySpace>& X) {
         fmt::format("KMeans::fit: the initial centroids have {} columns, the data {}",
                     params_.initial_centers.extent(1), d));
   const array::ColumnStats stats = array::column_stats(X);
-  require_finite(stats);
+  impl::require_finite(stats, "KMeans::fit");
   // scikit-learn's tolerance: tol × the mean of the columns' variances.
   double tol = 0;
   for (const auto& c : stats.columns) tol += c.std * c.std;
@@ -609,21 +594,14 @@ KMeans& KMeans::fit(const array::DistMatrix<double, Kokkos::HostSpace>& X) { ret
 KMeans& KMeans::fit(const array::DistMatrix<double, Kokkos::CudaSpace>& X) { return fit_impl(X); }
 #endif
 
-namespace {
-array::DistMatrix<double, Kokkos::HostSpace> whole(const HostMatrix& X) {
-  return array::DistMatrix<double, Kokkos::HostSpace>(Comm::self(),
-                                                      array::ChunkGrid{X.extent(0), 65536}, X);
-}
-}  // namespace
-
-KMeans& KMeans::fit(const HostMatrix& X) { return fit_impl(whole(X)); }
+KMeans& KMeans::fit(const HostMatrix& X) { return fit_impl(array::whole(X)); }
 
 Kokkos::View<int*, Kokkos::HostSpace> KMeans::predict(const HostMatrix& X) const {
   TESSERA_EXPECTS(fitted(), "KMeans: the model is not fitted (call fit first)");
   TESSERA_EXPECTS(X.extent(1) == centers_.extent(1),
                   fmt::format("KMeans::predict: {} columns, the model has {}", X.extent(1),
                               centers_.extent(1)));
-  const auto D = whole(X);
+  const auto D = array::whole(X);
   Lloyd<Kokkos::HostSpace> L(D, params_.k);
   L.assign(centers_);
   Kokkos::View<int*, Kokkos::HostSpace> out("kmeans_predict", X.extent(0));

@@ -99,6 +99,14 @@ DistMatrix<double, MemorySpace> distribute(const Comm& comm, const HostView& X,
   return D;
 }
 
+/// @brief A DistMatrix over Comm::self() made of all rows of X (no copy): what a
+/// one-process fit or reduction of a matrix in memory runs on.
+template <class T, class MemorySpace>
+DistMatrix<T, MemorySpace> whole(const Kokkos::View<T**, Kokkos::LayoutRight, MemorySpace>& X,
+                                 std::size_t chunk_rows = 65536) {
+  return DistMatrix<T, MemorySpace>(Comm::self(), ChunkGrid{X.extent(0), chunk_rows}, X);
+}
+
 /// @brief The whole matrix on every rank, in host memory (collective).
 template <class T, class MemorySpace>
 Kokkos::View<T**, Kokkos::LayoutRight, Kokkos::HostSpace> gather(

@@ -1,0 +1,123 @@
+// PCA against scikit-learn (fixtures from tests/fixtures/make_pca_fixtures.py): components
+// with svd_flip signs, explained variance (ratio), singular values, mean, noise variance,
+// transform (plain and whitened), on data spread over the ranks in small chunks and
+// bitwise equal to one process holding it all; the transform round trip; bad input.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include <tessera/array/dist_matrix.hpp>
+#include <tessera/ml/pca.hpp>
+
+#include "test_support.hpp"
+
+using namespace tessera;
+using nlohmann::json;
+using tessera::test::g_world;
+
+namespace {
+
+HostMatrix matrix(const json& rows) {
+  HostMatrix M("M", rows.size(), rows[0].size());
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    for (std::size_t j = 0; j < rows[i].size(); ++j) M(i, j) = rows[i][j].get<double>();
+  return M;
+}
+
+void expect_relative(const std::vector<double>& got, const json& want, double tol,
+                     const std::string& what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    const double w = want[i].get<double>();
+    EXPECT_NEAR(got[i], w, tol * std::abs(w)) << what << " [" << i << "]";
+  }
+}
+
+void expect_matrix(const HostMatrix& got, const json& want, double tol, const std::string& what) {
+  const HostMatrix ref = matrix(want);
+  ASSERT_EQ(got.extent(0), ref.extent(0)) << what;
+  ASSERT_EQ(got.extent(1), ref.extent(1)) << what;
+  double scale = 0;
+  for (std::size_t i = 0; i < ref.extent(0); ++i)
+    for (std::size_t j = 0; j < ref.extent(1); ++j) scale = std::max(scale, std::abs(ref(i, j)));
+  for (std::size_t i = 0; i < ref.extent(0); ++i)
+    for (std::size_t j = 0; j < ref.extent(1); ++j)
+      EXPECT_NEAR(got(i, j), ref(i, j), tol * std::max(1.0, scale))
+          << what << " (" << i << ", " << j << ")";
+}
+
+}  // namespace
+
+TEST(PCA, CovarianceSolverMatchesScikitLearn) {
+  const json ref = test::read_json(test::fixture("pca_reference.json"));
+  for (const auto& c : ref["cases"]) {
+    const std::string what = c["name"].get<std::string>();
+    const HostMatrix X = matrix(c["X"]);
+    for (const bool whiten : {false, true}) {
+      ml::PCAParams p;
+      p.n_components = c["n_components"].get<int>();
+      p.whiten = whiten;
+      ml::PCA pca(p);
+      pca.fit(array::distribute<Kokkos::HostSpace>(*g_world, X, 32));
+      expect_matrix(pca.components(), c["components"], 1e-8, what + " components");
+      expect_relative(pca.explained_variance(), c["explained_variance"], 1e-10, what + " variance");
+      expect_relative(pca.explained_variance_ratio(), c["explained_variance_ratio"], 1e-10,
+                      what + " ratio");
+      expect_relative(pca.singular_values(), c["singular_values"], 1e-10,
+                      what + " singular values");
+      expect_relative(pca.mean(), c["mean"], 1e-12, what + " mean");
+      EXPECT_NEAR(pca.noise_variance(), c["noise_variance"].get<double>(),
+                  1e-9 * std::max(1e-300, c["noise_variance"].get<double>()) + 1e-12)
+          << what;
+      const HostMatrix first = Kokkos::subview(X, std::make_pair(0, 6), Kokkos::ALL);
+      expect_matrix(pca.transform(first), c[whiten ? "transform_whiten" : "transform"], 1e-8,
+                    what + (whiten ? " whitened transform" : " transform"));
+      // Round trip through the components' span: exact when all components are kept.
+      const HostMatrix back = pca.inverse_transform(pca.transform(X));
+      if (pca.components().extent(0) == X.extent(1)) {
+        for (std::size_t i = 0; i < X.extent(0); ++i)
+          for (std::size_t j = 0; j < X.extent(1); ++j)
+            ASSERT_NEAR(back(i, j), X(i, j), 1e-9 * (1 + std::abs(X(i, j)))) << what;
+      }
+      // One process holding every row (same chunk grid): the same bits.
+      ml::PCA alone(p);
+      alone.fit(array::whole(X, 32));
+      for (std::size_t i = 0; i < alone.components().extent(0); ++i) {
+        EXPECT_EQ(alone.explained_variance()[i], pca.explained_variance()[i]) << what;
+        for (std::size_t j = 0; j < alone.components().extent(1); ++j)
+          ASSERT_EQ(alone.components()(i, j), pca.components()(i, j)) << what;
+      }
+    }
+  }
+}
+
+TEST(PCA, BadInputIsAClearError) {
+  ml::PCAParams p;
+  p.n_components = 0;
+  EXPECT_THROW(ml::PCA{p}, InvalidArgument);
+  EXPECT_THROW(ml::parse_pca_solver("svd"), InvalidArgument);
+  HostMatrix X("X", 6, 3);
+  for (std::size_t i = 0; i < 6; ++i) X(i, 0) = double(i), X(i, 1) = double(i * i), X(i, 2) = 1.0;
+  p.n_components = 4;
+  const auto expect_error = [&](const ml::PCAParams& params, const HostMatrix& data,
+                                const std::string& words) {
+    ml::PCA pca(params);
+    try {
+      pca.fit(array::distribute<Kokkos::HostSpace>(*g_world, data, 2));
+      ADD_FAILURE() << "no throw for " << words;
+    } catch (const InvalidArgument& e) {
+      EXPECT_NE(std::string(e.what()).find(words), std::string::npos) << e.what();
+    }
+  };
+  expect_error(p, X, "n_components = 4 is more than min(rows, features) = min(6, 3)");
+  p.n_components = 3;
+  p.whiten = true;  // column 2 is constant: the third component has no variance
+  expect_error(p, X, "component 2 has zero variance");
+  p.whiten = false;
+  X(4, 1) = std::nan("");
+  expect_error(p, X, "row 4, column 1 is not finite");
+  HostMatrix one("one", 1, 3);
+  p.n_components = 1;
+  expect_error(p, one, "needs at least 2 rows");
+  EXPECT_THROW(ml::PCA{}.transform(X), InvalidArgument);
+}
