@@ -22,7 +22,7 @@ import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs
 
-from bench_common import ENV, best_of
+from bench_common import ENV, ONE_RANK, best_of
 
 
 def phase(out, name):
@@ -47,7 +47,7 @@ def main():
                 "--tol", "0", "--quiet"]
         timings = {}
         for label, cmd, env in [
-                ("1 rank x 2 threads", [a.tessera], dict(ENV, OMP_NUM_THREADS="2")),
+                ("1 rank x 2 threads", [a.tessera], ONE_RANK),
                 ("2 ranks x 1 thread", ["mpirun", "-np", "2", a.tessera], dict(ENV, OMP_NUM_THREADS="1"))]:
             best = float("inf")
             for r in range(2):

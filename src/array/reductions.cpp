@@ -1,10 +1,46 @@
 #include <tessera/array/reductions.hpp>
 #include <tessera/core/error.hpp>
 #include <tessera/kernels/comoments.hpp>
+#include <tessera/linalg/linalg.hpp>
 
 namespace tessera::array {
 
 namespace impl {
+
+// Per local chunk c: out(c, :, :) = Σ over its rows of (x − m_c)(x − m_c)ᵀ, m_c being row c
+// of `means` (or no centring when `means` is empty): one syrk per chunk (BLAS on host
+// memory, cuBLAS on device memory), the same on any rank since a chunk's rows are.
+template <class MemorySpace>
+Kokkos::View<double***, Kokkos::LayoutRight, MemorySpace> chunk_products(
+    const DistMatrix<double, MemorySpace>& X,
+    const Kokkos::View<double**, Kokkos::LayoutRight, MemorySpace>& means) {
+  using Exec = typename MemorySpace::execution_space;
+  using Matrix = Kokkos::View<double**, Kokkos::LayoutRight, MemorySpace>;
+  const std::size_t d = X.cols(), local_chunks = X.last_chunk() - X.first_chunk();
+  const std::size_t n = X.local().extent(0), chunk_rows = X.chunk_rows();
+  Kokkos::View<double***, Kokkos::LayoutRight, MemorySpace> out("chunk_products", local_chunks, d,
+                                                                d);
+  const bool centre = means.extent(0) > 0;
+  Matrix buffer(Kokkos::view_alloc(std::string("centred_chunk"), Kokkos::WithoutInitializing),
+                centre ? std::min(chunk_rows, n) : 0, d);
+  for (std::size_t c = 0; c < local_chunks; ++c) {
+    const std::size_t begin = c * chunk_rows, end = std::min(n, begin + chunk_rows);
+    const Matrix rows = Kokkos::subview(X.local(), std::make_pair(begin, end), Kokkos::ALL);
+    Matrix A = rows;
+    if (centre) {
+      A = Kokkos::subview(buffer, std::make_pair(std::size_t(0), end - begin), Kokkos::ALL);
+      const Matrix centred = A;
+      Kokkos::parallel_for(
+          "tessera::covariance::centre",
+          Kokkos::MDRangePolicy<Exec, Kokkos::Rank<2>>({0, 0}, {end - begin, d}),
+          KOKKOS_LAMBDA(const std::size_t r, const std::size_t j) {
+            centred(r, j) = rows(r, j) - means(c, j);
+          });
+    }
+    linalg::gram(1.0, A, 0.0, Kokkos::subview(out, c, Kokkos::ALL, Kokkos::ALL));
+  }
+  return out;
+}
 
 template <class MemorySpace>
 Covariance covariance(const DistMatrix<double, MemorySpace>& X, int ddof) {
@@ -15,17 +51,10 @@ Covariance covariance(const DistMatrix<double, MemorySpace>& X, int ddof) {
                       " rows, the matrix has " + std::to_string(X.rows()));
   using Local = typename DistMatrix<double, MemorySpace>::local_type;
   Kokkos::View<double**, Kokkos::LayoutRight, MemorySpace> means("means", local_chunks, d);
-  Kokkos::View<double***, Kokkos::LayoutRight, MemorySpace> comoments("comoments", local_chunks, d,
-                                                                      d);
   Kokkos::parallel_for(
-      "tessera::covariance::means",
-      Kokkos::MDRangePolicy<Exec, Kokkos::Rank<2>>({0, 0}, {local_chunks, d}),
+      "tessera::covariance::means", Kokkos::RangePolicy<Exec>(0, local_chunks),
       tessera::detail::ChunkMeans<Local, decltype(means)>{X.local(), means, X.chunk_rows()});
-  Kokkos::parallel_for(
-      "tessera::covariance::comoments",
-      Kokkos::MDRangePolicy<Exec, Kokkos::Rank<3>>({0, 0, 0}, {local_chunks, d, d}),
-      tessera::detail::ChunkComoments<Local, decltype(means), decltype(comoments)>{
-          X.local(), means, comoments, X.chunk_rows()});
+  const auto comoments = chunk_products(X, means);
   const auto hm = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), means);
   const auto hc = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), comoments);
 
@@ -67,18 +96,10 @@ Covariance covariance(const DistMatrix<double, MemorySpace>& X, int ddof) {
 
 template <class MemorySpace>
 HostMatrix gram(const DistMatrix<double, MemorySpace>& X) {
-  using Exec = typename MemorySpace::execution_space;
-  const std::size_t d = X.cols(), local_chunks = X.last_chunk() - X.first_chunk();
-  using Local = typename DistMatrix<double, MemorySpace>::local_type;
-  // Co-moments about zero are the raw products Σ x_i x_j of each chunk.
-  Kokkos::View<double**, Kokkos::LayoutRight, MemorySpace> zeros("zeros", local_chunks, d);
-  Kokkos::View<double***, Kokkos::LayoutRight, MemorySpace> products("products", local_chunks, d,
-                                                                     d);
-  Kokkos::parallel_for(
-      "tessera::gram",
-      Kokkos::MDRangePolicy<Exec, Kokkos::Rank<3>>({0, 0, 0}, {local_chunks, d, d}),
-      tessera::detail::ChunkComoments<Local, decltype(zeros), decltype(products)>{
-          X.local(), zeros, products, X.chunk_rows()});
+  const std::size_t d = X.cols();
+  // The raw products Σ x_i x_j of each chunk.
+  const auto products =
+      chunk_products(X, Kokkos::View<double**, Kokkos::LayoutRight, MemorySpace>());
   const auto hp = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), products);
   const std::vector<double> mine(hp.data(), hp.data() + hp.span());
   const std::vector<double> all = X.comm().allgatherv(mine);

@@ -144,7 +144,7 @@ Command setup_kmeans(CLI::App& parent, CommonOptions& common) {
     if (ks.size() == 1) {
       // One k: the rows spread over the ranks, every iteration collective.
       auto t = ctx.times.scope("fit");
-      const auto X = array::distribute(ctx.comm, table.X, o->chunk_rows);
+      const auto X = array::share_rows(ctx.comm, table.X, o->chunk_rows);
       ml::KMeansParams p = base;
       p.k = ks[0];
       ml::KMeans km(p);
@@ -156,7 +156,7 @@ Command setup_kmeans(CLI::App& parent, CommonOptions& common) {
       // A sweep: each k is a task on the farm; a rank fits it alone over all rows (the
       // same chunk grid, so the same result as a distributed fit of that k).
       auto t = ctx.times.scope("fit");
-      const auto X = array::distribute(Comm::self(), table.X, o->chunk_rows);
+      const auto X = array::share_rows(Comm::self(), table.X, o->chunk_rows);
       const std::size_t width = 2 + static_cast<std::size_t>(ks.back()) * d;
       FarmOptions farm;
       farm.progress = ctx.progress_bar();

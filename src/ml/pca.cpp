@@ -83,8 +83,11 @@ PCA& PCA::fit_impl(const array::DistMatrix<double, MemorySpace>& X) {
   if (k > most)
     throw InvalidArgument(fmt::format(
         "PCA::fit: n_components = {} is more than min(rows, features) = min({}, {})", k, n, d));
-  impl::require_finite(array::column_stats(X), "PCA::fit");
   const array::Covariance cov = array::covariance(X, 1);
+  // NaN and ±inf reach the covariance; only then find the first bad row.
+  for (std::size_t i = 0; i < d; ++i)
+    for (std::size_t j = 0; j < d; ++j)
+      if (!std::isfinite(cov.cov(i, j))) impl::require_finite(array::column_stats(X), "PCA::fit");
   HostVector w("pca_eigenvalues", d);
   HostMatrix V("pca_eigenvectors", d, d);
   linalg::eigh(cov.cov, w, V);  // ascending

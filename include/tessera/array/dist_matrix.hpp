@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <string>
+#include <type_traits>
 
 #include <Kokkos_Core.hpp>
 #include <tessera/comm/comm.hpp>
@@ -97,6 +98,23 @@ DistMatrix<double, MemorySpace> distribute(const Comm& comm, const HostView& X,
   const auto mine = Kokkos::subview(X, Kokkos::make_pair(D.row_begin(), D.row_end()), Kokkos::ALL);
   Kokkos::deep_copy(D.local(), mine);
   return D;
+}
+
+/// @brief Like `distribute`, but without a copy where it can: when X is already in
+/// MemorySpace, the DistMatrix views this rank's rows of X (changing one changes the other).
+template <class MemorySpace = Kokkos::DefaultExecutionSpace::memory_space, class T, class XSpace>
+DistMatrix<T, MemorySpace> share_rows(const Comm& comm,
+                                      const Kokkos::View<T**, Kokkos::LayoutRight, XSpace>& X,
+                                      std::size_t chunk_rows = 65536) {
+  if constexpr (std::is_same_v<typename XSpace::memory_space, MemorySpace>) {
+    const ChunkGrid grid{X.extent(0), chunk_rows};
+    const std::size_t begin = grid.chunk_begin(grid.first_chunk(comm.rank(), comm.size()));
+    const std::size_t end = grid.chunk_begin(grid.first_chunk(comm.rank() + 1, comm.size()));
+    return DistMatrix<T, MemorySpace>(
+        comm, grid, Kokkos::subview(X, Kokkos::make_pair(begin, end), Kokkos::ALL));
+  } else {
+    return distribute<MemorySpace>(comm, X, chunk_rows);
+  }
 }
 
 /// @brief A DistMatrix over Comm::self() made of all rows of X (no copy): what a

@@ -1,6 +1,6 @@
 #pragma once
-// Per-chunk means and co-moments Σ(x - m)(x - m)ᵀ of a block of rows (two sequential
-// passes per entry, so independent of the thread count), and fixed-bin histograms.
+// Per-chunk column means (a sequential pass per entry, so independent of the thread
+// count), and fixed-bin histograms. (Co-moments: a syrk per chunk, src/array/reductions.cpp.)
 #include <cstdint>
 
 #include <Kokkos_Core.hpp>
@@ -8,39 +8,21 @@
 
 namespace tessera::detail {
 
-// means(chunk, j) over the chunk's rows.
+// means(chunk, :) over the chunk's rows: one thread per chunk reads its rows in order
+// (each column summed in row order, so independent of the thread count).
 template <class MatrixView, class MeansView>
 struct ChunkMeans {
   MatrixView X;
-  MeansView means;
+  MeansView means;  // zero-initialised
   std::size_t chunk_rows;
 
-  KOKKOS_INLINE_FUNCTION void operator()(const std::size_t chunk, const std::size_t j) const {
-    const std::size_t begin = chunk * chunk_rows;
+  KOKKOS_INLINE_FUNCTION void operator()(const std::size_t chunk) const {
+    const std::size_t begin = chunk * chunk_rows, d = X.extent(1);
     const std::size_t end = kmath::min<std::size_t>(begin + chunk_rows, X.extent(0));
-    double s = 0;
-    for (std::size_t r = begin; r < end; ++r) s += X(r, j);
-    means(chunk, j) = end > begin ? s / static_cast<double>(end - begin) : 0.0;
-  }
-};
-
-// comoments(chunk, i, j) = Σ_r (X(r,i) - m_i)(X(r,j) - m_j) over the chunk (i <= j filled).
-template <class MatrixView, class MeansView, class OutView>
-struct ChunkComoments {
-  MatrixView X;
-  MeansView means;
-  OutView out;
-  std::size_t chunk_rows;
-
-  KOKKOS_INLINE_FUNCTION void operator()(const std::size_t chunk, const std::size_t i,
-                                         const std::size_t j) const {
-    if (j < i) return;
-    const std::size_t begin = chunk * chunk_rows;
-    const std::size_t end = kmath::min<std::size_t>(begin + chunk_rows, X.extent(0));
-    const double mi = means(chunk, i), mj = means(chunk, j);
-    double s = 0;
-    for (std::size_t r = begin; r < end; ++r) s += (X(r, i) - mi) * (X(r, j) - mj);
-    out(chunk, i, j) = s;
+    for (std::size_t r = begin; r < end; ++r)
+      for (std::size_t j = 0; j < d; ++j) means(chunk, j) += X(r, j);
+    if (end > begin)
+      for (std::size_t j = 0; j < d; ++j) means(chunk, j) /= static_cast<double>(end - begin);
   }
 };
 

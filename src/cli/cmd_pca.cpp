@@ -1,0 +1,129 @@
+// tessera pca: principal components of the data spread across the ranks -> pca.json,
+// variance.svg, and with --transform the scores as an .npy file.
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <tessera/array/dist_matrix.hpp>
+#include <tessera/comm/agree.hpp>
+#include <tessera/io/dataset.hpp>
+#include <tessera/io/npy.hpp>
+#include <tessera/io/results.hpp>
+#include <tessera/io/svg.hpp>
+#include <tessera/ml/pca.hpp>
+
+#include "app.hpp"
+
+namespace tessera::cli {
+
+namespace {
+
+struct PcaOptions {
+  std::string data;
+  int components = -1;
+  bool whiten = false;
+  std::string solver = "auto";
+  std::string transform;
+  std::size_t chunk_rows = 65536;
+};
+
+}  // namespace
+
+Command setup_pca(CLI::App& parent, CommonOptions& common) {
+  auto o = std::make_shared<PcaOptions>();
+  Command cmd;
+  cmd.app = parent.add_subcommand(
+      "pca", "principal component analysis -> pca.json, variance.svg (and --transform scores)");
+  CLI::App& app = *cmd.app;
+  add_common_options(app, common);
+  app.add_option("--data", o->data, "data spec: file (csv, libsvm, npy), digits, blobs:...")
+      ->required();
+  app.add_option("--components", o->components, "components to keep (default: all)")
+      ->check(CLI::PositiveNumber);
+  app.add_flag("--whiten", o->whiten, "unit-variance scores (divided by sqrt(explained variance))");
+  app.add_option("--solver", o->solver, "auto or covariance (randomized: not there yet)")
+      ->capture_default_str();
+  app.add_option("--transform", o->transform, "write the data's scores (rows x components) here")
+      ->type_name("FILE.npy");
+  app.add_option("--chunk-rows", o->chunk_rows, "rows per chunk of the distributed data")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd.run = [o](Context& ctx) {
+    ml::PCAParams p;
+    Table table;
+    {
+      auto t = ctx.times.scope("read");
+      agree(ctx.comm, [&] {
+        p.solver = ml::parse_pca_solver(o->solver);
+        p.n_components = o->components;
+        p.whiten = o->whiten;
+        p.validate();
+        if (!o->transform.empty() && std::filesystem::path(o->transform).extension() != ".npy")
+          throw InvalidArgument("--transform " + o->transform + ": the scores are written as .npy");
+        io::LoadOptions load;
+        load.format = ctx.common.format;
+        load.raw_cols = ctx.common.raw_cols;
+        load.raw_type = ctx.common.raw_type;
+        table = io::load_table(o->data, load);
+      });
+    }
+    ml::PCA pca(p);
+    {
+      auto t = ctx.times.scope("fit");
+      const auto X = array::share_rows(ctx.comm, table.X, o->chunk_rows);
+      agree(ctx.comm, [&] { pca.fit(X); });
+    }
+    ctx.make_out_dir();
+    if (!ctx.root()) return;
+    auto t = ctx.times.scope("write");
+    const HostMatrix& C = pca.components();
+    nlohmann::json components = nlohmann::json::array();
+    for (std::size_t c = 0; c < C.extent(0); ++c) {
+      std::vector<double> row(C.extent(1));
+      for (std::size_t j = 0; j < row.size(); ++j) row[j] = C(c, j);
+      components.push_back(row);
+    }
+    io::write_json(ctx.out_file("pca.json"),
+                   {{"components", components},
+                    {"explained_variance", pca.explained_variance()},
+                    {"explained_variance_ratio", pca.explained_variance_ratio()},
+                    {"singular_values", pca.singular_values()},
+                    {"mean", pca.mean()},
+                    {"noise_variance", pca.noise_variance()}});
+    io::LinePlot plot;
+    io::LineSeries ratio{"explained variance ratio", {}, {}}, cumulative{"cumulative", {}, {}};
+    double sum = 0;
+    for (std::size_t c = 0; c < C.extent(0); ++c) {
+      sum += pca.explained_variance_ratio()[c];
+      ratio.x.push_back(static_cast<double>(c + 1));
+      ratio.y.push_back(pca.explained_variance_ratio()[c]);
+      cumulative.x.push_back(static_cast<double>(c + 1));
+      cumulative.y.push_back(sum);
+    }
+    plot.series = {ratio, cumulative};
+    plot.title =
+        fmt::format("{}: explained variance", std::filesystem::path(o->data).filename().string());
+    plot.x_label = "component";
+    plot.y_label = "fraction of the variance";
+    io::write_file_atomic(ctx.out_file("variance.svg"), io::svg_line_plot(plot));
+    std::string written = ctx.out_file("pca.json") + ", " + ctx.out_file("variance.svg");
+    if (!o->transform.empty()) {
+      io::write_npy(o->transform, pca.transform(table.X));
+      written += ", " + o->transform;
+    }
+    if (!ctx.common.quiet) {
+      std::printf("pca: %zu rows x %zu columns, %zu components on %d rank(s)%s\n", table.rows(),
+                  table.cols(), C.extent(0), ctx.comm.size(), o->whiten ? ", whitened" : "");
+      for (std::size_t c = 0; c < C.extent(0) && c < 10; ++c)
+        std::printf("component %-3zu explained variance %.10g  (ratio %.4f)\n", c + 1,
+                    pca.explained_variance()[c], pca.explained_variance_ratio()[c]);
+      std::printf("wrote %s\n", written.c_str());
+    }
+  };
+  return cmd;
+}
+
+}  // namespace tessera::cli

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# tessera pca as users and scripts run it: pca.json fields and shapes, variance.svg, the
+# --transform scores, the same results on 1 and 3 ranks, and clear errors for bad input.
+# (Agreement with scikit-learn: the test_pca unit test.)
+#   test_pca_cli.sh TESSERA WORKDIR MPIEXEC
+set -uo pipefail
+tessera=$1 work=$2 mpiexec=$3
+rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
+failures=0
+check() {
+  local what=$1; shift
+  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; failures=$((failures + 1)); fi
+}
+run() { local name=$1; shift; "$@" >"$name.out" 2>"$name.err"; echo $? >"$name.rc"; }
+rc() { cat "$1.rc"; }
+one_error_line() { [[ $(grep -c '' "$1.err") -eq 1 ]] && head -1 "$1.err" | grep -q "^error: .*$2"; }
+
+run one "$tessera" pca --data digits --components 5 --chunk-rows 200 --transform one/scores.npy --out one
+check "pca --components 5: exit 0, pca.json, variance.svg, run.json, scores.npy" bash -c "[[ $(rc one) == 0 ]] && test -s one/pca.json -a -s one/variance.svg -a -s one/run.json -a -s one/scores.npy"
+check "pca.json: 5 components of 64, variances falling, ratios in (0, 1], mean of 64" python3 - one <<'PY'
+import json, math, struct, sys
+d = json.load(open(sys.argv[1] + "/pca.json"))
+assert len(d["components"]) == 5 and all(len(c) == 64 for c in d["components"])
+for c in d["components"]:
+    assert abs(math.sqrt(sum(v * v for v in c)) - 1) < 1e-12  # unit vectors
+ev = d["explained_variance"]
+assert len(ev) == 5 and all(a >= b > 0 for a, b in zip(ev, ev[1:])), ev
+assert all(0 < r <= 1 for r in d["explained_variance_ratio"]) and sum(d["explained_variance_ratio"]) < 1
+assert len(d["mean"]) == 64 and d["noise_variance"] > 0
+assert all(abs(s * s / 1796 - v) < 1e-9 * v for s, v in zip(d["singular_values"], ev))
+raw = open(sys.argv[1] + "/scores.npy", "rb").read()
+n = struct.unpack("<H", raw[8:10])[0]
+assert "'shape': (1797, 5)" in raw[10:10 + n].decode(), raw[10:10 + n]
+PY
+check "variance.svg has labelled axes" bash -c "grep -q '>component<' one/variance.svg && grep -q 'fraction of the variance' one/variance.svg"
+run three "$mpiexec" -np 3 --oversubscribe "$tessera" pca --data digits --components 5 --chunk-rows 200 --out three --quiet
+check "mpirun -np 3: exit 0, the same pca.json" bash -c "[[ $(rc three) == 0 ]] && cmp one/pca.json three/pca.json"
+
+bad() {  # bad NAME PATTERN ARGS...
+  local name=$1 pattern=$2; shift 2
+  run $name "$tessera" "$@"
+  check "$name: exit 2, one error line naming '$pattern'" bash -c "[[ $(rc $name) == 2 ]] && $(declare -f one_error_line); one_error_line $name '$pattern'"
+}
+bad too_many "n_components = 65 is more than min(rows, features)" pca --data digits --components 65
+bad whiten_zero_variance "has zero variance" pca --data digits --whiten
+bad randomized "not available yet" pca --data digits --solver randomized
+bad not_npy "written as .npy" pca --data digits --transform scores.csv
+
+echo "$failures failure(s)"
+(( failures == 0 )) && echo "pca cli ok"
