@@ -13,6 +13,7 @@
 #include <tessera/array/dist_matrix.hpp>
 #include <tessera/array/maps.hpp>
 #include <tessera/array/reductions.hpp>
+#include <tessera/array/streaming.hpp>
 #include <tessera/core/rng.hpp>
 #include <tessera/io/dataset.hpp>
 #include <tessera/io/npy.hpp>
@@ -336,6 +337,19 @@ TEST(Streaming, NpyStatsEqualInMemoryStats) {
   }
   auto source = io::open_npy_source(path);
   EXPECT_THROW(array::column_stats(Comm::self(), *source, 64, options, 1000), InvalidArgument);
+  // The covariance too (NaN-free copy of the data).
+  A(500, 2) = 0.5;
+  io::write_npy(path, A);
+  const auto whole_cov = array::covariance(array::whole(A, 64), 1);
+  for (std::uint64_t limit : {std::uint64_t(0), std::uint64_t(3 * 64 * 5 * 8)}) {
+    auto src = io::open_npy_source(path);
+    const auto streamed = array::covariance(Comm::self(), *src, 64, 1, limit);
+    for (std::size_t i = 0; i < 5; ++i) {
+      EXPECT_EQ(streamed.mean(i), whole_cov.mean(i)) << "limit " << limit;
+      for (std::size_t j = 0; j < 5; ++j)
+        EXPECT_EQ(streamed.cov(i, j), whole_cov.cov(i, j)) << "limit " << limit;
+    }
+  }
   std::remove(path.c_str());
   // Fortran order (written by NumPy): a(i, j) = 10 i + j.
   auto fortran = io::open_npy_source(test::fixture("npy/f8_fortran.npy"));

@@ -4,9 +4,15 @@
 // bitwise equal to one process holding it all; the transform round trip; bad input.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cmath>
+#include <cstdio>
+#include <filesystem>
 
 #include <tessera/array/dist_matrix.hpp>
+#include <tessera/io/chunk_source.hpp>
+#include <tessera/io/npy.hpp>
 #include <tessera/ml/pca.hpp>
 
 #include "test_support.hpp"
@@ -89,6 +95,34 @@ TEST(PCA, CovarianceSolverMatchesScikitLearn) {
       }
     }
   }
+}
+
+// A file streamed in batches (two passes) gives the in-memory fit bit for bit.
+TEST(PCA, StreamedFitEqualsInMemoryFit) {
+  const json ref = test::read_json(test::fixture("pca_reference.json"));
+  const HostMatrix X = matrix(ref["cases"][0]["X"]);
+  const std::string path =
+      (std::filesystem::temp_directory_path() /
+       ("tessera_pca_" + std::to_string(g_world->allreduce(getpid(), ReduceOp::max)) + ".npy"))
+          .string();
+  if (g_world->rank() == 0) io::write_npy(path, X);
+  g_world->barrier();
+  ml::PCAParams p;
+  p.n_components = 4;
+  ml::PCA in_memory(p);
+  in_memory.fit(array::distribute<Kokkos::HostSpace>(*g_world, X, 32));
+  for (std::uint64_t limit : {std::uint64_t(0), std::uint64_t(2 * 32 * 12 * 8)}) {
+    auto source = io::open_npy_source(path);
+    ml::PCA streamed(p);
+    streamed.fit(*g_world, *source, 32, limit);
+    for (std::size_t c = 0; c < 4; ++c) {
+      EXPECT_EQ(streamed.explained_variance()[c], in_memory.explained_variance()[c]) << limit;
+      for (std::size_t j = 0; j < 12; ++j)
+        EXPECT_EQ(streamed.components()(c, j), in_memory.components()(c, j)) << limit;
+    }
+  }
+  g_world->barrier();
+  if (g_world->rank() == 0) std::remove(path.c_str());
 }
 
 TEST(PCA, BadInputIsAClearError) {

@@ -1,4 +1,5 @@
 #include <tessera/array/reductions.hpp>
+#include <tessera/array/streaming.hpp>
 #include <tessera/core/error.hpp>
 #include <tessera/kernels/comoments.hpp>
 #include <tessera/linalg/linalg.hpp>
@@ -42,13 +43,11 @@ Kokkos::View<double***, Kokkos::LayoutRight, MemorySpace> chunk_products(
   return out;
 }
 
+// Per local chunk: its means, then the upper triangle of its co-moments.
 template <class MemorySpace>
-Covariance covariance(const DistMatrix<double, MemorySpace>& X, int ddof) {
+std::vector<double> covariance_partials(const DistMatrix<double, MemorySpace>& X) {
   using Exec = typename MemorySpace::execution_space;
   const std::size_t d = X.cols(), local_chunks = X.last_chunk() - X.first_chunk();
-  TESSERA_EXPECTS(ddof >= 0 && X.rows() > static_cast<std::size_t>(ddof),
-                  "tessera::array::covariance: needs more than ddof = " + std::to_string(ddof) +
-                      " rows, the matrix has " + std::to_string(X.rows()));
   using Local = typename DistMatrix<double, MemorySpace>::local_type;
   Kokkos::View<double**, Kokkos::LayoutRight, MemorySpace> means("means", local_chunks, d);
   Kokkos::parallel_for(
@@ -57,8 +56,6 @@ Covariance covariance(const DistMatrix<double, MemorySpace>& X, int ddof) {
   const auto comoments = chunk_products(X, means);
   const auto hm = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), means);
   const auto hc = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), comoments);
-
-  // Per chunk: its means, then the upper triangle of its co-moments.
   const std::size_t width = d + d * (d + 1) / 2;
   std::vector<double> mine(local_chunks * width);
   for (std::size_t c = 0; c < local_chunks; ++c) {
@@ -67,17 +64,29 @@ Covariance covariance(const DistMatrix<double, MemorySpace>& X, int ddof) {
     for (std::size_t i = 0; i < d; ++i)
       for (std::size_t j = i; j < d; ++j) *out++ = hc(c, i, j);
   }
-  const std::vector<double> all = X.comm().allgatherv(mine);
+  return mine;
+}
 
-  // Chan et al.'s pairwise update, chunk by chunk in global order.
+void require_rows(std::size_t rows, int ddof) {
+  TESSERA_EXPECTS(ddof >= 0 && rows > static_cast<std::size_t>(ddof),
+                  "tessera::array::covariance: needs more than ddof = " + std::to_string(ddof) +
+                      " rows, the matrix has " + std::to_string(rows));
+}
+
+// Every rank's chunk partials gathered, then Chan et al.'s pairwise update chunk by
+// chunk in global order.
+Covariance merge_covariance(const Comm& comm, const ChunkGrid& grid, std::size_t d,
+                            const std::vector<double>& mine, int ddof) {
+  const std::size_t width = d + d * (d + 1) / 2;
+  const std::vector<double> all = comm.allgatherv(mine);
   Covariance result;
-  result.rows = X.rows();
+  result.rows = grid.rows;
   result.mean = HostVector("mean", d);
   result.cov = HostMatrix("cov", d, d);
   std::vector<double> delta(d);
   double n = 0;
-  for (std::size_t c = 0; c < X.grid().chunks(); ++c) {
-    const double nb = static_cast<double>(X.grid().chunk_begin(c + 1) - X.grid().chunk_begin(c));
+  for (std::size_t c = 0; c < grid.chunks(); ++c) {
+    const double nb = static_cast<double>(grid.chunk_begin(c + 1) - grid.chunk_begin(c));
     const double* in = all.data() + c * width;
     const double total = n + nb;
     for (std::size_t j = 0; j < d; ++j) delta[j] = in[j] - result.mean(j);
@@ -92,6 +101,12 @@ Covariance covariance(const DistMatrix<double, MemorySpace>& X, int ddof) {
   for (std::size_t i = 0; i < d; ++i)
     for (std::size_t j = i; j < d; ++j) result.cov(j, i) = result.cov(i, j) *= scale;
   return result;
+}
+
+template <class MemorySpace>
+Covariance covariance(const DistMatrix<double, MemorySpace>& X, int ddof) {
+  require_rows(X.rows(), ddof);
+  return merge_covariance(X.comm(), X.grid(), X.cols(), covariance_partials(X), ddof);
 }
 
 template <class MemorySpace>
@@ -165,5 +180,17 @@ Histogram histogram(const DistMatrix<double, Kokkos::CudaSpace>& X, double lo, d
 }
 HostMatrix gram(const DistMatrix<double, Kokkos::CudaSpace>& X) { return impl::gram(X); }
 #endif
+
+Covariance covariance(const Comm& comm, io::ChunkSource& source, std::size_t chunk_rows, int ddof,
+                      std::uint64_t memory_limit) {
+  impl::require_rows(source.rows(), ddof);
+  std::vector<double> mine;
+  for_each_batch(comm, source, chunk_rows, memory_limit, [&](const HostMatrix& rows, std::size_t) {
+    const auto part = impl::covariance_partials(whole(rows, chunk_rows));
+    mine.insert(mine.end(), part.begin(), part.end());
+  });
+  return impl::merge_covariance(comm, ChunkGrid{source.rows(), chunk_rows}, source.cols(), mine,
+                                ddof);
+}
 
 }  // namespace tessera::array

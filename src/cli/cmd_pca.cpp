@@ -8,7 +8,9 @@
 
 #include <fmt/format.h>
 #include <tessera/array/dist_matrix.hpp>
+#include <tessera/array/streaming.hpp>
 #include <tessera/comm/agree.hpp>
+#include <tessera/io/chunk_source.hpp>
 #include <tessera/io/dataset.hpp>
 #include <tessera/io/npy.hpp>
 #include <tessera/io/results.hpp>
@@ -53,7 +55,18 @@ Command setup_pca(CLI::App& parent, CommonOptions& common) {
       ->capture_default_str();
   cmd.run = [o](Context& ctx) {
     ml::PCAParams p;
+    io::LoadOptions load;
+    load.format = ctx.common.format;
+    load.raw_cols = ctx.common.raw_cols;
+    load.raw_type = ctx.common.raw_type;
+    const std::uint64_t limit = ctx.common.memory_limit_bytes;
+    // With --memory-limit, CSV, NPY, raw files and generators stream (two passes);
+    // otherwise every rank loads the data and keeps its rows.
+    const std::string format = io::file_format(o->data, ctx.common.format);
+    const bool streams = limit > 0 && (format == "npy" || format == "csv" || format == "raw" ||
+                                       io::is_generator_spec(o->data));
     Table table;
+    std::shared_ptr<io::ChunkSource> source;
     {
       auto t = ctx.times.scope("read");
       agree(ctx.comm, [&] {
@@ -63,18 +76,40 @@ Command setup_pca(CLI::App& parent, CommonOptions& common) {
         p.validate();
         if (!o->transform.empty() && std::filesystem::path(o->transform).extension() != ".npy")
           throw InvalidArgument("--transform " + o->transform + ": the scores are written as .npy");
-        io::LoadOptions load;
-        load.format = ctx.common.format;
-        load.raw_cols = ctx.common.raw_cols;
-        load.raw_type = ctx.common.raw_type;
-        table = io::load_table(o->data, load);
+        if (streams)
+          source = io::open_source(o->data, load);
+        else
+          table = io::load_table(o->data, load);
       });
     }
+    const std::size_t rows = streams ? source->rows() : table.rows();
+    const std::size_t cols = streams ? source->cols() : table.cols();
     ml::PCA pca(p);
     {
       auto t = ctx.times.scope("fit");
-      const auto X = array::share_rows(ctx.comm, table.X, o->chunk_rows);
-      agree(ctx.comm, [&] { pca.fit(X); });
+      if (streams) {
+        pca.fit(ctx.comm, *source, o->chunk_rows, limit);
+      } else {
+        const auto X = array::share_rows(ctx.comm, table.X, o->chunk_rows);
+        agree(ctx.comm, [&] { pca.fit(X); });
+      }
+    }
+    HostMatrix scores;
+    if (!o->transform.empty()) {
+      auto t = ctx.times.scope("transform");
+      if (streams) {  // each rank its batches, gathered in row order
+        std::vector<double> mine;
+        array::for_each_batch(ctx.comm, *source, o->chunk_rows, limit,
+                              [&](const HostMatrix& block, std::size_t) {
+                                const HostMatrix z = pca.transform(block);
+                                mine.insert(mine.end(), z.data(), z.data() + z.span());
+                              });
+        const std::vector<double> all = ctx.comm.allgatherv(mine);
+        scores = HostMatrix("scores", rows, pca.components().extent(0));
+        std::copy(all.begin(), all.end(), scores.data());
+      } else if (ctx.root()) {
+        scores = pca.transform(table.X);
+      }
     }
     ctx.make_out_dir();
     if (!ctx.root()) return;
@@ -111,12 +146,13 @@ Command setup_pca(CLI::App& parent, CommonOptions& common) {
     io::write_file_atomic(ctx.out_file("variance.svg"), io::svg_line_plot(plot));
     std::string written = ctx.out_file("pca.json") + ", " + ctx.out_file("variance.svg");
     if (!o->transform.empty()) {
-      io::write_npy(o->transform, pca.transform(table.X));
+      io::write_npy(o->transform, scores);
       written += ", " + o->transform;
     }
     if (!ctx.common.quiet) {
-      std::printf("pca: %zu rows x %zu columns, %zu components on %d rank(s)%s\n", table.rows(),
-                  table.cols(), C.extent(0), ctx.comm.size(), o->whiten ? ", whitened" : "");
+      std::printf("pca: %zu rows x %zu columns, %zu components on %d rank(s)%s%s\n", rows, cols,
+                  C.extent(0), ctx.comm.size(), o->whiten ? ", whitened" : "",
+                  streams ? ", streamed" : "");
       for (std::size_t c = 0; c < C.extent(0) && c < 10; ++c)
         std::printf("component %-3zu explained variance %.10g  (ratio %.4f)\n", c + 1,
                     pca.explained_variance()[c], pca.explained_variance_ratio()[c]);

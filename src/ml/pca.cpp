@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <tessera/array/column_stats.hpp>
 #include <tessera/array/reductions.hpp>
+#include <tessera/array/streaming.hpp>
 #include <tessera/core/error.hpp>
 #include <tessera/linalg/linalg.hpp>
 
@@ -33,61 +34,83 @@ PCA::PCA(PCAParams params) : params_(std::move(params)) { params_.validate(); }
 
 namespace {
 
-// scikit-learn's svd_flip (u-based) on the covariance solver's components: the sign that
-// makes each component's largest-magnitude score positive (the first such row on ties).
-template <class MemorySpace>
-std::vector<double> flip_signs(const array::DistMatrix<double, MemorySpace>& X,
-                               const std::vector<double>& mean, const HostMatrix& components) {
-  const std::size_t k = components.extent(0), d = components.extent(1);
-  const std::size_t n = X.local().extent(0);
-  using Matrix = Kokkos::View<double**, Kokkos::LayoutRight, MemorySpace>;
-  const auto C = Kokkos::create_mirror_view_and_copy(MemorySpace(), components);
-  Matrix scores(Kokkos::view_alloc(std::string("pca_scores"), Kokkos::WithoutInitializing), n, k);
-  if (n) linalg::gemm(linalg::Op::none, linalg::Op::transpose, 1.0, X.local(), C, 0.0, scores);
-  const auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), scores);
-  std::vector<double> shift(k, 0.0), signs(k, 1.0);
-  for (std::size_t c = 0; c < k; ++c)
-    for (std::size_t j = 0; j < d; ++j) shift[c] += mean[j] * components(c, j);
-  for (std::size_t c = 0; c < k; ++c) {
-    // the largest positive and the most negative score, each at its first row
-    ValueLoc hi{-1.0, -1}, lo{1.0, -1};
-    for (std::size_t r = 0; r < n; ++r) {
-      const double s = host(r, c) - shift[c];
-      const auto row = static_cast<std::int64_t>(X.row_begin() + r);
-      if (s > hi.value || hi.index < 0) hi = {s, row};
-      if (s < lo.value || lo.index < 0) lo = {s, row};
-    }
-    if (n == 0)
-      hi = {-std::numeric_limits<double>::infinity(), -1},
-      lo = {std::numeric_limits<double>::infinity(), -1};
-    hi = X.comm().maxloc(hi);
-    lo = X.comm().minloc(lo);
-    const double up = std::abs(hi.value), down = std::abs(lo.value);
-    const bool negative = down > up || (down == up && lo.index < hi.index && lo.value < 0);
-    signs[c] = negative ? -1.0 : 1.0;
+// scikit-learn's svd_flip (u-based) on the covariance solver's components: each
+// component's sign makes its largest-magnitude score positive (the first such row on
+// ties). Scores are scanned rows block by block, then the extremes are merged over ranks.
+class SignScan {
+ public:
+  SignScan(const std::vector<double>& mean, const HostMatrix& components)
+      : components_(components),
+        shift_(components.extent(0), 0.0),
+        hi_(components.extent(0), ValueLoc{-std::numeric_limits<double>::infinity(), -1}),
+        lo_(components.extent(0), ValueLoc{std::numeric_limits<double>::infinity(), -1}) {
+    for (std::size_t c = 0; c < components.extent(0); ++c)
+      for (std::size_t j = 0; j < components.extent(1); ++j)
+        shift_[c] += mean[j] * components(c, j);
   }
-  return signs;
-}
 
-}  // namespace
+  // Rows (in any memory space) whose first is global row `row0`.
+  template <class MemorySpace>
+  void scan(const Kokkos::View<double**, Kokkos::LayoutRight, MemorySpace>& rows,
+            std::size_t row0) {
+    const std::size_t n = rows.extent(0), k = components_.extent(0);
+    if (n == 0) return;
+    const auto C = Kokkos::create_mirror_view_and_copy(MemorySpace(), components_);
+    Kokkos::View<double**, Kokkos::LayoutRight, MemorySpace> scores(
+        Kokkos::view_alloc(std::string("pca_scores"), Kokkos::WithoutInitializing), n, k);
+    linalg::gemm(linalg::Op::none, linalg::Op::transpose, 1.0, rows, C, 0.0, scores);
+    const auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), scores);
+    for (std::size_t c = 0; c < k; ++c)
+      for (std::size_t r = 0; r < n; ++r) {
+        const double s = host(r, c) - shift_[c];
+        const auto row = static_cast<std::int64_t>(row0 + r);
+        if (s > hi_[c].value || hi_[c].index < 0) hi_[c] = {s, row};
+        if (s < lo_[c].value || lo_[c].index < 0) lo_[c] = {s, row};
+      }
+  }
 
-template <class MemorySpace>
-PCA& PCA::fit_impl(const array::DistMatrix<double, MemorySpace>& X) {
-  params_.validate();
-  const std::size_t n = X.rows(), d = X.cols();
+  // The signs, the same on every rank (collective).
+  std::vector<double> signs(const Comm& comm) const {
+    std::vector<double> out(hi_.size(), 1.0);
+    for (std::size_t c = 0; c < hi_.size(); ++c) {
+      const ValueLoc hi = comm.maxloc(hi_[c]), lo = comm.minloc(lo_[c]);
+      const double up = std::abs(hi.value), down = std::abs(lo.value);
+      const bool negative = down > up || (down == up && lo.index < hi.index && lo.value < 0);
+      out[c] = negative ? -1.0 : 1.0;
+    }
+    return out;
+  }
+
+ private:
+  HostMatrix components_;
+  std::vector<double> shift_;
+  std::vector<ValueLoc> hi_, lo_;
+};
+
+// n_components resolved and checked against the data's shape.
+std::size_t components_for(const PCAParams& params, std::size_t n, std::size_t d) {
   if (n < 2) throw InvalidArgument(fmt::format("PCA::fit: needs at least 2 rows, got {}", n));
   TESSERA_EXPECTS(d >= 1, "PCA::fit: the data has no columns");
   const std::size_t most = std::min(n, d);
   const std::size_t k =
-      params_.n_components < 0 ? most : static_cast<std::size_t>(params_.n_components);
+      params.n_components < 0 ? most : static_cast<std::size_t>(params.n_components);
   if (k > most)
     throw InvalidArgument(fmt::format(
         "PCA::fit: n_components = {} is more than min(rows, features) = min({}, {})", k, n, d));
-  const array::Covariance cov = array::covariance(X, 1);
-  // NaN and ±inf reach the covariance; only then find the first bad row.
-  for (std::size_t i = 0; i < d; ++i)
-    for (std::size_t j = 0; j < d; ++j)
-      if (!std::isfinite(cov.cov(i, j))) impl::require_finite(array::column_stats(X), "PCA::fit");
+  return k;
+}
+
+bool finite(const HostMatrix& M) {
+  for (std::size_t i = 0; i < M.extent(0); ++i)
+    for (std::size_t j = 0; j < M.extent(1); ++j)
+      if (!std::isfinite(M(i, j))) return false;
+  return true;
+}
+
+}  // namespace
+
+void PCA::from_covariance(const array::Covariance& cov, std::size_t k) {
+  const std::size_t n = cov.rows, d = cov.cov.extent(0), most = std::min(n, d);
   HostVector w("pca_eigenvalues", d);
   HostMatrix V("pca_eigenvectors", d, d);
   linalg::eigh(cov.cov, w, V);  // ascending
@@ -99,9 +122,6 @@ PCA& PCA::fit_impl(const array::DistMatrix<double, MemorySpace>& X) {
   components_ = HostMatrix("pca_components", k, d);
   for (std::size_t c = 0; c < k; ++c)
     for (std::size_t j = 0; j < d; ++j) components_(c, j) = V(j, d - 1 - c);
-  const std::vector<double> signs = flip_signs(X, mean_, components_);
-  for (std::size_t c = 0; c < k; ++c)
-    for (std::size_t j = 0; j < d; ++j) components_(c, j) *= signs[c];
   explained_variance_.assign(ev.begin(), ev.begin() + static_cast<std::ptrdiff_t>(k));
   explained_variance_ratio_.resize(k);
   singular_values_.resize(k);
@@ -120,6 +140,45 @@ PCA& PCA::fit_impl(const array::DistMatrix<double, MemorySpace>& X) {
     noise_variance_ /= static_cast<double>(most - k);
   }
   n_samples_ = n;
+}
+
+void PCA::flip(const std::vector<double>& signs) {
+  for (std::size_t c = 0; c < components_.extent(0); ++c)
+    for (std::size_t j = 0; j < components_.extent(1); ++j) components_(c, j) *= signs[c];
+}
+
+template <class MemorySpace>
+PCA& PCA::fit_impl(const array::DistMatrix<double, MemorySpace>& X) {
+  params_.validate();
+  const std::size_t k = components_for(params_, X.rows(), X.cols());
+  const array::Covariance cov = array::covariance(X, 1);
+  // NaN and ±inf reach the covariance; only then look for the first bad row.
+  if (!finite(cov.cov)) impl::require_finite(array::column_stats(X), "PCA::fit");
+  from_covariance(cov, k);
+  SignScan scan(mean_, components_);
+  scan.scan(X.local(), X.row_begin());
+  flip(scan.signs(X.comm()));
+  return *this;
+}
+
+PCA& PCA::fit(const Comm& comm, io::ChunkSource& source, std::size_t chunk_rows,
+              std::uint64_t memory_limit) {
+  params_.validate();
+  const std::size_t k = components_for(params_, source.rows(), source.cols());
+  const array::Covariance cov = array::covariance(comm, source, chunk_rows, 1, memory_limit);
+  if (!finite(cov.cov)) {
+    array::ColumnStatsOptions options;
+    impl::require_finite(array::column_stats(comm, source, chunk_rows, options, memory_limit),
+                         "PCA::fit");
+  }
+  from_covariance(cov, k);
+  SignScan scan(mean_, components_);
+  const array::ChunkGrid grid{source.rows(), chunk_rows};
+  array::for_each_batch(comm, source, chunk_rows, memory_limit,
+                        [&](const HostMatrix& rows, std::size_t first_chunk) {
+                          scan.scan(rows, grid.chunk_begin(first_chunk));
+                        });
+  flip(scan.signs(comm));
   return *this;
 }
 

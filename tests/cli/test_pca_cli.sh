@@ -36,6 +36,11 @@ check "variance.svg has labelled axes" bash -c "grep -q '>component<' one/varian
 run three "$mpiexec" -np 3 --oversubscribe "$tessera" pca --data digits --components 5 --chunk-rows 200 --out three --quiet
 check "mpirun -np 3: exit 0, the same pca.json" bash -c "[[ $(rc three) == 0 ]] && cmp one/pca.json three/pca.json"
 
+# --- streamed under --memory-limit (the 1797 x 5 scores as data): the in-memory results
+run mem "$tessera" pca --data one/scores.npy --chunk-rows 100 --transform mem/z.npy --out mem
+run streamed "$mpiexec" -np 3 --oversubscribe "$tessera" pca --data one/scores.npy --chunk-rows 100 --memory-limit 16K --transform streamed/z.npy --out streamed
+check "--memory-limit 16K on 3 ranks: streamed, the same pca.json and scores" bash -c "[[ $(rc mem) == 0 && $(rc streamed) == 0 ]] && grep -q streamed streamed.out && cmp mem/pca.json streamed/pca.json && cmp mem/z.npy streamed/z.npy"
+
 bad() {  # bad NAME PATTERN ARGS...
   local name=$1 pattern=$2; shift 2
   run $name "$tessera" "$@"

@@ -23,6 +23,8 @@
 #include <vector>
 
 #include <tessera/array/dist_matrix.hpp>
+#include <tessera/array/reductions.hpp>
+#include <tessera/io/chunk_source.hpp>
 #include <tessera/io/table.hpp>
 
 namespace tessera::ml {
@@ -61,6 +63,12 @@ class PCA {
 #endif
   /// @brief Fits the rows of a matrix this process holds.
   PCA& fit(const HostMatrix& X);
+  /// @brief Fits a file (or generator) streamed without holding it: each rank reads its
+  /// chunks in batches within memory_limit bytes (0: about 64 MiB batches), twice (the
+  /// covariance, then the scores that fix the signs). Bit for bit the fit of the whole
+  /// matrix in a DistMatrix with the same chunk_rows (collective).
+  PCA& fit(const Comm& comm, io::ChunkSource& source, std::size_t chunk_rows = 65536,
+           std::uint64_t memory_limit = 0);
 
   /// @brief Scores (X − mean)·componentsᵀ, divided by sqrt(explained_variance) with whiten.
   HostMatrix transform(const HostMatrix& X) const;
@@ -87,6 +95,8 @@ class PCA {
  private:
   template <class MemorySpace>
   PCA& fit_impl(const array::DistMatrix<double, MemorySpace>& X);
+  void from_covariance(const array::Covariance& cov, std::size_t k);
+  void flip(const std::vector<double>& signs);
 
   PCAParams params_;
   HostMatrix components_;

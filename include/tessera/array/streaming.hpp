@@ -1,0 +1,38 @@
+#pragma once
+/// @file
+/// @brief Reductions over a chunk source without holding it: each rank reads its own
+/// chunks (the DistMatrix chunk grid) in batches that fit a memory limit, reading the
+/// next batch while the current one is reduced.
+///
+/// @code
+/// auto source = tessera::io::open_source("big.npy", {});
+/// tessera::array::for_each_batch(comm, *source, 65536, 1ull << 30,
+///     [&](const tessera::HostMatrix& rows, std::size_t first_chunk) { /* local work */ });
+/// auto cov = tessera::array::covariance(comm, *source, 65536, 1, 1ull << 30);
+/// @endcode
+
+#include <cstdint>
+#include <functional>
+
+#include <tessera/array/reductions.hpp>
+#include <tessera/comm/comm.hpp>
+#include <tessera/io/chunk_source.hpp>
+
+namespace tessera::array {
+
+/// @brief Calls `fn(rows, first_chunk)` for this rank's chunks of the source, in order, in
+/// batches of whole chunks (rows begins at global chunk `first_chunk`). Two batches are
+/// in memory at once (one read ahead), each within memory_limit / 2 bytes (0: batches of
+/// about 64 MiB). `fn` must not call collectives. A read or `fn` failure on any rank
+/// becomes the same exception on every rank (collective).
+/// @throws InvalidArgument if two chunks do not fit the limit.
+void for_each_batch(const Comm& comm, io::ChunkSource& source, std::size_t chunk_rows,
+                    std::uint64_t memory_limit,
+                    const std::function<void(const HostMatrix&, std::size_t)>& fn);
+
+/// @brief Covariance of a source's columns, streamed: bit for bit `covariance` of the
+/// whole matrix in a DistMatrix with the same chunk_rows (collective).
+Covariance covariance(const Comm& comm, io::ChunkSource& source, std::size_t chunk_rows, int ddof,
+                      std::uint64_t memory_limit);
+
+}  // namespace tessera::array

@@ -1,0 +1,55 @@
+#include <tessera/array/streaming.hpp>
+
+#include <algorithm>
+#include <future>
+#include <string>
+
+#include <tessera/array/dist_matrix.hpp>
+#include <tessera/comm/agree.hpp>
+#include <tessera/core/error.hpp>
+
+namespace tessera::array {
+
+void for_each_batch(const Comm& comm, io::ChunkSource& source, std::size_t chunk_rows,
+                    std::uint64_t memory_limit,
+                    const std::function<void(const HostMatrix&, std::size_t)>& fn) {
+  TESSERA_EXPECTS(chunk_rows > 0, "tessera::array::for_each_batch: chunk_rows must be > 0");
+  const ChunkGrid grid{source.rows(), chunk_rows};
+  const std::size_t first = grid.first_chunk(comm.rank(), comm.size());
+  const std::size_t last = grid.first_chunk(comm.rank() + 1, comm.size());
+  // Two batches in memory at once (one read ahead): each gets half the limit.
+  const std::uint64_t chunk_bytes =
+      static_cast<std::uint64_t>(chunk_rows) * source.cols() * sizeof(double);
+  // Without a limit, batches of about 64 MiB keep reading and reducing overlapped.
+  std::size_t batch = std::max<std::uint64_t>(
+      1, (std::uint64_t(64) << 20) / std::max<std::uint64_t>(1, chunk_bytes));
+  if (memory_limit) {
+    TESSERA_EXPECTS(2 * chunk_bytes <= memory_limit,
+                    "--memory-limit: a chunk of " + std::to_string(chunk_rows) + " rows x " +
+                        std::to_string(source.cols()) + " columns needs " +
+                        std::to_string(chunk_bytes) + " bytes, twice that with read-ahead, above " +
+                        std::to_string(memory_limit) + "; use a smaller --chunk-rows");
+    batch = std::max<std::size_t>(1, memory_limit / (2 * chunk_bytes));
+  }
+  // Reading is local; a failure on any rank is agreed on before anyone goes on.
+  agree(comm, [&] {
+    const auto read_batch = [&](std::size_t c0) {
+      const std::size_t c1 = std::min(last, c0 + batch);
+      HostMatrix block(Kokkos::view_alloc(std::string("batch"), Kokkos::WithoutInitializing),
+                       grid.chunk_begin(c1) - grid.chunk_begin(c0), source.cols());
+      source.read(grid.chunk_begin(c0), block);
+      return block;
+    };
+    std::future<HostMatrix> next;
+    // Read ahead on another thread when the source allows it, else read when needed.
+    const auto policy = source.reads_in_background() ? std::launch::async : std::launch::deferred;
+    if (first < last) next = std::async(policy, read_batch, first);
+    for (std::size_t c0 = first; c0 < last; c0 += batch) {
+      const HostMatrix block = next.get();
+      if (c0 + batch < last) next = std::async(policy, read_batch, c0 + batch);
+      fn(block, c0);
+    }
+  });
+}
+
+}  // namespace tessera::array
