@@ -14,6 +14,7 @@
 #include <tessera/io/chunk_source.hpp>
 #include <tessera/io/npy.hpp>
 #include <tessera/ml/pca.hpp>
+#include <tessera/ml/standard_scaler.hpp>
 
 #include "test_support.hpp"
 
@@ -154,4 +155,38 @@ TEST(PCA, BadInputIsAClearError) {
   p.n_components = 1;
   expect_error(p, one, "needs at least 2 rows");
   EXPECT_THROW(ml::PCA{}.transform(X), InvalidArgument);
+}
+
+// StandardScaler: closed-form means and population variances, a constant column scaled
+// by 1, the round trip, the same on every rank count; NaN named.
+TEST(StandardScaler, ClosedFormAndRoundTrip) {
+  HostMatrix X("X", 8, 3);
+  for (std::size_t i = 0; i < 8; ++i)
+    X(i, 0) = double(i + 1), X(i, 1) = 7.0, X(i, 2) = (i % 2) ? 1e6 : -1e6;
+  ml::StandardScaler s;
+  s.fit(array::distribute<Kokkos::HostSpace>(*g_world, X, 3));
+  EXPECT_DOUBLE_EQ(s.mean()[0], 4.5);
+  EXPECT_DOUBLE_EQ(s.var()[0], 5.25);  // (8² − 1) / 12
+  EXPECT_DOUBLE_EQ(s.scale()[0], std::sqrt(5.25));
+  EXPECT_EQ(s.var()[1], 0.0);
+  EXPECT_EQ(s.scale()[1], 1.0);  // constant: only centred
+  EXPECT_DOUBLE_EQ(s.scale()[2], 1e6);
+  const HostMatrix Z = s.transform(X), back = s.inverse_transform(Z);
+  for (std::size_t i = 0; i < 8; ++i) {
+    EXPECT_EQ(Z(i, 1), 0.0);
+    EXPECT_DOUBLE_EQ(std::abs(Z(i, 2)), 1.0);
+    for (std::size_t j = 0; j < 3; ++j)
+      EXPECT_NEAR(back(i, j), X(i, j), 1e-9 * (1 + std::abs(X(i, j))));
+  }
+  ml::StandardScaler centre_only(true, false);
+  centre_only.fit(X);
+  EXPECT_EQ(centre_only.scale()[0], 1.0);
+  X(5, 2) = std::nan("");
+  try {
+    ml::StandardScaler().fit(array::distribute<Kokkos::HostSpace>(*g_world, X, 3));
+    ADD_FAILURE() << "no throw";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("row 5, column 2"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(ml::StandardScaler().transform(X), InvalidArgument);
 }
