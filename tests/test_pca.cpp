@@ -98,6 +98,35 @@ TEST(PCA, CovarianceSolverMatchesScikitLearn) {
   }
 }
 
+// The randomized solver (Halko et al.) converges to scikit-learn's full-SVD answer on data
+// with a decaying spectrum, and gives the same bits on any rank count.
+TEST(PCA, RandomizedSolverMatchesTheFullSolution) {
+  const json ref = test::read_json(test::fixture("pca_reference.json"));
+  for (const auto& c : ref["cases"]) {
+    const std::string what = c["name"].get<std::string>() + " (randomized)";
+    const HostMatrix X = matrix(c["X"]);
+    ml::PCAParams p;
+    p.n_components = c["n_components"].get<int>();
+    p.solver = ml::PcaSolver::randomized;
+    p.power_iterations = 7;
+    p.seed = 5;
+    ml::PCA pca(p);
+    pca.fit(array::distribute<Kokkos::HostSpace>(*g_world, X, 32));
+    expect_matrix(pca.components(), c["components"], 1e-6, what + " components");
+    expect_relative(pca.explained_variance(), c["explained_variance"], 1e-8, what + " variance");
+    expect_relative(pca.explained_variance_ratio(), c["explained_variance_ratio"], 1e-8,
+                    what + " ratio");
+    EXPECT_NEAR(pca.noise_variance(), c["noise_variance"].get<double>(),
+                1e-6 * c["noise_variance"].get<double>() + 1e-9)
+        << what;
+    ml::PCA alone(p);
+    alone.fit(array::whole(X, 32));
+    for (std::size_t i = 0; i < alone.components().extent(0); ++i)
+      for (std::size_t j = 0; j < alone.components().extent(1); ++j)
+        ASSERT_EQ(alone.components()(i, j), pca.components()(i, j)) << what;
+  }
+}
+
 // A file streamed in batches (two passes) gives the in-memory fit bit for bit.
 TEST(PCA, StreamedFitEqualsInMemoryFit) {
   const json ref = test::read_json(test::fixture("pca_reference.json"));
@@ -131,6 +160,11 @@ TEST(PCA, BadInputIsAClearError) {
   p.n_components = 0;
   EXPECT_THROW(ml::PCA{p}, InvalidArgument);
   EXPECT_THROW(ml::parse_pca_solver("svd"), InvalidArgument);
+  p.n_components = 1;
+  p.oversamples = -1;
+  EXPECT_THROW(ml::PCA{p}, InvalidArgument);
+  p.oversamples = 10;
+  p.n_components = 0;
   HostMatrix X("X", 6, 3);
   for (std::size_t i = 0; i < 6; ++i) X(i, 0) = double(i), X(i, 1) = double(i * i), X(i, 2) = 1.0;
   p.n_components = 4;

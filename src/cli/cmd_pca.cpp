@@ -46,7 +46,9 @@ Command setup_pca(CLI::App& parent, CommonOptions& common) {
   app.add_option("--components", o->components, "components to keep (default: all)")
       ->check(CLI::PositiveNumber);
   app.add_flag("--whiten", o->whiten, "unit-variance scores (divided by sqrt(explained variance))");
-  app.add_option("--solver", o->solver, "auto or covariance (randomized: not there yet)")
+  app.add_option("--solver", o->solver,
+                 "covariance (eigh of the covariance), randomized (Halko et al.), or auto "
+                 "(covariance up to 2000 features)")
       ->capture_default_str();
   app.add_option("--transform", o->transform, "write the data's scores (rows x components) here")
       ->type_name("FILE.npy");

@@ -10,24 +10,34 @@
 #include <tessera/array/reductions.hpp>
 #include <tessera/array/streaming.hpp>
 #include <tessera/core/error.hpp>
+#include <tessera/core/rng.hpp>
 #include <tessera/linalg/linalg.hpp>
 
 #include "finite.hpp"
 
 namespace tessera::ml {
 
+namespace {
+// The automatic solver's switch to randomized: a covariance matrix of more features.
+constexpr std::size_t kCovarianceFeatures = 2000;
+}  // namespace
+
 PcaSolver parse_pca_solver(const std::string& name) {
   if (name == "auto") return PcaSolver::automatic;
   if (name == "covariance") return PcaSolver::covariance;
-  if (name == "randomized")
-    throw InvalidArgument("PCA solver 'randomized' is not available yet (use auto or covariance)");
-  throw InvalidArgument("unknown PCA solver '" + name + "' (auto, covariance)");
+  if (name == "randomized") return PcaSolver::randomized;
+  throw InvalidArgument("unknown PCA solver '" + name + "' (auto, covariance, randomized)");
 }
 
 void PCAParams::validate() const {
   if (n_components == 0 || n_components < -1)
     throw InvalidArgument(
         fmt::format("n_components must be >= 1 (or -1 for all), got {}", n_components));
+  if (oversamples < 0)
+    throw InvalidArgument(fmt::format("oversamples must be >= 0, got {}", oversamples));
+  if (power_iterations < -1)
+    throw InvalidArgument(
+        fmt::format("power_iterations must be >= 0 (or -1 for auto), got {}", power_iterations));
 }
 
 PCA::PCA(PCAParams params) : params_(std::move(params)) { params_.validate(); }
@@ -87,6 +97,121 @@ class SignScan {
   std::vector<ValueLoc> hi_, lo_;
 };
 
+// Orthonormal columns spanning those of a small host matrix A (m × l): A·W·Λ^(-1/2) from
+// the eigendecomposition AᵀA = WΛWᵀ, twice (the second pass restores orthogonality the
+// squared condition number cost). Directions with Λ below 1e-14·max are dropped (zeroed).
+HostMatrix orthonormal(const HostMatrix& A) {
+  HostMatrix Q = A;
+  const std::size_t l = A.extent(1);
+  for (int pass = 0; pass < 2; ++pass) {
+    HostMatrix G("pca_gram", l, l), W("pca_w", l, l), T("pca_t", l, l);
+    linalg::gemm(linalg::Op::transpose, linalg::Op::none, 1.0, Q, Q, 0.0, G);
+    HostVector lambda("pca_lambda", l);
+    linalg::eigh(G, lambda, W);
+    const double top = std::max(lambda(l - 1), 0.0);
+    for (std::size_t i = 0; i < l; ++i)
+      for (std::size_t j = 0; j < l; ++j)
+        T(i, j) = lambda(j) > 1e-14 * top ? W(i, j) / std::sqrt(lambda(j)) : 0.0;
+    HostMatrix next("pca_q", Q.extent(0), l);
+    linalg::gemm(linalg::Op::none, linalg::Op::none, 1.0, Q, T, 0.0, next);
+    Q = next;
+  }
+  return Q;
+}
+
+// Products with the centred rows X − 1·meanᵀ of a DistMatrix, without forming them
+// whole: reductions over rows are summed chunk by chunk in global chunk order.
+template <class MemorySpace>
+class Centred {
+ public:
+  using Matrix = Kokkos::View<double**, Kokkos::LayoutRight, MemorySpace>;
+
+  Centred(const array::DistMatrix<double, MemorySpace>& X, const std::vector<double>& mean)
+      : X_(X), mean_("pca_mean", 1, mean.size()) {
+    const auto host = Kokkos::create_mirror_view(Kokkos::HostSpace(), mean_);
+    for (std::size_t j = 0; j < mean.size(); ++j) host(0, j) = mean[j];
+    Kokkos::deep_copy(mean_, host);
+  }
+
+  // (X − mean)·Z for this rank's rows (n_local × l).
+  Matrix times(const HostMatrix& Z) const {
+    const Matrix Zd = Kokkos::create_mirror_view_and_copy(MemorySpace(), Z);
+    const std::size_t n = X_.local().extent(0), l = Z.extent(1);
+    Matrix Y("pca_y", n, l), shift("pca_shift", 1, l);
+    linalg::gemm(linalg::Op::none, linalg::Op::none, 1.0, mean_, Zd, 0.0, shift);
+    if (n == 0) return Y;
+    linalg::gemm(linalg::Op::none, linalg::Op::none, 1.0, X_.local(), Zd, 0.0, Y);
+    using Exec = typename MemorySpace::execution_space;
+    Kokkos::parallel_for(
+        "tessera::pca::shift", Kokkos::MDRangePolicy<Exec, Kokkos::Rank<2>>({0, 0}, {n, l}),
+        KOKKOS_LAMBDA(const std::size_t r, const std::size_t c) { Y(r, c) -= shift(0, c); });
+    return Y;
+  }
+
+  // Σ over chunks (in global order) of A_cᵀ·B_c, A and B holding this rank's rows; with
+  // centre, A is the centred data (B ignored as A then).
+  HostMatrix chunk_sum(const Matrix& B, bool centre_data) const {
+    const std::size_t local_chunks = X_.last_chunk() - X_.first_chunk();
+    const std::size_t n = X_.local().extent(0), chunk_rows = X_.chunk_rows();
+    const std::size_t a_cols = centre_data ? X_.cols() : B.extent(1), l = B.extent(1);
+    Kokkos::View<double***, Kokkos::LayoutRight, MemorySpace> parts("pca_parts", local_chunks,
+                                                                    a_cols, l);
+    Matrix buffer("pca_centred", centre_data ? std::min(chunk_rows, n) : 0, X_.cols());
+    const Matrix data = X_.local(), mean = mean_;
+    using Exec = typename MemorySpace::execution_space;
+    for (std::size_t c = 0; c < local_chunks; ++c) {
+      const std::size_t begin = c * chunk_rows, end = std::min(n, begin + chunk_rows);
+      const Matrix Bc = Kokkos::subview(B, std::make_pair(begin, end), Kokkos::ALL);
+      Matrix Ac = Bc;
+      if (centre_data) {
+        Ac = Kokkos::subview(buffer, std::make_pair(std::size_t(0), end - begin), Kokkos::ALL);
+        const Matrix out = Ac;
+        Kokkos::parallel_for(
+            "tessera::pca::centre",
+            Kokkos::MDRangePolicy<Exec, Kokkos::Rank<2>>({0, 0}, {end - begin, X_.cols()}),
+            KOKKOS_LAMBDA(const std::size_t r, const std::size_t j) {
+              out(r, j) = data(begin + r, j) - mean(0, j);
+            });
+      }
+      linalg::gemm(linalg::Op::transpose, linalg::Op::none, 1.0, Ac, Bc, 0.0,
+                   Kokkos::subview(parts, c, Kokkos::ALL, Kokkos::ALL));
+    }
+    const auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), parts);
+    const std::vector<double> all =
+        X_.comm().allgatherv(std::vector<double>(host.data(), host.data() + host.span()));
+    HostMatrix sum("pca_chunk_sum", a_cols, l);
+    for (std::size_t c = 0; c < X_.grid().chunks(); ++c)
+      for (std::size_t i = 0; i < a_cols; ++i)
+        for (std::size_t j = 0; j < l; ++j) sum(i, j) += all[(c * a_cols + i) * l + j];
+    return sum;
+  }
+
+  // Y·T with orthonormal columns over all ranks' rows (eigendecomposition of the
+  // chunk-ordered YᵀY, twice).
+  Matrix orthonormalise(Matrix Y) const {
+    const std::size_t l = Y.extent(1);
+    for (int pass = 0; pass < 2; ++pass) {
+      const HostMatrix G = chunk_sum(Y, false);
+      HostMatrix W("pca_w", l, l), T("pca_t", l, l);
+      HostVector lambda("pca_lambda", l);
+      linalg::eigh(G, lambda, W);
+      const double top = std::max(lambda(l - 1), 0.0);
+      for (std::size_t i = 0; i < l; ++i)
+        for (std::size_t j = 0; j < l; ++j)
+          T(i, j) = lambda(j) > 1e-14 * top ? W(i, j) / std::sqrt(lambda(j)) : 0.0;
+      const Matrix Td = Kokkos::create_mirror_view_and_copy(MemorySpace(), T);
+      Matrix next("pca_q", Y.extent(0), l);
+      if (Y.extent(0)) linalg::gemm(linalg::Op::none, linalg::Op::none, 1.0, Y, Td, 0.0, next);
+      Y = next;
+    }
+    return Y;
+  }
+
+ private:
+  const array::DistMatrix<double, MemorySpace>& X_;
+  Matrix mean_;
+};
+
 // n_components resolved and checked against the data's shape.
 std::size_t components_for(const PCAParams& params, std::size_t n, std::size_t d) {
   if (n < 2) throw InvalidArgument(fmt::format("PCA::fit: needs at least 2 rows, got {}", n));
@@ -116,12 +241,18 @@ void PCA::from_covariance(const array::Covariance& cov, std::size_t k) {
   linalg::eigh(cov.cov, w, V);  // ascending
   std::vector<double> ev(most);
   for (std::size_t i = 0; i < most; ++i) ev[i] = std::max(0.0, w(d - 1 - i));
-  double total = 0;
+  double total = 0, tail = 0;
   for (double v : ev) total += v;
+  for (std::size_t i = k; i < most; ++i) tail += ev[i];
   mean_.assign(cov.mean.data(), cov.mean.data() + d);
   components_ = HostMatrix("pca_components", k, d);
   for (std::size_t c = 0; c < k; ++c)
     for (std::size_t j = 0; j < d; ++j) components_(c, j) = V(j, d - 1 - c);
+  set_spectrum(std::move(ev), total, k, n, k < most ? tail / static_cast<double>(most - k) : 0.0);
+}
+
+void PCA::set_spectrum(std::vector<double> ev, double total, std::size_t k, std::size_t n,
+                       double noise) {
   explained_variance_.assign(ev.begin(), ev.begin() + static_cast<std::ptrdiff_t>(k));
   explained_variance_ratio_.resize(k);
   singular_values_.resize(k);
@@ -134,11 +265,7 @@ void PCA::from_covariance(const array::Covariance& cov, std::size_t k) {
           "components or leave whiten off)",
           c));
   }
-  noise_variance_ = 0;
-  if (k < most) {
-    for (std::size_t i = k; i < most; ++i) noise_variance_ += ev[i];
-    noise_variance_ /= static_cast<double>(most - k);
-  }
+  noise_variance_ = noise;
   n_samples_ = n;
 }
 
@@ -148,13 +275,68 @@ void PCA::flip(const std::vector<double>& signs) {
 }
 
 template <class MemorySpace>
+void PCA::randomized(const array::DistMatrix<double, MemorySpace>& X, std::size_t k) {
+  const std::size_t n = X.rows(), d = X.cols(), most = std::min(n, d);
+  const array::ColumnStats stats = array::column_stats(X);
+  impl::require_finite(stats, "PCA::fit");
+  mean_.resize(d);
+  double total = 0;  // Σ column variances (divisor n − 1)
+  for (std::size_t j = 0; j < d; ++j) {
+    mean_[j] = stats.columns[j].mean;
+    total += stats.columns[j].std * stats.columns[j].std * static_cast<double>(n) /
+             static_cast<double>(n - 1);
+  }
+  const std::size_t l = std::min(k + static_cast<std::size_t>(params_.oversamples), most);
+  const int iterations = params_.power_iterations >= 0
+                             ? params_.power_iterations
+                             : (static_cast<double>(k) < 0.1 * static_cast<double>(most) ? 7 : 4);
+  const CounterRng rng(params_.seed, 11);
+  HostMatrix omega("pca_omega", d, l);
+  for (std::size_t i = 0; i < d; ++i)
+    for (std::size_t j = 0; j < l; ++j) omega(i, j) = rng.normal(i * l + j);
+  const Centred<MemorySpace> C(X, mean_);
+  auto Q = C.orthonormalise(C.times(omega));
+  for (int q = 0; q < iterations; ++q) {
+    const HostMatrix Z = orthonormal(C.chunk_sum(Q, true));  // (X − mean)ᵀ Q, d × l
+    Q = C.orthonormalise(C.times(Z));
+  }
+  // B = Qᵀ(X − mean) (l × d), kept as Bt = Bᵀ; its SVD from the eigenvectors of BBᵀ.
+  const HostMatrix Bt = C.chunk_sum(Q, true);
+  HostMatrix BBt("pca_bbt", l, l), U("pca_u", l, l), V("pca_v", d, l);
+  linalg::gemm(linalg::Op::transpose, linalg::Op::none, 1.0, Bt, Bt, 0.0, BBt);
+  HostVector sigma2("pca_sigma2", l);
+  linalg::eigh(BBt, sigma2, U);  // ascending
+  linalg::gemm(linalg::Op::none, linalg::Op::none, 1.0, Bt, U, 0.0, V);
+  std::vector<double> ev(k);
+  components_ = HostMatrix("pca_components", k, d);
+  double head = 0;
+  for (std::size_t c = 0; c < k; ++c) {
+    const std::size_t col = l - 1 - c;
+    const double s2 = std::max(0.0, sigma2(col));
+    ev[c] = s2 / static_cast<double>(n - 1);
+    head += ev[c];
+    const double inv = s2 > 0 ? 1.0 / std::sqrt(s2) : 0.0;
+    for (std::size_t j = 0; j < d; ++j) components_(c, j) = V(j, col) * inv;
+  }
+  set_spectrum(std::move(ev), total, k, n,
+               k < most ? std::max(0.0, total - head) / static_cast<double>(most - k) : 0.0);
+}
+
+template <class MemorySpace>
 PCA& PCA::fit_impl(const array::DistMatrix<double, MemorySpace>& X) {
   params_.validate();
   const std::size_t k = components_for(params_, X.rows(), X.cols());
-  const array::Covariance cov = array::covariance(X, 1);
-  // NaN and ±inf reach the covariance; only then look for the first bad row.
-  if (!finite(cov.cov)) impl::require_finite(array::column_stats(X), "PCA::fit");
-  from_covariance(cov, k);
+  const bool randomized_solver =
+      params_.solver == PcaSolver::randomized ||
+      (params_.solver == PcaSolver::automatic && X.cols() > kCovarianceFeatures);
+  if (randomized_solver) {
+    randomized(X, k);
+  } else {
+    const array::Covariance cov = array::covariance(X, 1);
+    // NaN and ±inf reach the covariance; only then look for the first bad row.
+    if (!finite(cov.cov)) impl::require_finite(array::column_stats(X), "PCA::fit");
+    from_covariance(cov, k);
+  }
   SignScan scan(mean_, components_);
   scan.scan(X.local(), X.row_begin());
   flip(scan.signs(X.comm()));
@@ -164,6 +346,10 @@ PCA& PCA::fit_impl(const array::DistMatrix<double, MemorySpace>& X) {
 PCA& PCA::fit(const Comm& comm, io::ChunkSource& source, std::size_t chunk_rows,
               std::uint64_t memory_limit) {
   params_.validate();
+  if (params_.solver == PcaSolver::randomized)
+    throw InvalidArgument(
+        "PCA::fit: the randomized solver needs the data in memory; a streamed fit uses the "
+        "covariance solver");
   const std::size_t k = components_for(params_, source.rows(), source.cols());
   const array::Covariance cov = array::covariance(comm, source, chunk_rows, 1, memory_limit);
   if (!finite(cov.cov)) {

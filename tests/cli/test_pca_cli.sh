@@ -36,6 +36,14 @@ check "variance.svg has labelled axes" bash -c "grep -q '>component<' one/varian
 run three "$mpiexec" -np 3 --oversubscribe "$tessera" pca --data digits --components 5 --chunk-rows 200 --out three --quiet
 check "mpirun -np 3: exit 0, the same pca.json" bash -c "[[ $(rc three) == 0 ]] && cmp one/pca.json three/pca.json"
 
+# --- the randomized solver: the covariance solver's answer on digits
+run randomized "$tessera" pca --data digits --components 5 --solver randomized --out rnd
+check "--solver randomized: exit 0, components within 1e-5 and variances within 1e-8 of the covariance solver" python3 -c "
+import json
+a = json.load(open('one/pca.json')); b = json.load(open('rnd/pca.json'))
+assert max(abs(x - y) for r, s in zip(a['components'], b['components']) for x, y in zip(r, s)) < 1e-5
+assert all(abs(x / y - 1) < 1e-8 for x, y in zip(a['explained_variance'], b['explained_variance']))"
+
 # --- streamed under --memory-limit (the 1797 x 5 scores as data): the in-memory results
 run mem "$tessera" pca --data one/scores.npy --chunk-rows 100 --transform mem/z.npy --out mem
 run streamed "$mpiexec" -np 3 --oversubscribe "$tessera" pca --data one/scores.npy --chunk-rows 100 --memory-limit 16K --transform streamed/z.npy --out streamed
@@ -48,8 +56,9 @@ bad() {  # bad NAME PATTERN ARGS...
 }
 bad too_many "n_components = 65 is more than min(rows, features)" pca --data digits --components 65
 bad whiten_zero_variance "has zero variance" pca --data digits --whiten
-bad randomized "not available yet" pca --data digits --solver randomized
+bad unknown_solver "unknown PCA solver" pca --data digits --solver svd
 bad not_npy "written as .npy" pca --data digits --transform scores.csv
+bad randomized_streamed "randomized solver needs the data in memory" pca --data one/scores.npy --solver randomized --memory-limit 16K
 
 echo "$failures failure(s)"
 (( failures == 0 )) && echo "pca cli ok"

@@ -11,6 +11,12 @@
 /// tessera::HostMatrix Z = pca.transform(rows); // rows × 8
 /// @endcode
 ///
+/// Randomized solver (many features): a Gaussian test matrix Ω (features × (k + 10)), Y =
+/// (X − mean)·Ω orthonormalised over the ranks (eigendecomposition of the chunk-ordered
+/// YᵀY, twice), power iterations through (X − mean)ᵀ, then the SVD of the small projected
+/// matrix. Every product is summed chunk by chunk in global order, so it too is bitwise
+/// the same on any rank count.
+///
 /// Covariance solver: the column means and covariance from per-chunk co-moments merged
 /// in chunk order (one pass over the data, bitwise the same on any rank count), then a
 /// symmetric eigensolver (LAPACK dsyevd; cuSOLVER for device data) on the features ×
@@ -31,11 +37,12 @@ namespace tessera::ml {
 
 /// @brief How PCA finds the components.
 enum class PcaSolver {
-  automatic,   ///< covariance (the only one so far)
+  automatic,   ///< covariance up to 2000 features, randomized above
   covariance,  ///< eigendecomposition of the covariance matrix
+  randomized,  ///< Halko, Martinsson & Tropp's range finder with power iterations
 };
 
-/// @brief "auto", "covariance" (InvalidArgument otherwise; "randomized" is not there yet).
+/// @brief "auto", "covariance", "randomized" (InvalidArgument otherwise).
 PcaSolver parse_pca_solver(const std::string& name);
 
 /// @brief Parameters of `PCA`.
@@ -45,6 +52,12 @@ struct PCAParams {
   /// transform gives unit-variance scores (divided by sqrt(explained_variance)).
   bool whiten = false;
   PcaSolver solver = PcaSolver::automatic;
+  /// Randomized solver: extra columns of the random projection, power iterations (-1:
+  /// 7 when n_components < 0.1 · min(rows, features), else 4, as scikit-learn), seed of
+  /// the counter-based Gaussian test matrix.
+  int oversamples = 10;
+  int power_iterations = -1;
+  std::uint64_t seed = 0;
   /// @throws InvalidArgument naming the bad parameter.
   void validate() const;
 };
@@ -66,7 +79,8 @@ class PCA {
   /// @brief Fits a file (or generator) streamed without holding it: each rank reads its
   /// chunks in batches within memory_limit bytes (0: about 64 MiB batches), twice (the
   /// covariance, then the scores that fix the signs). Bit for bit the fit of the whole
-  /// matrix in a DistMatrix with the same chunk_rows (collective).
+  /// matrix in a DistMatrix with the same chunk_rows (collective). Covariance solver
+  /// only (InvalidArgument for randomized).
   PCA& fit(const Comm& comm, io::ChunkSource& source, std::size_t chunk_rows = 65536,
            std::uint64_t memory_limit = 0);
 
@@ -96,6 +110,10 @@ class PCA {
   template <class MemorySpace>
   PCA& fit_impl(const array::DistMatrix<double, MemorySpace>& X);
   void from_covariance(const array::Covariance& cov, std::size_t k);
+  template <class MemorySpace>
+  void randomized(const array::DistMatrix<double, MemorySpace>& X, std::size_t k);
+  void set_spectrum(std::vector<double> ev, double total, std::size_t k, std::size_t n,
+                    double noise);
   void flip(const std::vector<double>& signs);
 
   PCAParams params_;
