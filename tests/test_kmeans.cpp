@@ -4,11 +4,17 @@
 // all; k-means++, random and k-means|| recovering well separated blobs; bad input.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cmath>
+#include <cstdio>
+#include <filesystem>
 #include <map>
 #include <set>
 
 #include <tessera/array/dist_matrix.hpp>
+#include <tessera/io/chunk_source.hpp>
+#include <tessera/io/npy.hpp>
 #include <tessera/ml/kmeans.hpp>
 
 #include "test_support.hpp"
@@ -158,4 +164,55 @@ TEST(KMeans, BadInputIsAClearError) {
   X(1, 1) = 0;
   EXPECT_THROW(shape.fit(spread(X)), InvalidArgument);
   EXPECT_THROW(ml::KMeans{}.predict(X), InvalidArgument);
+}
+
+// Mini-batch k-means streamed from an .npy file: the separated blobs recovered, the same
+// centroids on any rank count (the steps' chunk sums combined in chunk order), an inertia
+// close to Lloyd's, and a NaN named by its row.
+TEST(KMeans, MiniBatchOverAFileRecoversBlobs) {
+  const auto& sep = reference()["separated"];
+  const HostMatrix X = matrix(sep["X"]);
+  const auto truth = sep["labels"].get<std::vector<int>>();
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("tessera_minibatch_" +
+                             std::to_string(g_world->allreduce(getpid(), ReduceOp::max)) + ".npy"))
+                               .string();
+  if (g_world->rank() == 0) io::write_npy(path, X);
+  g_world->barrier();
+  ml::KMeansParams p;
+  p.k = sep["k"].get<int>();
+  p.seed = 3;
+  p.max_iter = 20;
+  auto source = io::open_npy_source(path);
+  ml::KMeans mb(p);
+  mb.fit_minibatch(*g_world, *source, 64);
+  EXPECT_TRUE(same_partition(all_labels(mb), truth));
+  EXPECT_GE(mb.n_iter(), 1);
+  ml::KMeans alone(p);
+  auto again = io::open_npy_source(path);
+  alone.fit_minibatch(Comm::self(), *again, 64);
+  for (std::size_t i = 0; i < alone.cluster_centers().extent(0); ++i)
+    for (std::size_t j = 0; j < alone.cluster_centers().extent(1); ++j)
+      ASSERT_EQ(alone.cluster_centers()(i, j), mb.cluster_centers()(i, j));
+  EXPECT_EQ(alone.inertia(), mb.inertia());
+  ml::KMeans lloyd(p);
+  lloyd.fit(X);
+  EXPECT_LT(mb.inertia(), 1.01 * lloyd.inertia());
+  g_world->barrier();
+  if (g_world->rank() == 0) {
+    HostMatrix bad("bad", X.extent(0), X.extent(1));
+    Kokkos::deep_copy(bad, X);
+    bad(400, 1) = std::nan("");
+    io::write_npy(path, bad);
+  }
+  g_world->barrier();
+  auto nan_source = io::open_npy_source(path);
+  try {
+    ml::KMeans(p).fit_minibatch(*g_world, *nan_source, 64);
+    ADD_FAILURE() << "no throw";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("row 400, column 1"), std::string::npos) << e.what();
+  }
+  g_world->barrier();
+  if (g_world->rank() == 0) std::remove(path.c_str());
 }

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <tessera/array/dist_matrix.hpp>
 #include <tessera/comm/agree.hpp>
+#include <tessera/io/chunk_source.hpp>
 #include <tessera/io/dataset.hpp>
 #include <tessera/io/npy.hpp>
 #include <tessera/io/results.hpp>
@@ -31,6 +32,8 @@ struct KMeansOptions {
   int max_iter = 300;
   double tol = 1e-4;
   std::size_t chunk_rows = 65536;
+  bool mini_batch = false;
+  std::size_t batch_size = 4096;
 };
 
 // "N" or "A:B" (inclusive).
@@ -99,6 +102,11 @@ Command setup_kmeans(CLI::App& parent, CommonOptions& common) {
                  "stop when the squared centroid shifts sum to <= tol x mean variance")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  app.add_flag("--mini-batch", o->mini_batch,
+               "mini-batch k-means streamed from the file or generator (data larger than memory)");
+  app.add_option("--batch-size", o->batch_size, "rows per mini-batch step (with --mini-batch)")
+      ->check(CLI::Range(4, 1 << 30))
+      ->capture_default_str();
   app.add_option("--chunk-rows", o->chunk_rows, "rows per chunk of the distributed data")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
@@ -106,6 +114,7 @@ Command setup_kmeans(CLI::App& parent, CommonOptions& common) {
     std::vector<int> ks;
     ml::KMeansParams base;
     Table table;
+    std::shared_ptr<io::ChunkSource> source;
     {
       auto t = ctx.times.scope("read");
       agree(ctx.comm, [&] {
@@ -128,6 +137,24 @@ Command setup_kmeans(CLI::App& parent, CommonOptions& common) {
         load.format = ctx.common.format;
         load.raw_cols = ctx.common.raw_cols;
         load.raw_type = ctx.common.raw_type;
+        if (o->mini_batch) {
+          if (ks.size() != 1) throw InvalidArgument("--mini-batch: one --k at a time");
+          const std::string format = io::file_format(o->data, ctx.common.format);
+          if (format != "npy" && format != "csv" && format != "raw" &&
+              !io::is_generator_spec(o->data))
+            throw InvalidArgument("--mini-batch streams .npy, CSV or raw files and generators; " +
+                                  o->data + " is none of them");
+          source = io::open_source(o->data, load);
+          if (base.init == ml::KMeansInit::given &&
+              base.initial_centers.extent(1) != source->cols())
+            throw InvalidArgument(fmt::format("--init {}: centroids of {} columns, {} has {}",
+                                              o->init, base.initial_centers.extent(1), o->data,
+                                              source->cols()));
+          if (static_cast<std::size_t>(ks[0]) > source->rows())
+            throw InvalidArgument(fmt::format("--k {}: more clusters than the {} rows of {}", o->k,
+                                              source->rows(), o->data));
+          return;
+        }
         table = io::load_table(o->data, load);
         if (base.init == ml::KMeansInit::given && base.initial_centers.extent(1) != table.cols())
           throw InvalidArgument(fmt::format("--init {}: centroids of {} columns, {} has {}",
@@ -140,8 +167,18 @@ Command setup_kmeans(CLI::App& parent, CommonOptions& common) {
     }
     std::vector<Run> runs;
     std::vector<int> labels;
-    const std::size_t d = table.cols();
-    if (ks.size() == 1) {
+    const std::size_t d = source ? source->cols() : table.cols();
+    const std::size_t rows = source ? source->rows() : table.rows();
+    if (source) {
+      auto t = ctx.times.scope("fit");
+      ml::KMeansParams p = base;
+      p.k = ks[0];
+      ml::KMeans km(p);
+      km.fit_minibatch(ctx.comm, *source, o->batch_size);
+      runs.push_back({ks[0], km.inertia(), km.n_iter(), km.cluster_centers()});
+      const auto& mine = km.labels();
+      labels = ctx.comm.allgatherv(std::vector<int>(mine.data(), mine.data() + mine.extent(0)));
+    } else if (ks.size() == 1) {
       // One k: the rows spread over the ranks, every iteration collective.
       auto t = ctx.times.scope("fit");
       const auto X = array::share_rows(ctx.comm, table.X, o->chunk_rows);
@@ -214,10 +251,14 @@ Command setup_kmeans(CLI::App& parent, CommonOptions& common) {
       written += ", " + ctx.out_file("elbow.svg");
     }
     if (!ctx.common.quiet) {
-      std::printf("kmeans: %zu rows x %zu columns, init %s, n_init %d, %d rank(s)\n", table.rows(),
-                  d, o->init.c_str(), base.n_init, ctx.comm.size());
+      std::printf("kmeans: %zu rows x %zu columns, init %s, %s, %d rank(s)\n", rows, d,
+                  o->init.c_str(),
+                  source ? fmt::format("mini-batch {} rows, epochs", o->batch_size).c_str()
+                         : fmt::format("n_init {}", base.n_init).c_str(),
+                  ctx.comm.size());
       for (const Run& r : runs)
-        std::printf("k=%-4d inertia %.10g  (%d iterations)\n", r.k, r.inertia, r.n_iter);
+        std::printf("k=%-4d inertia %.10g  (%d %s)\n", r.k, r.inertia, r.n_iter,
+                    source ? "epochs" : "iterations");
       std::printf("wrote %s\n", written.c_str());
     }
   };

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 #include <tessera/array/column_stats.hpp>
+#include <tessera/comm/agree.hpp>
 #include <tessera/core/error.hpp>
 #include <tessera/core/rng.hpp>
 #include <tessera/io/results.hpp>
@@ -595,6 +596,133 @@ KMeans& KMeans::fit(const array::DistMatrix<double, Kokkos::CudaSpace>& X) { ret
 #endif
 
 KMeans& KMeans::fit(const HostMatrix& X) { return fit_impl(array::whole(X)); }
+
+KMeans& KMeans::fit_minibatch(const Comm& comm, io::ChunkSource& source, std::size_t batch_rows) {
+  params_.validate();
+  const int k = params_.k;
+  const std::size_t n = source.rows(), d = source.cols();
+  TESSERA_EXPECTS(
+      batch_rows >= 4,
+      fmt::format("KMeans::fit_minibatch: batch_rows must be >= 4, got {}", batch_rows));
+  if (static_cast<std::size_t>(k) > n)
+    throw InvalidArgument(fmt::format("KMeans::fit: k = {} is more than the {} rows", k, n));
+  constexpr std::size_t group = 4;  // chunks per step
+  const array::ChunkGrid grid{n, batch_rows / group};
+  const std::size_t chunks = grid.chunks(), steps = (chunks + group - 1) / group;
+  const std::size_t first = grid.first_chunk(comm.rank(), comm.size());
+  const std::size_t last = grid.first_chunk(comm.rank() + 1, comm.size());
+  const auto read_rows = [&](std::size_t begin, std::size_t end) {
+    HostMatrix rows(Kokkos::view_alloc(std::string("minibatch_rows"), Kokkos::WithoutInitializing),
+                    end - begin, d);
+    source.read(begin, rows);
+    for (std::size_t i = 0; i < rows.extent(0); ++i)
+      for (std::size_t j = 0; j < d; ++j)
+        if (!std::isfinite(rows(i, j)))
+          throw InvalidArgument(fmt::format(
+              "KMeans::fit_minibatch: row {}, column {} is not finite (remove or impute missing "
+              "values first)",
+              begin + i, j));
+    return rows;
+  };
+  // Start and tolerance from the first rows, which every rank reads.
+  const HostMatrix sample = agree(comm, [&] { return read_rows(0, std::min(n, 3 * batch_rows)); });
+  const auto S = array::whole(sample);
+  const array::ColumnStats stats = array::column_stats(S);
+  double tol = 0;
+  for (const auto& c : stats.columns) tol += c.std * c.std;
+  tol = tol / static_cast<double>(d) * params_.tol;
+  HostMatrix centers;
+  {
+    Lloyd<Kokkos::HostSpace> L(S, k);
+    switch (params_.init) {
+      case KMeansInit::given:
+        TESSERA_EXPECTS(params_.initial_centers.extent(1) == d,
+                        "KMeans::fit_minibatch: initial centroids of the wrong width");
+        centers = HostMatrix("kmeans_centers", static_cast<std::size_t>(k), d);
+        Kokkos::deep_copy(centers, params_.initial_centers);
+        break;
+      case KMeansInit::random:
+        centers = random_rows(L, k, run_rng(params_.seed, 0, kRandom));
+        break;
+      default: centers = plusplus(L, k, run_rng(params_.seed, 0, kPlusplus)); break;
+    }
+  }
+  std::vector<double> weight(static_cast<std::size_t>(k), 0.0);
+  const std::size_t width = static_cast<std::size_t>(k) * (d + 1);
+  // Per-cluster sums (and counts, column d) of one chunk's rows for the current centroids.
+  const auto chunk_sums = [&](std::size_t c, std::vector<double>& out) {
+    const HostMatrix rows = read_rows(grid.chunk_begin(c), grid.chunk_begin(c + 1));
+    const auto R = array::whole(rows, rows.extent(0) + 1);
+    Lloyd<Kokkos::HostSpace> L(R, k);
+    L.assign(centers);
+    const auto [sums, counts] = L.cluster_sums();
+    for (std::size_t cl = 0; cl < static_cast<std::size_t>(k); ++cl) {
+      for (std::size_t j = 0; j < d; ++j) out.push_back(sums(cl, j));
+      out.push_back(counts[cl]);
+    }
+  };
+  int epoch = 0;
+  for (; epoch < params_.max_iter;) {
+    ++epoch;
+    const HostMatrix start = HostMatrix("kmeans_epoch_start", static_cast<std::size_t>(k), d);
+    Kokkos::deep_copy(start, centers);
+    // Steps in a seeded order; step s takes chunks s, s + steps, s + 2·steps, ...
+    std::vector<std::size_t> order(steps);
+    std::iota(order.begin(), order.end(), std::size_t(0));
+    const CounterRng shuffle(params_.seed, 100 + static_cast<std::uint64_t>(epoch));
+    for (std::size_t i = steps; i > 1; --i) std::swap(order[i - 1], order[shuffle.integer(i, i)]);
+    for (const std::size_t s : order) {
+      std::vector<double> mine;
+      agree(comm, [&] {
+        for (std::size_t c = s; c < chunks; c += steps)
+          if (c >= first && c < last) chunk_sums(c, mine);
+      });
+      // Every rank's chunks of the step, in chunk order (ranks hold ascending chunks).
+      const std::vector<double> all = comm.allgatherv(mine);
+      HostMatrix sum("kmeans_batch_sums", static_cast<std::size_t>(k), d);
+      std::vector<double> count(static_cast<std::size_t>(k), 0.0);
+      for (std::size_t off = 0; off < all.size(); off += width)
+        for (std::size_t cl = 0; cl < static_cast<std::size_t>(k); ++cl) {
+          for (std::size_t j = 0; j < d; ++j) sum(cl, j) += all[off + cl * (d + 1) + j];
+          count[cl] += all[off + cl * (d + 1) + d];
+        }
+      for (std::size_t cl = 0; cl < static_cast<std::size_t>(k); ++cl) {
+        if (count[cl] == 0) continue;
+        const double total = weight[cl] + count[cl];
+        for (std::size_t j = 0; j < d; ++j)
+          centers(cl, j) = (centers(cl, j) * weight[cl] + sum(cl, j)) / total;
+        weight[cl] = total;
+      }
+    }
+    double shift = 0;
+    for (std::size_t cl = 0; cl < static_cast<std::size_t>(k); ++cl)
+      for (std::size_t j = 0; j < d; ++j)
+        shift += (centers(cl, j) - start(cl, j)) * (centers(cl, j) - start(cl, j));
+    if (shift <= tol) break;
+  }
+  // Labels and inertia: one more pass, each rank its chunks.
+  std::vector<int> labels;
+  std::vector<double> parts;
+  agree(comm, [&] {
+    for (std::size_t c = first; c < last; ++c) {
+      const HostMatrix rows = read_rows(grid.chunk_begin(c), grid.chunk_begin(c + 1));
+      const auto R = array::whole(rows, rows.extent(0) + 1);
+      Lloyd<Kokkos::HostSpace> L(R, k);
+      L.assign(centers);
+      L.load_centers(centers);
+      parts.push_back(L.inertia());
+      const auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), L.labels());
+      labels.insert(labels.end(), host.data(), host.data() + host.extent(0));
+    }
+  });
+  inertia_ = 0;
+  for (double v : comm.allgatherv(parts)) inertia_ += v;  // chunk order
+  centers_ = centers;
+  n_iter_ = epoch;
+  labels_ = Kokkos::View<int*, Kokkos::HostSpace>("kmeans_labels", labels.size());
+  std::copy(labels.begin(), labels.end(), labels_.data());
+  return *this;
+}
 
 Kokkos::View<int*, Kokkos::HostSpace> KMeans::predict(const HostMatrix& X) const {
   TESSERA_EXPECTS(fitted(), "KMeans: the model is not fitted (call fit first)");

@@ -75,6 +75,16 @@ a = json.load(open('given/kmeans.json'))['runs'][0]; b = json.load(open('one/kme
 assert a['n_iter'] == 1 and abs(a['inertia'] - b['inertia']) <= 1e-12 * b['inertia'], (a['n_iter'], a['inertia'], b['inertia'])
 assert open('given/labels.csv').read() == open('one/labels.csv').read()"
 
+# --- mini-batch, streamed from the generator: the same on 1 and 3 ranks, near Lloyd's inertia
+run mb "$tessera" kmeans --data "$data" --k 5 --mini-batch --batch-size 256 --out mb
+run mb3 "$mpiexec" -np 3 --oversubscribe "$tessera" kmeans --data "$data" --k 5 --mini-batch --batch-size 256 --out mb3 --quiet
+check "--mini-batch: exit 0 on 1 and 3 ranks, the same kmeans.json and labels.csv" bash -c "[[ $(rc mb) == 0 && $(rc mb3) == 0 ]] && cmp mb/kmeans.json mb3/kmeans.json && cmp mb/labels.csv mb3/labels.csv"
+check "--mini-batch: inertia within 1% of Lloyd's, 3000 labels" python3 -c "
+import json
+a = json.load(open('mb/kmeans.json'))['runs'][0]['inertia']; b = json.load(open('one/kmeans.json'))['runs'][0]['inertia']
+assert a < 1.01 * b, (a, b)
+assert len(open('mb/labels.csv').read().split()) == 3000"
+
 # --- bad input: exit 2 and one error line
 printf '1,2\n3,nan\n5,6\n' >nan.csv
 bad() {  # bad NAME PATTERN ARGS...
@@ -88,6 +98,7 @@ bad k_too_many "more clusters than the 3 rows" kmeans --data nan.csv --k 4
 bad bad_init "init" kmeans --data digits --init kmeans+++
 bad nan_data "row 1, column 1 is not finite" kmeans --data nan.csv --k 2
 bad n_init_zero "n-init" kmeans --data digits --n-init 0
+bad minibatch_digits "--mini-batch streams" kmeans --data digits --mini-batch
 bad init_wrong_k "5 centroids, but --k is 4" kmeans --data "$data" --k 4 --init fitted.npy
 
 echo "$failures failure(s)"

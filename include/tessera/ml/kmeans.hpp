@@ -26,6 +26,7 @@
 #include <string>
 
 #include <tessera/array/dist_matrix.hpp>
+#include <tessera/io/chunk_source.hpp>
 #include <tessera/io/table.hpp>
 
 namespace tessera::ml {
@@ -74,6 +75,18 @@ class KMeans {
 #endif
   /// @brief Fits the rows of a matrix this process holds.
   KMeans& fit(const HostMatrix& X);
+
+  /// @brief Mini-batch k-means over a file (or generator) streamed without holding it
+  /// (scikit-learn's MiniBatchKMeans update: each centroid the running mean of the rows
+  /// it was given). The rows are cut in chunks of batch_rows / 4; a step takes 4 chunks
+  /// spread over the data (and so over the ranks), each rank reading only its own, and
+  /// their per-cluster sums are combined in chunk order: the same centroids on any rank
+  /// count. Epochs visit every step once in a seeded order, up to max_iter epochs or until
+  /// an epoch moves the centroids (sum of squared shifts) by at most tol × the mean
+  /// feature variance of the first rows. Starts from k-means++ (or random rows, or the
+  /// given centroids) on the first 3 · batch_rows rows; a last pass gives labels() (this
+  /// rank's rows) and inertia() (collective).
+  KMeans& fit_minibatch(const Comm& comm, io::ChunkSource& source, std::size_t batch_rows = 4096);
 
   /// @brief Nearest centroid of each row (as during fit).
   Kokkos::View<int*, Kokkos::HostSpace> predict(const HostMatrix& X) const;
