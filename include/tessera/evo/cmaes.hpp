@@ -1,0 +1,78 @@
+#pragma once
+/// @file
+/// @brief CMA-ES (Hansen's tutorial, as DEAP's `cma.Strategy`) with the population
+/// evaluated across ranks: every rank holds the same strategy state and generates the
+/// same population from the counter-based generator; each evaluates its slice; only the
+/// λ fitness values are exchanged; every rank updates identically. Results are bitwise
+/// the same on any number of ranks.
+///
+/// @code
+/// tessera::evo::CMAESParams p;
+/// p.dim = 10;
+/// p.centroid = {5.0};   // one value: every coordinate
+/// p.sigma = 5.0;
+/// p.lambda = 200;
+/// p.generations = 250;
+/// auto r = tessera::evo::cmaes(comm, p, tessera::evo::benchmark_evaluator(
+///                                           tessera::evo::Benchmark::rastrigin));
+/// r.best, r.best_fitness, r.logbook.min …
+/// @endcode
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include <tessera/comm/comm.hpp>
+#include <tessera/evo/problems.hpp>
+
+namespace tessera::evo {
+
+/// @brief Per generation, as DEAP's logbook with a Statistics of avg/std/min/max.
+struct Logbook {
+  std::vector<int> gen;
+  std::vector<std::int64_t> nevals;
+  std::vector<double> avg, std, min, max;
+};
+
+/// @brief Parameters of a CMA-ES run (DEAP's defaults where it has them).
+struct CMAESParams {
+  int dim = 0;
+  /// Start mean: dim values, or one for every coordinate.
+  std::vector<double> centroid{0.0};
+  double sigma = 1.0;
+  /// Population size; 0: 4 + ⌊3 ln dim⌋. Parents: mu (0: λ / 2).
+  int lambda = 0;
+  int mu = 0;
+  int generations = 250;
+  /// Stop once the best fitness reaches this (minimising: ≤; maximising: ≥). NaN: off.
+  double target = std::numeric_limits<double>::quiet_NaN();
+  /// Stop after this many evaluations (0: no limit).
+  std::int64_t max_evaluations = 0;
+  /// Stop after this many generations without a better best (0: off).
+  int stagnation = 0;
+  bool minimize = true;
+  /// Box bounds for every gene (lo < hi), or none (±inf): an individual outside is
+  /// evaluated at its projection into the box, plus its squared distance to it
+  /// (minimising; minus, maximising), so the search is pushed back inside.
+  double lo = -std::numeric_limits<double>::infinity();
+  double hi = std::numeric_limits<double>::infinity();
+  std::uint64_t seed = 0;
+  /// @throws InvalidArgument naming the bad parameter.
+  void validate() const;
+};
+
+/// @brief What a run found.
+struct EvolutionResult {
+  Logbook logbook;
+  std::vector<double> best;  ///< the best individual evaluated (projected into the box)
+  double best_fitness = 0;
+  std::int64_t evaluations = 0;
+  int generations = 0;
+  std::string stop;  ///< "generations", "target", "evaluations", "stagnation", "condition"
+};
+
+/// @brief Runs CMA-ES (collective over comm; every rank gets the same result).
+EvolutionResult cmaes(const Comm& comm, const CMAESParams& params, const Evaluator& evaluate);
+
+}  // namespace tessera::evo

@@ -1,0 +1,217 @@
+#include <tessera/evo/cmaes.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include <fmt/format.h>
+#include <tessera/comm/agree.hpp>
+#include <tessera/core/error.hpp>
+#include <tessera/core/rng.hpp>
+#include <tessera/io/table.hpp>
+#include <tessera/linalg/linalg.hpp>
+
+namespace tessera::evo {
+
+void CMAESParams::validate() const {
+  if (dim < 1) throw InvalidArgument(fmt::format("dim must be >= 1, got {}", dim));
+  if (centroid.size() != 1 && centroid.size() != static_cast<std::size_t>(dim))
+    throw InvalidArgument(fmt::format("the centroid has {} values for dim = {} (give 1 or {})",
+                                      centroid.size(), dim, dim));
+  for (double c : centroid)
+    if (!std::isfinite(c)) throw InvalidArgument("the centroid must be finite");
+  if (!(sigma > 0) || !std::isfinite(sigma))
+    throw InvalidArgument(fmt::format("sigma must be > 0, got {}", sigma));
+  if (lambda != 0 && lambda < 4)
+    throw InvalidArgument(fmt::format("CMA-ES needs a population of at least 4, got {}", lambda));
+  const int l = lambda ? lambda : 4 + static_cast<int>(3 * std::log(static_cast<double>(dim)));
+  if (mu < 0 || mu > l)
+    throw InvalidArgument(fmt::format("mu must be between 1 and the population {}, got {}", l, mu));
+  if (generations < 1)
+    throw InvalidArgument(fmt::format("generations must be >= 1, got {}", generations));
+  if (!(lo < hi))
+    throw InvalidArgument(fmt::format("bounds need lo < hi, got lo = {}, hi = {}", lo, hi));
+  if (max_evaluations < 0 || stagnation < 0)
+    throw InvalidArgument("max_evaluations and stagnation must be >= 0");
+}
+
+namespace {
+
+// Mean and population standard deviation (NumPy's mean and std, ddof 0).
+std::pair<double, double> mean_std(const std::vector<double>& v) {
+  double m = 0;
+  for (double x : v) m += x;
+  m /= static_cast<double>(v.size());
+  double s = 0;
+  for (double x : v) s += (x - m) * (x - m);
+  return {m, std::sqrt(s / static_cast<double>(v.size()))};
+}
+
+double norm(const std::vector<double>& v) {
+  double s = 0;
+  for (double x : v) s += x * x;
+  return std::sqrt(s);
+}
+
+}  // namespace
+
+EvolutionResult cmaes(const Comm& comm, const CMAESParams& p, const Evaluator& evaluate) {
+  p.validate();
+  const int N = p.dim;
+  const auto n = static_cast<std::size_t>(N);
+  const int lambda =
+      p.lambda ? p.lambda : 4 + static_cast<int>(3 * std::log(static_cast<double>(N)));
+  const int mu = p.mu ? p.mu : lambda / 2;
+  const auto L = static_cast<std::size_t>(lambda), M = static_cast<std::size_t>(mu);
+  // DEAP's cma.Strategy constants (Hansen's tutorial).
+  std::vector<double> w(M);
+  for (std::size_t i = 0; i < M; ++i)
+    w[i] = std::log(mu + 0.5) - std::log(static_cast<double>(i + 1));
+  const double wsum = std::accumulate(w.begin(), w.end(), 0.0);
+  double w2 = 0;
+  for (double& x : w) x /= wsum, w2 += x * x;
+  const double mueff = 1.0 / w2, dN = N;
+  const double cc = 4.0 / (dN + 4.0);
+  const double cs = (mueff + 2.0) / (dN + mueff + 3.0);
+  const double ccov1 = 2.0 / ((dN + 1.3) * (dN + 1.3) + mueff);
+  const double ccovmu =
+      std::min(1.0 - ccov1, 2.0 * (mueff - 2.0 + 1.0 / mueff) / ((dN + 2.0) * (dN + 2.0) + mueff));
+  const double damps = 1.0 + 2.0 * std::max(0.0, std::sqrt((mueff - 1.0) / (dN + 1.0)) - 1.0) + cs;
+  const double chiN = std::sqrt(dN) * (1.0 - 1.0 / (4.0 * dN) + 1.0 / (21.0 * dN * dN));
+
+  std::vector<double> m(n), pc(n, 0.0), ps(n, 0.0), D(n, 1.0);
+  for (std::size_t j = 0; j < n; ++j) m[j] = p.centroid.size() == 1 ? p.centroid[0] : p.centroid[j];
+  HostMatrix C("cmaes_C", n, n), B("cmaes_B", n, n);
+  for (std::size_t j = 0; j < n; ++j) C(j, j) = B(j, j) = 1.0;
+  double sigma = p.sigma;
+  int update_count = 0;
+  const CounterRng rng(p.seed, 0);
+  const double sign = p.minimize ? 1.0 : -1.0;  // the strategy minimises sign · f
+  const bool bounded = std::isfinite(p.lo) || std::isfinite(p.hi);
+
+  // This rank's slice of every generation's population, evaluated on the device.
+  const auto begin =
+      static_cast<std::size_t>(static_cast<std::int64_t>(L) * comm.rank() / comm.size());
+  const auto end =
+      static_cast<std::size_t>(static_cast<std::int64_t>(L) * (comm.rank() + 1) / comm.size());
+  Kokkos::View<double**, Kokkos::LayoutRight, Memory> pop_d("cmaes_population", end - begin, n);
+  Fitness fit_d("cmaes_fitness", end - begin);
+  const auto pop_h = Kokkos::create_mirror_view(Kokkos::HostSpace(), pop_d);
+  const auto fit_h = Kokkos::create_mirror_view(Kokkos::HostSpace(), fit_d);
+
+  EvolutionResult r;
+  r.stop = "generations";
+  double best_g = std::numeric_limits<double>::infinity();
+  int since_better = 0;
+  std::vector<double> x(L * n), y(L * n), z(n), penalty(L);
+  for (int gen = 0; gen < p.generations; ++gen) {
+    // Sample x_k = m + σ·B·(D ∘ z_k), z_k standard normal keyed by (generation, k, j):
+    // the same population on every rank.
+    for (std::size_t k = 0; k < L; ++k) {
+      for (std::size_t j = 0; j < n; ++j)
+        z[j] = D[j] * rng.normal((static_cast<std::uint64_t>(gen) * L + k) * n + j);
+      double pen = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        double s = 0;
+        for (std::size_t j = 0; j < n; ++j) s += B(i, j) * z[j];
+        x[k * n + i] = m[i] + sigma * s;
+        y[k * n + i] = std::min(std::max(x[k * n + i], p.lo), p.hi);
+        pen += (x[k * n + i] - y[k * n + i]) * (x[k * n + i] - y[k * n + i]);
+      }
+      penalty[k] = bounded ? pen : 0.0;
+    }
+    for (std::size_t k = begin; k < end; ++k)
+      for (std::size_t j = 0; j < n; ++j) pop_h(k - begin, j) = y[k * n + j];
+    Kokkos::deep_copy(pop_d, pop_h);
+    agree(comm, [&] { evaluate(pop_d, fit_d); });
+    Kokkos::deep_copy(fit_h, fit_d);
+    std::vector<double> mine(fit_h.data(), fit_h.data() + fit_h.extent(0));
+    for (std::size_t k = begin; k < end; ++k) mine[k - begin] += sign * penalty[k];
+    const std::vector<double> f = comm.allgatherv(mine);
+    r.evaluations += lambda;
+
+    // Logbook and hall of fame (the first best on ties).
+    const auto [avg, sd] = mean_std(f);
+    r.logbook.gen.push_back(gen);
+    r.logbook.nevals.push_back(lambda);
+    r.logbook.avg.push_back(avg);
+    r.logbook.std.push_back(sd);
+    r.logbook.min.push_back(*std::min_element(f.begin(), f.end()));
+    r.logbook.max.push_back(*std::max_element(f.begin(), f.end()));
+    std::vector<std::size_t> order(L);
+    std::iota(order.begin(), order.end(), std::size_t(0));
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return sign * f[a] < sign * f[b]; });
+    const std::size_t top = order[0];
+    if (sign * f[top] < best_g) {
+      best_g = sign * f[top];
+      r.best_fitness = f[top];
+      r.best.assign(y.begin() + static_cast<std::ptrdiff_t>(top * n),
+                    y.begin() + static_cast<std::ptrdiff_t>((top + 1) * n));
+      since_better = 0;
+    } else {
+      ++since_better;
+    }
+    r.generations = gen + 1;
+
+    // Update (DEAP's Strategy.update): mean, evolution paths, covariance, step size.
+    const std::vector<double> old = m;
+    std::fill(m.begin(), m.end(), 0.0);
+    for (std::size_t i = 0; i < M; ++i)
+      for (std::size_t j = 0; j < n; ++j) m[j] += w[i] * x[order[i] * n + j];
+    std::vector<double> diff(n), tmp(n, 0.0);
+    for (std::size_t j = 0; j < n; ++j) diff[j] = m[j] - old[j];
+    for (std::size_t j = 0; j < n; ++j) {  // (Bᵀ diff) / D
+      double s = 0;
+      for (std::size_t i = 0; i < n; ++i) s += B(i, j) * diff[i];
+      tmp[j] = s / D[j];
+    }
+    const double ps_scale = std::sqrt(cs * (2.0 - cs) * mueff) / sigma;
+    for (std::size_t i = 0; i < n; ++i) {
+      double s = 0;
+      for (std::size_t j = 0; j < n; ++j) s += B(i, j) * tmp[j];
+      ps[i] = (1.0 - cs) * ps[i] + ps_scale * s;
+    }
+    const double ps_norm = norm(ps);
+    const double hsig =
+        ps_norm / std::sqrt(1.0 - std::pow(1.0 - cs, 2.0 * (update_count + 1))) / chiN <
+                1.4 + 2.0 / (dN + 1.0)
+            ? 1.0
+            : 0.0;
+    ++update_count;
+    const double pc_scale = hsig * std::sqrt(cc * (2.0 - cc) * mueff) / sigma;
+    for (std::size_t j = 0; j < n; ++j) pc[j] = (1.0 - cc) * pc[j] + pc_scale * diff[j];
+    const double keep = 1.0 - ccov1 - ccovmu + (1.0 - hsig) * ccov1 * cc * (2.0 - cc);
+    for (std::size_t a = 0; a < n; ++a)
+      for (std::size_t b = 0; b < n; ++b) {
+        double rank_mu = 0;
+        for (std::size_t i = 0; i < M; ++i)
+          rank_mu += w[i] * (x[order[i] * n + a] - old[a]) * (x[order[i] * n + b] - old[b]);
+        C(a, b) = keep * C(a, b) + ccov1 * pc[a] * pc[b] + ccovmu * rank_mu / (sigma * sigma);
+      }
+    sigma *= std::exp((ps_norm / chiN - 1.0) * cs / damps);
+    HostVector d2("cmaes_d2", n);
+    linalg::eigh(C, d2, B);  // ascending
+    for (std::size_t j = 0; j < n; ++j) D[j] = std::sqrt(std::max(d2(j), 0.0));
+
+    if (std::isfinite(p.target) && best_g <= sign * p.target) {
+      r.stop = "target";
+      break;
+    }
+    if (p.max_evaluations && r.evaluations >= p.max_evaluations) {
+      r.stop = "evaluations";
+      break;
+    }
+    if (p.stagnation && since_better >= p.stagnation) {
+      r.stop = "stagnation";
+      break;
+    }
+    if (!(D[0] > 0) || D[n - 1] / D[0] > 1e7) {  // condition of C above 1e14
+      r.stop = "condition";
+      break;
+    }
+  }
+  return r;
+}
+
+}  // namespace tessera::evo
