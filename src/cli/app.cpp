@@ -116,6 +116,7 @@ int run(int argc, char** argv) {
   commands.push_back(setup_svm_predict(app, common));
   commands.push_back(setup_kmeans(app, common));
   commands.push_back(setup_pca(app, common));
+  commands.push_back(setup_evolve(app, common));
 
   try {
     app.parse(argc, argv);

@@ -62,6 +62,7 @@ Command setup_svm_train(CLI::App& parent, CommonOptions& common);
 Command setup_svm_predict(CLI::App& parent, CommonOptions& common);
 Command setup_kmeans(CLI::App& parent, CommonOptions& common);
 Command setup_pca(CLI::App& parent, CommonOptions& common);
+Command setup_evolve(CLI::App& parent, CommonOptions& common);
 
 /// Writes run.json in --out (rank 0; collective for the per-rank device list).
 void write_run_report(const Context& ctx, const std::vector<std::string>& argv,

@@ -103,18 +103,24 @@ EvolutionResult cmaes(const Comm& comm, const CMAESParams& p, const Evaluator& e
   r.stop = "generations";
   double best_g = std::numeric_limits<double>::infinity();
   int since_better = 0;
-  std::vector<double> x(L * n), y(L * n), z(n), penalty(L);
+  std::vector<double> x(L * n), y(L * n), penalty(L);
+  HostMatrix Z("cmaes_z", L, n), steps("cmaes_steps", L, n), A("cmaes_a", M, n),
+      rank_mu("cmaes_rank_mu", n, n);
+  Kokkos::View<double*, Kokkos::HostSpace> Dv("cmaes_d", n);
+  using HostPolicy = Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace>;
   for (int gen = 0; gen < p.generations; ++gen) {
     // Sample x_k = m + σ·B·(D ∘ z_k), z_k standard normal keyed by (generation, k, j):
-    // the same population on every rank.
+    // the same population on every rank. The z's in parallel, the B products as one GEMM.
+    for (std::size_t j = 0; j < n; ++j) Dv(j) = D[j];
+    const std::uint64_t first = static_cast<std::uint64_t>(gen) * L * n;
+    Kokkos::parallel_for("tessera::cmaes::normals", HostPolicy(0, L * n), [=](const std::size_t i) {
+      Z(i / n, i % n) = Dv(i % n) * rng.normal(first + i);
+    });
+    linalg::gemm(linalg::Op::none, linalg::Op::transpose, 1.0, Z, B, 0.0, steps);
     for (std::size_t k = 0; k < L; ++k) {
-      for (std::size_t j = 0; j < n; ++j)
-        z[j] = D[j] * rng.normal((static_cast<std::uint64_t>(gen) * L + k) * n + j);
       double pen = 0;
       for (std::size_t i = 0; i < n; ++i) {
-        double s = 0;
-        for (std::size_t j = 0; j < n; ++j) s += B(i, j) * z[j];
-        x[k * n + i] = m[i] + sigma * s;
+        x[k * n + i] = m[i] + sigma * steps(k, i);
         y[k * n + i] = std::min(std::max(x[k * n + i], p.lo), p.hi);
         pen += (x[k * n + i] - y[k * n + i]) * (x[k * n + i] - y[k * n + i]);
       }
@@ -182,13 +188,14 @@ EvolutionResult cmaes(const Comm& comm, const CMAESParams& p, const Evaluator& e
     const double pc_scale = hsig * std::sqrt(cc * (2.0 - cc) * mueff) / sigma;
     for (std::size_t j = 0; j < n; ++j) pc[j] = (1.0 - cc) * pc[j] + pc_scale * diff[j];
     const double keep = 1.0 - ccov1 - ccovmu + (1.0 - hsig) * ccov1 * cc * (2.0 - cc);
+    // Rank-μ update Σ w_i (x_i − old)(x_i − old)ᵀ = AᵀA with rows √w_i (x_i − old): one syrk.
+    for (std::size_t i = 0; i < M; ++i)
+      for (std::size_t j = 0; j < n; ++j)
+        A(i, j) = std::sqrt(w[i]) * (x[order[i] * n + j] - old[j]);
+    linalg::gram(1.0, A, 0.0, rank_mu);
     for (std::size_t a = 0; a < n; ++a)
-      for (std::size_t b = 0; b < n; ++b) {
-        double rank_mu = 0;
-        for (std::size_t i = 0; i < M; ++i)
-          rank_mu += w[i] * (x[order[i] * n + a] - old[a]) * (x[order[i] * n + b] - old[b]);
-        C(a, b) = keep * C(a, b) + ccov1 * pc[a] * pc[b] + ccovmu * rank_mu / (sigma * sigma);
-      }
+      for (std::size_t b = 0; b < n; ++b)
+        C(a, b) = keep * C(a, b) + ccov1 * pc[a] * pc[b] + ccovmu * rank_mu(a, b) / (sigma * sigma);
     sigma *= std::exp((ps_norm / chiN - 1.0) * cs / damps);
     HostVector d2("cmaes_d2", n);
     linalg::eigh(C, d2, B);  // ascending

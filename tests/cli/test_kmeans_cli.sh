@@ -33,6 +33,9 @@ PY
 run one3 "$mpiexec" -np 3 --oversubscribe "$tessera" kmeans --data "$data" --k 5 --chunk-rows 500 --out one3 --quiet
 check "mpirun -np 3: exit 0, the same kmeans.json and labels.csv" bash -c "[[ $(rc one3) == 0 ]] && cmp one/kmeans.json one3/kmeans.json && cmp one/labels.csv one3/labels.csv"
 
+run threads env OMP_NUM_THREADS=2 "$tessera" kmeans --data "$data" --k 5 --chunk-rows 500 --out threads --quiet
+check "2 threads: the same kmeans.json and labels.csv as 1 thread" bash -c "[[ $(rc threads) == 0 ]] && cmp one/kmeans.json threads/kmeans.json && cmp one/labels.csv threads/labels.csv"
+
 # --- a sweep: elbow, ranks, and each k as when run alone
 run sweep "$tessera" kmeans --data "$data" --k 2:7 --chunk-rows 500 --out sweep
 check "kmeans --k 2:7: exit 0, elbow.svg with labelled axes, no labels.csv" bash -c "[[ $(rc sweep) == 0 ]] && grep -q 'k (clusters)' sweep/elbow.svg && grep -q '>inertia<' sweep/elbow.svg && test ! -e sweep/labels.csv"

@@ -36,6 +36,9 @@ check "variance.svg has labelled axes" bash -c "grep -q '>component<' one/varian
 run three "$mpiexec" -np 3 --oversubscribe "$tessera" pca --data digits --components 5 --chunk-rows 200 --out three --quiet
 check "mpirun -np 3: exit 0, the same pca.json" bash -c "[[ $(rc three) == 0 ]] && cmp one/pca.json three/pca.json"
 
+run threads env OMP_NUM_THREADS=2 "$tessera" pca --data digits --components 5 --chunk-rows 200 --out threads --quiet
+check "2 threads: the same pca.json as 1 thread" bash -c "[[ $(rc threads) == 0 ]] && cmp one/pca.json threads/pca.json"
+
 # --- the randomized solver: the covariance solver's answer on digits
 run randomized "$tessera" pca --data digits --components 5 --solver randomized --out rnd
 check "--solver randomized: exit 0, components within 1e-5 and variances within 1e-8 of the covariance solver" python3 -c "

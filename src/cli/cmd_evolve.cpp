@@ -1,0 +1,164 @@
+// tessera evolve: evolutionary optimisation of a benchmark problem with the population
+// evaluated across the ranks -> logbook.csv, best.json, convergence.svg.
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <memory>
+#include <string>
+
+#include <fmt/format.h>
+#include <tessera/comm/agree.hpp>
+#include <tessera/evo/cmaes.hpp>
+#include <tessera/evo/problems.hpp>
+#include <tessera/io/results.hpp>
+#include <tessera/io/svg.hpp>
+
+#include "app.hpp"
+
+namespace tessera::cli {
+
+namespace {
+
+struct EvolveOptions {
+  std::string algorithm = "cmaes";
+  std::string problem = "rastrigin";
+  int dim = 10;
+  int population = 0;
+  int generations = 250;
+  double sigma = 5.0;
+  double centroid = 5.0;
+  std::string bounds;
+  int islands = 1;
+  int migration_interval = 10;
+  double target = std::numeric_limits<double>::quiet_NaN();
+  long long max_evals = 0;
+  int stagnation = 0;
+};
+
+// "LO:HI" -> (lo, hi).
+std::pair<double, double> parse_bounds(const std::string& text) {
+  const auto colon = text.find(':');
+  double lo = 0, hi = 0;
+  std::size_t a = 0, b = 0;
+  try {
+    if (colon == std::string::npos) throw std::invalid_argument("no colon");
+    lo = std::stod(text.substr(0, colon), &a);
+    hi = std::stod(text.substr(colon + 1), &b);
+  } catch (const std::exception&) {
+    a = 0;
+  }
+  if (colon == std::string::npos || a != colon || b != text.size() - colon - 1)
+    throw InvalidArgument("--bounds: '" + text + "' is not LO:HI");
+  if (!(lo < hi))
+    throw InvalidArgument(
+        fmt::format("--bounds {}: needs lo < hi, got lo = {}, hi = {}", text, lo, hi));
+  return {lo, hi};
+}
+
+}  // namespace
+
+Command setup_evolve(CLI::App& parent, CommonOptions& common) {
+  auto o = std::make_shared<EvolveOptions>();
+  Command cmd;
+  cmd.app = parent.add_subcommand(
+      "evolve", "evolutionary optimisation -> logbook.csv, best.json, convergence.svg");
+  CLI::App& app = *cmd.app;
+  add_common_options(app, common);
+  app.add_option("--algorithm", o->algorithm, "cmaes (ga, pso, de: not there yet)")
+      ->capture_default_str();
+  app.add_option("--problem", o->problem,
+                 "sphere, rastrigin, rosenbrock, ackley, griewank, schwefel, schaffer, onemax")
+      ->capture_default_str();
+  app.add_option("--dim", o->dim, "dimensions")->capture_default_str();
+  app.add_option("--population", o->population,
+                 "individuals per generation (lambda; default 4 + 3 ln dim)");
+  app.add_option("--generations", o->generations, "generations")->capture_default_str();
+  app.add_option("--sigma", o->sigma, "initial step size")->capture_default_str();
+  app.add_option("--centroid", o->centroid, "initial mean, every coordinate")
+      ->capture_default_str();
+  app.add_option("--bounds", o->bounds, "box for every gene (default none)")->type_name("LO:HI");
+  app.add_option("--islands", o->islands, "populations with ring migration (1 so far)")
+      ->capture_default_str();
+  app.add_option("--migration-interval", o->migration_interval, "generations between migrations")
+      ->capture_default_str();
+  app.add_option("--target", o->target, "stop when the best fitness reaches this");
+  app.add_option("--max-evals", o->max_evals, "stop after this many evaluations");
+  app.add_option("--stagnation", o->stagnation,
+                 "stop after this many generations without a better best");
+  cmd.run = [o](Context& ctx) {
+    evo::CMAESParams p;
+    evo::Benchmark problem{};
+    agree(ctx.comm, [&] {
+      if (o->algorithm == "ga" || o->algorithm == "pso" || o->algorithm == "de")
+        throw InvalidArgument("--algorithm " + o->algorithm + ": not there yet (cmaes is)");
+      if (o->algorithm != "cmaes")
+        throw InvalidArgument("unknown algorithm '" + o->algorithm + "' (cmaes, ga, pso, de)");
+      problem = evo::parse_benchmark(o->problem);
+      if (evo::info(problem, o->dim).binary)
+        throw InvalidArgument("--problem " + o->problem +
+                              " has binary genes: CMA-ES searches real ones (use a GA, not "
+                              "there yet)");
+      if (o->islands != 1) throw InvalidArgument("--islands: one population so far");
+      p.dim = o->dim;
+      p.centroid = {o->centroid};
+      p.sigma = o->sigma;
+      p.lambda = o->population;
+      p.generations = o->generations;
+      p.target = o->target;
+      p.max_evaluations = o->max_evals;
+      p.stagnation = o->stagnation;
+      p.minimize = evo::info(problem, o->dim).minimize;
+      p.seed = ctx.common.seed;
+      if (!o->bounds.empty()) std::tie(p.lo, p.hi) = parse_bounds(o->bounds);
+      p.validate();
+    });
+    evo::EvolutionResult r;
+    {
+      auto t = ctx.times.scope("evolve");
+      r = evo::cmaes(ctx.comm, p, evo::benchmark_evaluator(problem));
+    }
+    ctx.make_out_dir();
+    if (!ctx.root()) return;
+    auto t = ctx.times.scope("write");
+    const evo::Logbook& log = r.logbook;
+    std::string csv = "gen,nevals,avg,std,min,max\n";
+    for (std::size_t g = 0; g < log.gen.size(); ++g)
+      csv += fmt::format("{},{},{},{},{},{}\n", log.gen[g], log.nevals[g],
+                         io::format_double(log.avg[g]), io::format_double(log.std[g]),
+                         io::format_double(log.min[g]), io::format_double(log.max[g]));
+    io::write_file_atomic(ctx.out_file("logbook.csv"), csv);
+    io::write_json(ctx.out_file("best.json"), {{"solution", r.best},
+                                               {"fitness", r.best_fitness},
+                                               {"evaluations", r.evaluations},
+                                               {"generations", r.generations},
+                                               {"stop", r.stop}});
+    io::LinePlot plot;
+    io::LineSeries best{p.minimize ? "best (min)" : "best (max)", {}, {}}, avg{"average", {}, {}};
+    for (std::size_t g = 0; g < log.gen.size(); ++g) {
+      best.x.push_back(log.gen[g]);
+      best.y.push_back(p.minimize ? log.min[g] : log.max[g]);
+      avg.x.push_back(log.gen[g]);
+      avg.y.push_back(log.avg[g]);
+    }
+    plot.series = {best, avg};
+    plot.title = fmt::format("CMA-ES on {} ({} dimensions, population {})", o->problem, o->dim,
+                             log.nevals.empty() ? 0 : log.nevals[0]);
+    plot.x_label = "generation";
+    plot.y_label = "fitness";
+    plot.log_y = true;
+    io::write_file_atomic(ctx.out_file("convergence.svg"), io::svg_line_plot(plot));
+    if (!ctx.common.quiet) {
+      std::printf(
+          "evolve: CMA-ES on %s, %d dimensions, %d rank(s): %d generations, %lld evaluations "
+          "(stop: %s)\n",
+          o->problem.c_str(), o->dim, ctx.comm.size(), r.generations,
+          static_cast<long long>(r.evaluations), r.stop.c_str());
+      std::printf("best fitness %.10g\n", r.best_fitness);
+      std::printf("wrote %s, %s, %s\n", ctx.out_file("logbook.csv").c_str(),
+                  ctx.out_file("best.json").c_str(), ctx.out_file("convergence.svg").c_str());
+    }
+  };
+  return cmd;
+}
+
+}  // namespace tessera::cli

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# tessera evolve as users and scripts run it: logbook.csv, best.json, convergence.svg; the
+# same run on 1 and 3 ranks and on 1 and 2 threads; a target reached; bounds kept; clear
+# errors for bad input. (CMA-ES against its published budgets: the test_evo unit test.)
+#   test_evolve_cli.sh TESSERA WORKDIR MPIEXEC
+set -uo pipefail
+tessera=$1 work=$2 mpiexec=$3
+rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
+failures=0
+check() {
+  local what=$1; shift
+  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; failures=$((failures + 1)); fi
+}
+run() { local name=$1; shift; "$@" >"$name.out" 2>"$name.err"; echo $? >"$name.rc"; }
+rc() { cat "$1.rc"; }
+one_error_line() { [[ $(grep -c '' "$1.err") -eq 1 ]] && head -1 "$1.err" | grep -q "^error: .*$2"; }
+
+args=(--problem rastrigin --dim 10 --population 200 --generations 60 --centroid 5 --sigma 5 --seed 3)
+run one env OMP_NUM_THREADS=1 "$tessera" evolve "${args[@]}" --out one
+check "evolve: exit 0, logbook.csv, best.json, convergence.svg, run.json" bash -c "[[ $(rc one) == 0 ]] && test -s one/logbook.csv -a -s one/best.json -a -s one/convergence.svg -a -s one/run.json"
+check "logbook.csv: header, 60 generations of 200 evaluations, min <= avg <= max; best.json" python3 - one <<'PY'
+import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[1] + "/logbook.csv")))
+assert list(rows[0].keys()) == ["gen", "nevals", "avg", "std", "min", "max"], rows[0].keys()
+assert [int(r["gen"]) for r in rows] == list(range(60)) and all(r["nevals"] == "200" for r in rows)
+assert all(float(r["min"]) <= float(r["avg"]) <= float(r["max"]) and float(r["std"]) >= 0 for r in rows)
+best = json.load(open(sys.argv[1] + "/best.json"))
+assert len(best["solution"]) == 10 and best["evaluations"] == 12000
+assert best["fitness"] == min(float(r["min"]) for r in rows), best["fitness"]
+assert float(rows[-1]["min"]) < float(rows[0]["min"])
+PY
+check "convergence.svg: log-scale axes labelled" bash -c "grep -q '>generation<' one/convergence.svg && grep -q '>fitness (log)<' one/convergence.svg"
+run three "$mpiexec" -np 3 --oversubscribe "$tessera" evolve "${args[@]}" --out three --quiet
+check "mpirun -np 3: the same logbook.csv and best.json" bash -c "[[ $(rc three) == 0 ]] && cmp one/logbook.csv three/logbook.csv && cmp one/best.json three/best.json"
+run two_threads env OMP_NUM_THREADS=2 "$tessera" evolve "${args[@]}" --out threads --quiet
+check "2 threads: the same logbook.csv and best.json" bash -c "[[ $(rc two_threads) == 0 ]] && cmp one/logbook.csv threads/logbook.csv && cmp one/best.json threads/best.json"
+
+run target "$tessera" evolve --problem sphere --dim 10 --generations 5000 --centroid 1 --sigma 0.5 --target 1e-10 --out target --quiet
+check "sphere 10-D: stops at the target 1e-10" python3 -c "
+import json
+b = json.load(open('target/best.json'))
+assert b['stop'] == 'target' and b['fitness'] <= 1e-10 and b['evaluations'] < 3000, b"
+run bounded "$tessera" evolve --problem rastrigin --dim 5 --generations 40 --centroid 4 --sigma 3 --bounds 3:5 --out bounded --quiet
+check "--bounds 3:5: the solution inside the box" python3 -c "
+import json
+s = json.load(open('bounded/best.json'))['solution']
+assert all(3 <= v <= 5 for v in s), s"
+
+bad() {  # bad NAME PATTERN ARGS...
+  local name=$1 pattern=$2; shift 2
+  run $name "$tessera" "$@"
+  check "$name: exit 2, one error line naming '$pattern'" bash -c "[[ $(rc $name) == 2 ]] && $(declare -f one_error_line); one_error_line $name '$pattern'"
+}
+bad dim_zero "dim must be >= 1" evolve --dim 0
+bad small_population "population of at least 4" evolve --population 3
+bad sigma_zero "sigma must be > 0" evolve --sigma 0
+bad bounds_reversed "needs lo < hi" evolve --bounds 2:1
+bad bounds_text "is not LO:HI" evolve --bounds 2
+bad unknown_problem "unknown problem" evolve --problem sphear
+bad ga_not_yet "not there yet" evolve --algorithm ga
+bad unknown_algorithm "unknown algorithm" evolve --algorithm annealing
+bad binary_problem "binary genes" evolve --problem onemax
+bad islands "one population so far" evolve --islands 2
+
+echo "$failures failure(s)"
+(( failures == 0 )) && echo "evolve cli ok"
