@@ -61,14 +61,14 @@ void gemm(Op op_a, Op op_b, double alpha, const Matrix<Host>& A, const Matrix<Ho
   double* c = C.data();
   const int n = s.n, k = s.k;
   const bool a_plain = op_a == Op::none;
-  Kokkos::parallel_for(
-      "tessera::linalg::gemm_blocks", Kokkos::RangePolicy<HostExec>(0, blocks),
-      [=](const std::size_t blk) {
-        const std::size_t r0 = blk * kBlockRows, rows = std::min(kBlockRows, m - r0);
-        cblas_dgemm(CblasRowMajor, ta, tb, static_cast<int>(rows), n, k, alpha,
-                    a + (a_plain ? r0 * static_cast<std::size_t>(lda) : r0), lda, b, ldb, beta,
-                    c + r0 * static_cast<std::size_t>(ldc), ldc);
-      });
+  Kokkos::parallel_for("tessera::linalg::gemm_blocks", Kokkos::RangePolicy<HostExec>(0, blocks),
+                       [=](const std::size_t blk) {
+                         const std::size_t r0 = blk * kBlockRows,
+                                           rows = std::min(kBlockRows, m - r0);
+                         cblas_dgemm(CblasRowMajor, ta, tb, static_cast<int>(rows), n, k, alpha,
+                                     a + (a_plain ? r0 * static_cast<std::size_t>(lda) : r0), lda,
+                                     b, ldb, beta, c + r0 * static_cast<std::size_t>(ldc), ldc);
+                       });
 }
 
 void gram(double alpha, const Matrix<Host>& A, double beta, const Matrix<Host>& C) {
@@ -78,8 +78,7 @@ void gram(double alpha, const Matrix<Host>& A, double beta, const Matrix<Host>& 
   single_threaded_blas();
   const auto cols = static_cast<std::size_t>(d);
   if (cols <= kBlockRows) {  // one syrk
-    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, d, n, alpha, A.data(), d, beta, C.data(),
-                d);
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, d, n, alpha, A.data(), d, beta, C.data(), d);
     tessera::detail::mirror_upper_to_lower<HostExec>(C);
     Kokkos::fence();
     return;
