@@ -37,7 +37,8 @@ void single_threaded_blas() {
   });
 }
 
-// Rows of C per block of a split product (fixed, so the split does not depend on threads).
+// Rows (or columns) of C per block of a split product (fixed: the split does not depend
+// on the thread count).
 constexpr std::size_t kBlockRows = 256;
 using HostExec = Kokkos::DefaultHostExecutionSpace;
 
@@ -52,23 +53,31 @@ void gemm(Op op_a, Op op_b, double alpha, const Matrix<Host>& A, const Matrix<Ho
   const auto tb = op_b == Op::none ? CblasNoTrans : CblasTrans;
   const int lda = static_cast<int>(A.extent(1)), ldb = static_cast<int>(B.extent(1)),
             ldc = static_cast<int>(C.extent(1));
-  const auto m = static_cast<std::size_t>(s.m);
-  const std::size_t blocks = (m + kBlockRows - 1) / kBlockRows;
-  // Block b computes rows [b·256, …) of C: op(A)'s rows there start at A + r0·lda (A as
-  // is) or A + r0 (A transposed).
+  const auto m = static_cast<std::size_t>(s.m), n = static_cast<std::size_t>(s.n);
+  const int k = s.k;
   const double* a = A.data();
   const double* b = B.data();
   double* c = C.data();
-  const int n = s.n, k = s.k;
-  const bool a_plain = op_a == Op::none;
-  Kokkos::parallel_for("tessera::linalg::gemm_blocks", Kokkos::RangePolicy<HostExec>(0, blocks),
-                       [=](const std::size_t blk) {
-                         const std::size_t r0 = blk * kBlockRows,
-                                           rows = std::min(kBlockRows, m - r0);
-                         cblas_dgemm(CblasRowMajor, ta, tb, static_cast<int>(rows), n, k, alpha,
-                                     a + (a_plain ? r0 * static_cast<std::size_t>(lda) : r0), lda,
-                                     b, ldb, beta, c + r0 * static_cast<std::size_t>(ldc), ldc);
-                       });
+  const bool a_plain = op_a == Op::none, b_plain = op_b == Op::none;
+  // Blocks of 256 rows of C, or of 256 columns when C is wider than tall (the split
+  // depends on the shapes only). Rows r0.. of op(A) start at A + r0·lda (A as is) or
+  // A + r0 (transposed); columns c0.. of op(B) at B + c0 (as is) or B + c0·ldb.
+  const bool by_rows = m >= n;
+  const std::size_t extent = by_rows ? m : n;
+  const std::size_t blocks = (extent + kBlockRows - 1) / kBlockRows;
+  Kokkos::parallel_for(
+      "tessera::linalg::gemm_blocks", Kokkos::RangePolicy<HostExec>(0, blocks),
+      [=](const std::size_t blk) {
+        const std::size_t x0 = blk * kBlockRows, len = std::min(kBlockRows, extent - x0);
+        if (by_rows)
+          cblas_dgemm(CblasRowMajor, ta, tb, static_cast<int>(len), static_cast<int>(n), k, alpha,
+                      a + (a_plain ? x0 * static_cast<std::size_t>(lda) : x0), lda, b, ldb, beta,
+                      c + x0 * static_cast<std::size_t>(ldc), ldc);
+        else
+          cblas_dgemm(CblasRowMajor, ta, tb, static_cast<int>(m), static_cast<int>(len), k, alpha,
+                      a, lda, b + (b_plain ? x0 : x0 * static_cast<std::size_t>(ldb)), ldb, beta,
+                      c + x0, ldc);
+      });
 }
 
 void gram(double alpha, const Matrix<Host>& A, double beta, const Matrix<Host>& C) {

@@ -97,21 +97,29 @@ class SignScan {
   std::vector<ValueLoc> hi_, lo_;
 };
 
-// Orthonormal columns spanning those of a small host matrix A (m × l): A·W·Λ^(-1/2) from
-// the eigendecomposition AᵀA = WΛWᵀ, twice (the second pass restores orthogonality the
-// squared condition number cost). Directions with Λ below 1e-14·max are dropped (zeroed).
+// T = W·Λ^(-1/2) from the eigendecomposition G = WΛWᵀ of a Gram matrix G = YᵀY, so that
+// Y·T has orthonormal columns; directions with Λ below 1e-14·max are dropped (zeroed).
+HostMatrix whitening(const HostMatrix& G) {
+  const std::size_t l = G.extent(0);
+  HostMatrix W("pca_w", l, l), T("pca_t", l, l);
+  HostVector lambda("pca_lambda", l);
+  linalg::eigh(G, lambda, W);
+  const double top = std::max(lambda(l - 1), 0.0);
+  for (std::size_t i = 0; i < l; ++i)
+    for (std::size_t j = 0; j < l; ++j)
+      T(i, j) = lambda(j) > 1e-14 * top ? W(i, j) / std::sqrt(lambda(j)) : 0.0;
+  return T;
+}
+
+// Orthonormal columns spanning those of a small host matrix A (m × l): A·whitening(AᵀA),
+// twice (the second pass restores the orthogonality the squared condition number cost).
 HostMatrix orthonormal(const HostMatrix& A) {
   HostMatrix Q = A;
   const std::size_t l = A.extent(1);
   for (int pass = 0; pass < 2; ++pass) {
-    HostMatrix G("pca_gram", l, l), W("pca_w", l, l), T("pca_t", l, l);
+    HostMatrix G("pca_gram", l, l);
     linalg::gemm(linalg::Op::transpose, linalg::Op::none, 1.0, Q, Q, 0.0, G);
-    HostVector lambda("pca_lambda", l);
-    linalg::eigh(G, lambda, W);
-    const double top = std::max(lambda(l - 1), 0.0);
-    for (std::size_t i = 0; i < l; ++i)
-      for (std::size_t j = 0; j < l; ++j)
-        T(i, j) = lambda(j) > 1e-14 * top ? W(i, j) / std::sqrt(lambda(j)) : 0.0;
+    const HostMatrix T = whitening(G);
     HostMatrix next("pca_q", Q.extent(0), l);
     linalg::gemm(linalg::Op::none, linalg::Op::none, 1.0, Q, T, 0.0, next);
     Q = next;
@@ -191,14 +199,7 @@ class Centred {
   Matrix orthonormalise(Matrix Y) const {
     const std::size_t l = Y.extent(1);
     for (int pass = 0; pass < 2; ++pass) {
-      const HostMatrix G = chunk_sum(Y, false);
-      HostMatrix W("pca_w", l, l), T("pca_t", l, l);
-      HostVector lambda("pca_lambda", l);
-      linalg::eigh(G, lambda, W);
-      const double top = std::max(lambda(l - 1), 0.0);
-      for (std::size_t i = 0; i < l; ++i)
-        for (std::size_t j = 0; j < l; ++j)
-          T(i, j) = lambda(j) > 1e-14 * top ? W(i, j) / std::sqrt(lambda(j)) : 0.0;
+      const HostMatrix T = whitening(chunk_sum(Y, false));
       const Matrix Td = Kokkos::create_mirror_view_and_copy(MemorySpace(), T);
       Matrix next("pca_q", Y.extent(0), l);
       if (Y.extent(0)) linalg::gemm(linalg::Op::none, linalg::Op::none, 1.0, Y, Td, 0.0, next);

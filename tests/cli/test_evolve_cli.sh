@@ -4,16 +4,7 @@
 # errors for bad input. (CMA-ES against its published budgets: the test_evo unit test.)
 #   test_evolve_cli.sh TESSERA WORKDIR MPIEXEC
 set -uo pipefail
-tessera=$1 work=$2 mpiexec=$3
-rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
-failures=0
-check() {
-  local what=$1; shift
-  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; failures=$((failures + 1)); fi
-}
-run() { local name=$1; shift; "$@" >"$name.out" 2>"$name.err"; echo $? >"$name.rc"; }
-rc() { cat "$1.rc"; }
-one_error_line() { [[ $(grep -c '' "$1.err") -eq 1 ]] && head -1 "$1.err" | grep -q "^error: .*$2"; }
+source "$(dirname "${BASH_SOURCE[0]}")/cli_helpers.sh" "$@"
 
 args=(--problem rastrigin --dim 10 --population 200 --generations 60 --centroid 5 --sigma 5 --seed 3)
 run one env OMP_NUM_THREADS=1 "$tessera" evolve "${args[@]}" --out one
@@ -46,11 +37,6 @@ import json
 s = json.load(open('bounded/best.json'))['solution']
 assert all(3 <= v <= 5 for v in s), s"
 
-bad() {  # bad NAME PATTERN ARGS...
-  local name=$1 pattern=$2; shift 2
-  run $name "$tessera" "$@"
-  check "$name: exit 2, one error line naming '$pattern'" bash -c "[[ $(rc $name) == 2 ]] && $(declare -f one_error_line); one_error_line $name '$pattern'"
-}
 bad dim_zero "dim must be >= 1" evolve --dim 0
 bad small_population "population of at least 4" evolve --population 3
 bad sigma_zero "sigma must be > 0" evolve --sigma 0
@@ -62,5 +48,4 @@ bad unknown_algorithm "unknown algorithm" evolve --algorithm annealing
 bad binary_problem "binary genes" evolve --problem onemax
 bad islands "one population so far" evolve --islands 2
 
-echo "$failures failure(s)"
-(( failures == 0 )) && echo "evolve cli ok"
+finish "evolve cli"

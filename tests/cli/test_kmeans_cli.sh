@@ -5,16 +5,7 @@
 # test_kmeans unit test.)
 #   test_kmeans_cli.sh TESSERA WORKDIR MPIEXEC
 set -uo pipefail
-tessera=$1 work=$2 mpiexec=$3
-rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
-failures=0
-check() {
-  local what=$1; shift
-  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; failures=$((failures + 1)); fi
-}
-run() { local name=$1; shift; "$@" >"$name.out" 2>"$name.err"; echo $? >"$name.rc"; }
-rc() { cat "$1.rc"; }
-one_error_line() { [[ $(grep -c '' "$1.err") -eq 1 ]] && head -1 "$1.err" | grep -q "^error: .*$2"; }
+source "$(dirname "${BASH_SOURCE[0]}")/cli_helpers.sh" "$@"
 
 data="blobs:n=3000,features=4,centers=5,std=0.6,box=10,seed=2"
 # --- one k: files, shapes, ranks
@@ -90,11 +81,6 @@ assert len(open('mb/labels.csv').read().split()) == 3000"
 
 # --- bad input: exit 2 and one error line
 printf '1,2\n3,nan\n5,6\n' >nan.csv
-bad() {  # bad NAME PATTERN ARGS...
-  local name=$1 pattern=$2; shift 2
-  run $name "$tessera" "$@"
-  check "$name: exit 2, one error line naming '$pattern'" bash -c "[[ $(rc $name) == 2 ]] && $(declare -f one_error_line); one_error_line $name '$pattern'"
-}
 bad k_zero "is not N or A:B" kmeans --data digits --k 0
 bad k_empty_range "the range is empty" kmeans --data digits --k 5:2
 bad k_too_many "more clusters than the 3 rows" kmeans --data nan.csv --k 4
@@ -104,5 +90,4 @@ bad n_init_zero "n-init" kmeans --data digits --n-init 0
 bad minibatch_digits "--mini-batch streams" kmeans --data digits --mini-batch
 bad init_wrong_k "5 centroids, but --k is 4" kmeans --data "$data" --k 4 --init fitted.npy
 
-echo "$failures failure(s)"
-(( failures == 0 )) && echo "kmeans cli ok"
+finish "kmeans cli"

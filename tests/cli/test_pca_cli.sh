@@ -4,16 +4,7 @@
 # (Agreement with scikit-learn: the test_pca unit test.)
 #   test_pca_cli.sh TESSERA WORKDIR MPIEXEC
 set -uo pipefail
-tessera=$1 work=$2 mpiexec=$3
-rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
-failures=0
-check() {
-  local what=$1; shift
-  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; failures=$((failures + 1)); fi
-}
-run() { local name=$1; shift; "$@" >"$name.out" 2>"$name.err"; echo $? >"$name.rc"; }
-rc() { cat "$1.rc"; }
-one_error_line() { [[ $(grep -c '' "$1.err") -eq 1 ]] && head -1 "$1.err" | grep -q "^error: .*$2"; }
+source "$(dirname "${BASH_SOURCE[0]}")/cli_helpers.sh" "$@"
 
 run one "$tessera" pca --data digits --components 5 --chunk-rows 200 --transform one/scores.npy --out one
 check "pca --components 5: exit 0, pca.json, variance.svg, run.json, scores.npy" bash -c "[[ $(rc one) == 0 ]] && test -s one/pca.json -a -s one/variance.svg -a -s one/run.json -a -s one/scores.npy"
@@ -52,16 +43,10 @@ run mem "$tessera" pca --data one/scores.npy --chunk-rows 100 --transform mem/z.
 run streamed "$mpiexec" -np 3 --oversubscribe "$tessera" pca --data one/scores.npy --chunk-rows 100 --memory-limit 16K --transform streamed/z.npy --out streamed
 check "--memory-limit 16K on 3 ranks: streamed, the same pca.json and scores" bash -c "[[ $(rc mem) == 0 && $(rc streamed) == 0 ]] && grep -q streamed streamed.out && cmp mem/pca.json streamed/pca.json && cmp mem/z.npy streamed/z.npy"
 
-bad() {  # bad NAME PATTERN ARGS...
-  local name=$1 pattern=$2; shift 2
-  run $name "$tessera" "$@"
-  check "$name: exit 2, one error line naming '$pattern'" bash -c "[[ $(rc $name) == 2 ]] && $(declare -f one_error_line); one_error_line $name '$pattern'"
-}
 bad too_many "n_components = 65 is more than min(rows, features)" pca --data digits --components 65
 bad whiten_zero_variance "has zero variance" pca --data digits --whiten
 bad unknown_solver "unknown PCA solver" pca --data digits --solver svd
 bad not_npy "written as .npy" pca --data digits --transform scores.csv
 bad randomized_streamed "randomized solver needs the data in memory" pca --data one/scores.npy --solver randomized --memory-limit 16K
 
-echo "$failures failure(s)"
-(( failures == 0 )) && echo "pca cli ok"
+finish "pca cli"

@@ -4,16 +4,7 @@
 # models read by libsvm's own svm-predict, and clear errors for bad input.
 #   test_svm_cli.sh TESSERA WORKDIR MPIEXEC
 set -uo pipefail
-tessera=$1 work=$2 mpiexec=$3
-rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
-failures=0
-check() {
-  local what=$1; shift
-  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; failures=$((failures + 1)); fi
-}
-run() { local name=$1; shift; "$@" >"$name.out" 2>"$name.err"; echo $? >"$name.rc"; }
-rc() { cat "$1.rc"; }
-one_error_line() { [[ $(grep -c '' "$1.err") -eq 1 ]] && head -1 "$1.err" | grep -q "^error: .*$2"; }
+source "$(dirname "${BASH_SOURCE[0]}")/cli_helpers.sh" "$@"
 # cv_results.csv without the timing columns (they differ from run to run)
 scores() { python3 -c "
 import csv, sys
@@ -131,11 +122,6 @@ printf '1,2,0.5\n2,3,1\n3,4,0\n4,5,1\n' >fraclabels.csv
 printf '1,2,0\n2,3,0\n3,4,0\n4,5,1\n5,6,1\n' >fewrows.csv
 printf 'this is not a model\n' >bad.model
 printf '1,2,0\n,3,1\n3,4,0\n4,5,1\n' >nan.csv
-bad() {  # bad NAME PATTERN ARGS...
-  local name=$1 pattern=$2; shift 2
-  run $name "$tessera" "$@"
-  check "$name: exit 2, one error line naming '$pattern'" bash -c "[[ $(rc $name) == 2 ]] && $(declare -f one_error_line); one_error_line $name '$pattern'"
-}
 bad c_zero "C must be > 0" svm-search --data train.libsvm --C 0,1
 bad gamma_negative "gamma" svm-search --data train.libsvm --gamma -1
 bad degree_zero "degree must be >= 1" svm-search --data train.libsvm --kernel poly --degree 0
@@ -149,5 +135,4 @@ bad missing_model "cannot open" svm-predict --data test.libsvm --model nowhere.m
 bad kernel_memory "--kernel-memory: unknown size suffix" svm-train --data train.libsvm --kernel-memory 12Q
 bad labels_not_vector "expected a 1-D array" svm-train --data binary_X.npy --labels binary_X.npy
 
-echo "$failures failure(s)"
-(( failures == 0 )) && echo "svm cli ok"
+finish "svm cli"
