@@ -101,6 +101,32 @@ TEST(CMAES, SolvesSphereAndRosenbrockIn10Dimensions) {
   for (double v : r.best) EXPECT_NEAR(v, 1.0, 1e-5);
 }
 
+// IPOP-CMA-ES (Auger & Hansen 2005) on Rastrigin in 10 dimensions: f < 1e-8 within 2e5
+// evaluations in most of 10 seeded runs (the success rate is printed).
+TEST(CMAES, IpopSolvesRastrigin10) {
+  int solved = 0;
+  std::int64_t evaluations = 0;
+  for (std::uint64_t seed = 0; seed < 10; ++seed) {
+    evo::CMAESParams p;
+    p.dim = 10;
+    p.centroid = {3.0};
+    p.sigma = 2.0;
+    p.lo = -5.12;
+    p.hi = 5.12;
+    p.generations = 100000;
+    p.target = 1e-8;
+    p.max_evaluations = 200000;
+    p.restarts = 9;
+    p.seed = seed;
+    const auto r = evo::cmaes(*g_world, p, evo::benchmark_evaluator(evo::Benchmark::rastrigin));
+    if (r.best_fitness < 1e-8) ++solved, evaluations += r.evaluations;
+  }
+  if (g_world->rank() == 0)
+    std::printf("IPOP-CMA-ES Rastrigin 10-D: %d of 10 runs reached 1e-8 (mean %lld evaluations)\n",
+                solved, static_cast<long long>(solved ? evaluations / solved : 0));
+  EXPECT_GE(solved, 6);
+}
+
 TEST(CMAES, SameRunOnAnyRankCount) {
   evo::CMAESParams p;
   p.dim = 10;
@@ -154,5 +180,8 @@ TEST(CMAES, BadInputIsAClearError) {
   p.lo = -1;
   p.centroid = {1, 2};
   expect_error(p, "2 values for dim = 3");
+  p.centroid = {1};
+  p.restarts = -1;
+  expect_error(p, "restarts must be >= 0");
   EXPECT_THROW(evo::parse_benchmark("sphear"), InvalidArgument);
 }

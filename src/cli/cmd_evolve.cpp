@@ -33,6 +33,7 @@ struct EvolveOptions {
   double target = std::numeric_limits<double>::quiet_NaN();
   long long max_evals = 0;
   int stagnation = 0;
+  int restarts = 0;
 };
 
 // "LO:HI" -> (lo, hi).
@@ -83,6 +84,9 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
       ->capture_default_str();
   app.add_option("--target", o->target, "stop when the best fitness reaches this");
   app.add_option("--max-evals", o->max_evals, "stop after this many evaluations");
+  app.add_option("--restarts", o->restarts,
+                 "IPOP restarts with a doubled population (from a uniform point of --bounds)")
+      ->capture_default_str();
   app.add_option("--stagnation", o->stagnation,
                  "stop after this many generations without a better best");
   cmd.run = [o](Context& ctx) {
@@ -107,6 +111,7 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
       p.target = o->target;
       p.max_evaluations = o->max_evals;
       p.stagnation = o->stagnation;
+      p.restarts = o->restarts;
       p.minimize = evo::info(problem, o->dim).minimize;
       p.seed = ctx.common.seed;
       if (!o->bounds.empty()) std::tie(p.lo, p.hi) = parse_bounds(o->bounds);
@@ -131,7 +136,8 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
                                                {"fitness", r.best_fitness},
                                                {"evaluations", r.evaluations},
                                                {"generations", r.generations},
-                                               {"stop", r.stop}});
+                                               {"stop", r.stop},
+                                               {"restarts", r.restarts}});
     io::LinePlot plot;
     io::LineSeries best{p.minimize ? "best (min)" : "best (max)", {}, {}}, avg{"average", {}, {}};
     for (std::size_t g = 0; g < log.gen.size(); ++g) {

@@ -31,8 +31,9 @@ void CMAESParams::validate() const {
     throw InvalidArgument(fmt::format("generations must be >= 1, got {}", generations));
   if (!(lo < hi))
     throw InvalidArgument(fmt::format("bounds need lo < hi, got lo = {}, hi = {}", lo, hi));
-  if (max_evaluations < 0 || stagnation < 0)
-    throw InvalidArgument("max_evaluations and stagnation must be >= 0");
+  if (max_evaluations < 0 || stagnation < 0 || restarts < 0)
+    throw InvalidArgument("max_evaluations, stagnation and restarts must be >= 0");
+  if (restarts > 20) throw InvalidArgument(fmt::format("restarts must be <= 20, got {}", restarts));
 }
 
 namespace {
@@ -55,8 +56,12 @@ double norm(const std::vector<double>& v) {
 
 }  // namespace
 
-EvolutionResult cmaes(const Comm& comm, const CMAESParams& p, const Evaluator& evaluate) {
-  p.validate();
+namespace {
+
+// One CMA-ES run (restart `restart` of an IPOP sequence), appending to r: its logbook rows,
+// a better best, its evaluations. Returns why it stopped.
+std::string run_once(const Comm& comm, const CMAESParams& p, const Evaluator& evaluate, int restart,
+                     EvolutionResult& r) {
   const int N = p.dim;
   const auto n = static_cast<std::size_t>(N);
   const int lambda =
@@ -85,7 +90,7 @@ EvolutionResult cmaes(const Comm& comm, const CMAESParams& p, const Evaluator& e
   for (std::size_t j = 0; j < n; ++j) C(j, j) = B(j, j) = 1.0;
   double sigma = p.sigma;
   int update_count = 0;
-  const CounterRng rng(p.seed, 0);
+  const CounterRng rng(p.seed, static_cast<std::uint64_t>(restart));
   const double sign = p.minimize ? 1.0 : -1.0;  // the strategy minimises sign · f
   const bool bounded = std::isfinite(p.lo) || std::isfinite(p.hi);
 
@@ -99,10 +104,13 @@ EvolutionResult cmaes(const Comm& comm, const CMAESParams& p, const Evaluator& e
   const auto pop_h = Kokkos::create_mirror_view(Kokkos::HostSpace(), pop_d);
   const auto fit_h = Kokkos::create_mirror_view(Kokkos::HostSpace(), fit_d);
 
-  EvolutionResult r;
-  r.stop = "generations";
-  double best_g = std::numeric_limits<double>::infinity();
+  std::string stop = "generations";
+  double best_g = r.best.empty() ? std::numeric_limits<double>::infinity() : sign * r.best_fitness;
   int since_better = 0;
+  const int gen0 = r.generations;
+  // tolfun: the spread of this generation's values and of the last 10 + 30N/λ bests.
+  const std::size_t history = 10 + static_cast<std::size_t>(std::ceil(30.0 * N / lambda));
+  std::vector<double> recent_best;
   std::vector<double> x(L * n), y(L * n), penalty(L);
   HostMatrix Z("cmaes_z", L, n), steps("cmaes_steps", L, n), A("cmaes_a", M, n),
       rank_mu("cmaes_rank_mu", n, n);
@@ -138,7 +146,7 @@ EvolutionResult cmaes(const Comm& comm, const CMAESParams& p, const Evaluator& e
 
     // Logbook and hall of fame (the first best on ties).
     const auto [avg, sd] = mean_std(f);
-    r.logbook.gen.push_back(gen);
+    r.logbook.gen.push_back(gen0 + gen);
     r.logbook.nevals.push_back(lambda);
     r.logbook.avg.push_back(avg);
     r.logbook.std.push_back(sd);
@@ -158,7 +166,9 @@ EvolutionResult cmaes(const Comm& comm, const CMAESParams& p, const Evaluator& e
     } else {
       ++since_better;
     }
-    r.generations = gen + 1;
+    r.generations = gen0 + gen + 1;
+    recent_best.push_back(sign * f[top]);
+    if (recent_best.size() > history) recent_best.erase(recent_best.begin());
 
     // Update (DEAP's Strategy.update): mean, evolution paths, covariance, step size.
     const std::vector<double> old = m;
@@ -202,21 +212,54 @@ EvolutionResult cmaes(const Comm& comm, const CMAESParams& p, const Evaluator& e
     for (std::size_t j = 0; j < n; ++j) D[j] = std::sqrt(std::max(d2(j), 0.0));
 
     if (std::isfinite(p.target) && best_g <= sign * p.target) {
-      r.stop = "target";
+      stop = "target";
       break;
     }
     if (p.max_evaluations && r.evaluations >= p.max_evaluations) {
-      r.stop = "evaluations";
+      stop = "evaluations";
       break;
     }
     if (p.stagnation && since_better >= p.stagnation) {
-      r.stop = "stagnation";
+      stop = "stagnation";
       break;
     }
     if (!(D[0] > 0) || D[n - 1] / D[0] > 1e7) {  // condition of C above 1e14
-      r.stop = "condition";
+      stop = "condition";
       break;
     }
+    const auto [lo_f, hi_f] = std::minmax_element(f.begin(), f.end());
+    const auto [lo_b, hi_b] = std::minmax_element(recent_best.begin(), recent_best.end());
+    if (recent_best.size() == history && std::max(*hi_f - *lo_f, *hi_b - *lo_b) < p.tolfun) {
+      stop = "tolfun";
+      break;
+    }
+  }
+  return stop;
+}
+
+}  // namespace
+
+EvolutionResult cmaes(const Comm& comm, const CMAESParams& p, const Evaluator& evaluate) {
+  p.validate();
+  EvolutionResult r;
+  CMAESParams run = p;
+  const int lambda0 =
+      p.lambda ? p.lambda : 4 + static_cast<int>(3 * std::log(static_cast<double>(p.dim)));
+  const bool box = std::isfinite(p.lo) && std::isfinite(p.hi);
+  for (int restart = 0;; ++restart) {
+    // IPOP: each restart doubles the population; it starts anew, from a uniform point of
+    // the box when there is one (else from the first centroid).
+    run.lambda = lambda0 << restart;
+    run.mu = p.mu ? std::min(p.mu, run.lambda) : 0;
+    if (restart > 0 && box) {
+      const CounterRng start(p.seed, 1000 + static_cast<std::uint64_t>(restart));
+      run.centroid.assign(static_cast<std::size_t>(p.dim), 0.0);
+      for (int j = 0; j < p.dim; ++j)
+        run.centroid[static_cast<std::size_t>(j)] = p.lo + (p.hi - p.lo) * start.uniform(j);
+    }
+    r.stop = run_once(comm, run, evaluate, restart, r);
+    r.restarts = restart;
+    if (r.stop == "target" || r.stop == "evaluations" || restart >= p.restarts) break;
   }
   return r;
 }

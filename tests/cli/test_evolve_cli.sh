@@ -31,6 +31,13 @@ check "sphere 10-D: stops at the target 1e-10" python3 -c "
 import json
 b = json.load(open('target/best.json'))
 assert b['stop'] == 'target' and b['fitness'] <= 1e-10 and b['evaluations'] < 3000, b"
+run ipop "$tessera" evolve --problem rastrigin --dim 5 --centroid 3 --sigma 2 --bounds -5.12:5.12 --restarts 9 --target 1e-8 --max-evals 100000 --generations 100000 --out ipop --quiet
+check "--restarts (IPOP): Rastrigin 5-D reaches 1e-8, the logbook's populations double" python3 -c "
+import csv, json
+b = json.load(open('ipop/best.json'))
+assert b['stop'] == 'target' and b['fitness'] < 1e-8, b
+sizes = sorted({int(r['nevals']) for r in csv.DictReader(open('ipop/logbook.csv'))})
+assert sizes == [8 * 2 ** i for i in range(len(sizes))] and len(sizes) == b['restarts'] + 1, (sizes, b['restarts'])"
 run bounded "$tessera" evolve --problem rastrigin --dim 5 --generations 40 --centroid 4 --sigma 3 --bounds 3:5 --out bounded --quiet
 check "--bounds 3:5: the solution inside the box" python3 -c "
 import json
@@ -47,5 +54,6 @@ bad ga_not_yet "not there yet" evolve --algorithm ga
 bad unknown_algorithm "unknown algorithm" evolve --algorithm annealing
 bad binary_problem "binary genes" evolve --problem onemax
 bad islands "one population so far" evolve --islands 2
+bad restarts_negative "restarts must be >= 0" evolve --restarts -1
 
 finish "evolve cli"

@@ -51,6 +51,14 @@ struct CMAESParams {
   std::int64_t max_evaluations = 0;
   /// Stop after this many generations without a better best (0: off).
   int stagnation = 0;
+  /// A run also stops when this generation's values and the last 10 + 30·dim/λ best
+  /// values all lie within tolfun (Hansen's TolFun).
+  double tolfun = 1e-12;
+  /// IPOP-CMA-ES: after a run stops for any reason but the target or the evaluation
+  /// budget, restart with twice the population, from a uniform point of the box (when
+  /// bounds are given), up to this many times. max_evaluations and target span all runs;
+  /// generations and stagnation count per run.
+  int restarts = 0;
   bool minimize = true;
   /// Box bounds for every gene (lo < hi), or none (±inf): an individual outside is
   /// evaluated at its projection into the box, plus its squared distance to it
@@ -69,7 +77,10 @@ struct EvolutionResult {
   double best_fitness = 0;
   std::int64_t evaluations = 0;
   int generations = 0;
-  std::string stop;  ///< "generations", "target", "evaluations", "stagnation", "condition"
+  /// Why the last run stopped: "generations", "target", "evaluations", "stagnation",
+  /// "condition", "tolfun".
+  std::string stop;
+  int restarts = 0;  ///< IPOP restarts made
 };
 
 /// @brief Runs CMA-ES (collective over comm; every rank gets the same result).
