@@ -20,9 +20,8 @@ void fill(const Matrix& pop) {
   const tessera::CounterRng rng(1, 0);
   const std::size_t d = pop.extent(1);
   Kokkos::parallel_for(
-      "fill", Kokkos::RangePolicy<>(0, pop.size()), KOKKOS_LAMBDA(const std::size_t i) {
-        pop(i / d, i % d) = 10.24 * rng.uniform(i) - 5.12;
-      });
+      "fill", Kokkos::RangePolicy<>(0, pop.size()),
+      KOKKOS_LAMBDA(const std::size_t i) { pop(i / d, i % d) = 10.24 * rng.uniform(i) - 5.12; });
 }
 
 double triad(const Vector& a, const Vector& b, const Vector& c) {
@@ -54,8 +53,9 @@ int main(int argc, char** argv) {
     best_triad = std::min(best_triad, triad(a, b, c));
   }
   const double bytes = static_cast<double>(n * dim) * sizeof(double);
-  std::printf("{\"dim\": %zu, \"population\": %zu, \"seconds\": %.6g, \"evals_per_s\": %.6g, "
-              "\"gb_per_s\": %.4g, \"triad_gb_per_s\": %.4g}\n",
-              dim, n, best, n / best, bytes / best / 1e9, 3 * bytes / best_triad / 1e9);
+  std::printf(
+      "{\"dim\": %zu, \"population\": %zu, \"seconds\": %.6g, \"evals_per_s\": %.6g, "
+      "\"gb_per_s\": %.4g, \"triad_gb_per_s\": %.4g}\n",
+      dim, n, best, n / best, bytes / best / 1e9, 3 * bytes / best_triad / 1e9);
   return 0;
 }
