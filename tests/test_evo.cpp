@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include <tessera/evo/cmaes.hpp>
+#include <tessera/evo/ga.hpp>
 #include <tessera/evo/problems.hpp>
 
 #include "test_support.hpp"
@@ -184,4 +185,109 @@ TEST(CMAES, BadInputIsAClearError) {
   p.restarts = -1;
   expect_error(p, "restarts must be >= 0");
   EXPECT_THROW(evo::parse_benchmark("sphear"), InvalidArgument);
+}
+
+// ---- Genetic algorithms ----
+
+TEST(GA, SolvesOneMaxAndSphere) {
+  evo::GAParams one;
+  one.dim = 100;
+  one.binary = true;
+  one.minimize = false;
+  one.population = 300;
+  one.crossover = evo::Crossover::two_point;
+  one.mutation = evo::Mutation::bitflip;
+  one.generations = 200;
+  one.target = 100;
+  one.seed = 2;
+  const auto r = evo::genetic(*g_world, one, evo::benchmark_evaluator(evo::Benchmark::onemax));
+  EXPECT_EQ(r.best_fitness, 100.0);
+  EXPECT_EQ(r.stop, "target");
+  // The same run alone: the same logbook, bit for bit.
+  const auto alone =
+      evo::genetic(Comm::self(), one, evo::benchmark_evaluator(evo::Benchmark::onemax));
+  EXPECT_EQ(alone.logbook.avg, r.logbook.avg);
+  EXPECT_EQ(alone.logbook.nevals, r.logbook.nevals);
+
+  evo::GAParams sphere;
+  sphere.dim = 10;
+  sphere.scheme = evo::Scheme::mu_plus_lambda;
+  sphere.population = 100;
+  sphere.offspring = 200;
+  sphere.crossover = evo::Crossover::sbx;
+  sphere.mutation = evo::Mutation::polynomial;
+  sphere.cxpb = 0.6;
+  sphere.mutpb = 0.4;
+  sphere.indpb = 0.1;
+  sphere.generations = 2000;
+  sphere.target = 1e-6;
+  sphere.seed = 4;
+  const auto s = evo::genetic(*g_world, sphere, evo::benchmark_evaluator(evo::Benchmark::sphere));
+  EXPECT_LT(s.best_fitness, 1e-6) << "after " << s.generations << " generations";
+  if (g_world->rank() == 0)
+    std::printf(
+        "GA OneMax 100: %d generations; (mu+lambda) sphere 10-D: f = %.3g after %d generations\n",
+        r.generations, s.best_fitness, s.generations);
+}
+
+// Tournament selection picks the individual of rank i (of N, worst first) with probability
+// ((i + 1)^k − i^k) / N^k; checked on 200000 picks within 5 standard deviations.
+TEST(GA, TournamentSelectionProbabilities) {
+  const std::size_t N = 10, picks = 200000;
+  const int k = 3;
+  std::vector<double> fitness(N);
+  for (std::size_t i = 0; i < N; ++i) fitness[i] = static_cast<double>(i);
+  std::uint64_t next = 0;
+  const auto chosen = evo::ops::tournament(fitness, false, picks, k, CounterRng(5, 0), next);
+  std::vector<double> count(N, 0.0);
+  for (std::size_t c : chosen) ++count[c];
+  for (std::size_t i = 0; i < N; ++i) {
+    const double p = (std::pow(i + 1.0, k) - std::pow(double(i), k)) / std::pow(double(N), k);
+    const double sd = std::sqrt(picks * p * (1 - p));
+    EXPECT_NEAR(count[i], picks * p, 5 * sd + 1) << "rank " << i;
+  }
+}
+
+// SBX's spread factor beta (DEAP's cxSimulatedBinary): P(beta <= 0.5) = 0.5 · 0.5^(eta+1)
+// and P(beta > 2) = 0.5 · 2^-(eta+1); children keep the parents' mean.
+TEST(GA, SbxSpreadDistribution) {
+  evo::GAParams p;
+  p.dim = 1;
+  p.crossover = evo::Crossover::sbx;
+  p.sbx_eta = 2;
+  p.lo = -100;
+  p.hi = 100;
+  const CounterRng rng(8, 0);
+  std::uint64_t next = 0;
+  const int trials = 200000;
+  int low = 0, high = 0;
+  for (int t = 0; t < trials; ++t) {
+    double a = 0.0, b = 1.0;
+    evo::ops::crossover(p, &a, &b, 1, rng, next);
+    ASSERT_NEAR(a + b, 1.0, 1e-12);
+    const double beta = 1.0 - 2.0 * a;
+    low += beta <= 0.5;
+    high += beta > 2.0;
+  }
+  const double pe = 0.0625, sd = std::sqrt(trials * pe * (1 - pe));
+  EXPECT_NEAR(low, trials * pe, 5 * sd);
+  EXPECT_NEAR(high, trials * pe, 5 * sd);
+}
+
+TEST(GA, BadInputIsAClearError) {
+  const auto f = evo::benchmark_evaluator(evo::Benchmark::sphere);
+  evo::GAParams p;
+  p.dim = 3;
+  p.population = 1;
+  EXPECT_THROW(evo::genetic(*g_world, p, f), InvalidArgument);
+  p.population = 10;
+  p.selection = evo::Selection::roulette;  // minimising
+  EXPECT_THROW(evo::genetic(*g_world, p, f), InvalidArgument);
+  p.selection = evo::Selection::tournament;
+  p.cxpb = 1.5;
+  EXPECT_THROW(evo::genetic(*g_world, p, f), InvalidArgument);
+  p.cxpb = 0.5;
+  p.lo = 1;
+  p.hi = 0;
+  EXPECT_THROW(evo::genetic(*g_world, p, f), InvalidArgument);
 }

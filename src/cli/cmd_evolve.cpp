@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <tessera/comm/agree.hpp>
 #include <tessera/evo/cmaes.hpp>
+#include <tessera/evo/ga.hpp>
 #include <tessera/evo/problems.hpp>
 #include <tessera/io/results.hpp>
 #include <tessera/io/svg.hpp>
@@ -34,6 +35,7 @@ struct EvolveOptions {
   long long max_evals = 0;
   int stagnation = 0;
   int restarts = 0;
+  double cxpb = -1, mutpb = -1;
 };
 
 // "LO:HI" -> (lo, hi).
@@ -65,7 +67,9 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
       "evolve", "evolutionary optimisation -> logbook.csv, best.json, convergence.svg");
   CLI::App& app = *cmd.app;
   add_common_options(app, common);
-  app.add_option("--algorithm", o->algorithm, "cmaes (ga, pso, de: not there yet)")
+  app.add_option("--algorithm", o->algorithm,
+                 "cmaes, or ga (DEAP's eaSimple for binary problems, (mu+lambda) with SBX and "
+                 "polynomial mutation for real ones); pso, de: not there yet")
       ->capture_default_str();
   app.add_option("--problem", o->problem,
                  "sphere, rastrigin, rosenbrock, ackley, griewank, schwefel, schaffer, onemax")
@@ -84,6 +88,8 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
       ->capture_default_str();
   app.add_option("--target", o->target, "stop when the best fitness reaches this");
   app.add_option("--max-evals", o->max_evals, "stop after this many evaluations");
+  app.add_option("--cxpb", o->cxpb, "ga: crossover probability (default 0.5, 0.6 real)");
+  app.add_option("--mutpb", o->mutpb, "ga: mutation probability (default 0.2, 0.4 real)");
   app.add_option("--restarts", o->restarts,
                  "IPOP restarts with a doubled population (from a uniform point of --bounds)")
       ->capture_default_str();
@@ -91,18 +97,51 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
                  "stop after this many generations without a better best");
   cmd.run = [o](Context& ctx) {
     evo::CMAESParams p;
+    evo::GAParams gp;
     evo::Benchmark problem{};
+    const bool ga = o->algorithm == "ga";
     agree(ctx.comm, [&] {
-      if (o->algorithm == "ga" || o->algorithm == "pso" || o->algorithm == "de")
-        throw InvalidArgument("--algorithm " + o->algorithm + ": not there yet (cmaes is)");
-      if (o->algorithm != "cmaes")
+      if (o->algorithm == "pso" || o->algorithm == "de")
+        throw InvalidArgument("--algorithm " + o->algorithm + ": not there yet (cmaes, ga are)");
+      if (o->algorithm != "cmaes" && !ga)
         throw InvalidArgument("unknown algorithm '" + o->algorithm + "' (cmaes, ga, pso, de)");
       problem = evo::parse_benchmark(o->problem);
-      if (evo::info(problem, o->dim).binary)
+      const evo::BenchmarkInfo info = evo::info(problem, o->dim);
+      if (info.binary && !ga)
         throw InvalidArgument("--problem " + o->problem +
-                              " has binary genes: CMA-ES searches real ones (use a GA, not "
-                              "there yet)");
+                              " has binary genes: CMA-ES searches real ones (use --algorithm ga)");
       if (o->islands != 1) throw InvalidArgument("--islands: one population so far");
+      double lo = -std::numeric_limits<double>::infinity(), hi = -lo;
+      if (!o->bounds.empty()) std::tie(lo, hi) = parse_bounds(o->bounds);
+      if (ga) {
+        gp.dim = o->dim;
+        gp.binary = info.binary;
+        gp.minimize = info.minimize;
+        gp.population = o->population ? o->population : (info.binary ? 300 : 100);
+        gp.generations = o->generations;
+        if (info.binary) {  // DEAP's OneMax example
+          gp.crossover = evo::Crossover::two_point;
+          gp.mutation = evo::Mutation::bitflip;
+        } else {  // (mu + lambda) with SBX and polynomial mutation in the box
+          gp.scheme = evo::Scheme::mu_plus_lambda;
+          gp.offspring = 2 * gp.population;
+          gp.crossover = evo::Crossover::sbx;
+          gp.mutation = evo::Mutation::polynomial;
+          gp.cxpb = 0.6;
+          gp.mutpb = 0.4;
+          gp.indpb = 1.0 / o->dim;
+          gp.lo = std::isfinite(lo) ? lo : info.lo;
+          gp.hi = std::isfinite(hi) ? hi : info.hi;
+        }
+        if (o->cxpb >= 0) gp.cxpb = o->cxpb;
+        if (o->mutpb >= 0) gp.mutpb = o->mutpb;
+        gp.target = o->target;
+        gp.max_evaluations = o->max_evals;
+        gp.stagnation = o->stagnation;
+        gp.seed = ctx.common.seed;
+        gp.validate();
+        return;
+      }
       p.dim = o->dim;
       p.centroid = {o->centroid};
       p.sigma = o->sigma;
@@ -112,16 +151,19 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
       p.max_evaluations = o->max_evals;
       p.stagnation = o->stagnation;
       p.restarts = o->restarts;
-      p.minimize = evo::info(problem, o->dim).minimize;
+      p.minimize = info.minimize;
       p.seed = ctx.common.seed;
-      if (!o->bounds.empty()) std::tie(p.lo, p.hi) = parse_bounds(o->bounds);
+      p.lo = lo;
+      p.hi = hi;
       p.validate();
     });
     evo::EvolutionResult r;
     {
       auto t = ctx.times.scope("evolve");
-      r = evo::cmaes(ctx.comm, p, evo::benchmark_evaluator(problem));
+      r = ga ? evo::genetic(ctx.comm, gp, evo::benchmark_evaluator(problem))
+             : evo::cmaes(ctx.comm, p, evo::benchmark_evaluator(problem));
     }
+    const bool minimize = ga ? gp.minimize : p.minimize;
     ctx.make_out_dir();
     if (!ctx.root()) return;
     auto t = ctx.times.scope("write");
@@ -139,25 +181,25 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
                                                {"stop", r.stop},
                                                {"restarts", r.restarts}});
     io::LinePlot plot;
-    io::LineSeries best{p.minimize ? "best (min)" : "best (max)", {}, {}}, avg{"average", {}, {}};
+    io::LineSeries best{minimize ? "best (min)" : "best (max)", {}, {}}, avg{"average", {}, {}};
     for (std::size_t g = 0; g < log.gen.size(); ++g) {
       best.x.push_back(log.gen[g]);
-      best.y.push_back(p.minimize ? log.min[g] : log.max[g]);
+      best.y.push_back(minimize ? log.min[g] : log.max[g]);
       avg.x.push_back(log.gen[g]);
       avg.y.push_back(log.avg[g]);
     }
     plot.series = {best, avg};
-    plot.title = fmt::format("CMA-ES on {} ({} dimensions, population {})", o->problem, o->dim,
-                             log.nevals.empty() ? 0 : log.nevals[0]);
+    plot.title = fmt::format("{} on {} ({} dimensions, population {})", ga ? "GA" : "CMA-ES",
+                             o->problem, o->dim, log.nevals.empty() ? 0 : log.nevals[0]);
     plot.x_label = "generation";
     plot.y_label = "fitness";
     plot.log_y = true;
     io::write_file_atomic(ctx.out_file("convergence.svg"), io::svg_line_plot(plot));
     if (!ctx.common.quiet) {
       std::printf(
-          "evolve: CMA-ES on %s, %d dimensions, %d rank(s): %d generations, %lld evaluations "
+          "evolve: %s on %s, %d dimensions, %d rank(s): %d generations, %lld evaluations "
           "(stop: %s)\n",
-          o->problem.c_str(), o->dim, ctx.comm.size(), r.generations,
+          ga ? "GA" : "CMA-ES", o->problem.c_str(), o->dim, ctx.comm.size(), r.generations,
           static_cast<long long>(r.evaluations), r.stop.c_str());
       std::printf("best fitness %.10g\n", r.best_fitness);
       std::printf("wrote %s, %s, %s\n", ctx.out_file("logbook.csv").c_str(),

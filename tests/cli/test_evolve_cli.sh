@@ -38,6 +38,14 @@ b = json.load(open('ipop/best.json'))
 assert b['stop'] == 'target' and b['fitness'] < 1e-8, b
 sizes = sorted({int(r['nevals']) for r in csv.DictReader(open('ipop/logbook.csv'))})
 assert sizes == [8 * 2 ** i for i in range(len(sizes))] and len(sizes) == b['restarts'] + 1, (sizes, b['restarts'])"
+run ga_onemax "$tessera" evolve --algorithm ga --problem onemax --dim 100 --generations 100 --target 100 --out ga_onemax --quiet
+run ga_onemax3 "$mpiexec" -np 3 --oversubscribe "$tessera" evolve --algorithm ga --problem onemax --dim 100 --generations 100 --target 100 --out ga_onemax3 --quiet
+check "--algorithm ga: OneMax 100 solved, the same on 3 ranks" bash -c "[[ $(rc ga_onemax) == 0 && $(rc ga_onemax3) == 0 ]] && python3 -c \"import json; b = json.load(open('ga_onemax/best.json')); assert b['fitness'] == 100 and b['stop'] == 'target', b\" && cmp ga_onemax/logbook.csv ga_onemax3/logbook.csv"
+run ga_sphere "$tessera" evolve --algorithm ga --problem sphere --dim 10 --generations 1500 --target 1e-6 --out ga_sphere --quiet
+check "--algorithm ga: sphere 10-D below 1e-6" python3 -c "
+import json
+b = json.load(open('ga_sphere/best.json'))
+assert b['fitness'] < 1e-6, b"
 run bounded "$tessera" evolve --problem rastrigin --dim 5 --generations 40 --centroid 4 --sigma 3 --bounds 3:5 --out bounded --quiet
 check "--bounds 3:5: the solution inside the box" python3 -c "
 import json
@@ -50,9 +58,10 @@ bad sigma_zero "sigma must be > 0" evolve --sigma 0
 bad bounds_reversed "needs lo < hi" evolve --bounds 2:1
 bad bounds_text "is not LO:HI" evolve --bounds 2
 bad unknown_problem "unknown problem" evolve --problem sphear
-bad ga_not_yet "not there yet" evolve --algorithm ga
+bad pso_not_yet "not there yet" evolve --algorithm pso
 bad unknown_algorithm "unknown algorithm" evolve --algorithm annealing
 bad binary_problem "binary genes" evolve --problem onemax
+bad cxpb_out_of_range "probabilities must be in" evolve --algorithm ga --cxpb 1.5
 bad islands "one population so far" evolve --islands 2
 bad restarts_negative "restarts must be >= 0" evolve --restarts -1
 

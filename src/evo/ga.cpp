@@ -1,0 +1,389 @@
+#include <tessera/evo/ga.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include <fmt/format.h>
+#include <tessera/comm/agree.hpp>
+#include <tessera/core/error.hpp>
+
+namespace tessera::evo {
+
+void GAParams::validate() const {
+  if (dim < 1) throw InvalidArgument(fmt::format("dim must be >= 1, got {}", dim));
+  if (population < 2)
+    throw InvalidArgument(fmt::format("the population must be at least 2, got {}", population));
+  if (offspring < 0)
+    throw InvalidArgument(fmt::format("offspring must be >= 0, got {}", offspring));
+  if (generations < 0)
+    throw InvalidArgument(fmt::format("generations must be >= 0, got {}", generations));
+  if (tournament_size < 1)
+    throw InvalidArgument(fmt::format("tournament size must be >= 1, got {}", tournament_size));
+  for (const double pr : {cxpb, mutpb, indpb, cx_indpb})
+    if (!(pr >= 0 && pr <= 1))
+      throw InvalidArgument(fmt::format("probabilities must be in [0, 1], got {}", pr));
+  if (scheme == Scheme::mu_plus_lambda && cxpb + mutpb > 1)
+    throw InvalidArgument("(mu + lambda): cxpb + mutpb must be <= 1");
+  if (!(lo < hi))
+    throw InvalidArgument(fmt::format("bounds need lo < hi, got lo = {}, hi = {}", lo, hi));
+  if (!(mutation_sigma > 0) || !(sbx_eta > 0) || !(polynomial_eta > 0) || !(blend_alpha >= 0))
+    throw InvalidArgument("mutation sigma and the etas must be > 0, blend alpha >= 0");
+  if (elitism < 0 || elitism > population)
+    throw InvalidArgument(
+        fmt::format("elitism must be between 0 and the population, got {}", elitism));
+  if (scheme == Scheme::mu_comma_lambda && (offspring ? offspring : population) < population)
+    throw InvalidArgument("(mu, lambda) needs offspring >= population");
+  if (selection != Selection::tournament && minimize)
+    throw InvalidArgument(
+        "roulette and stochastic universal sampling select by positive "
+        "fitness to maximise; use tournament selection to minimise");
+  if (max_evaluations < 0 || stagnation < 0)
+    throw InvalidArgument("max_evaluations and stagnation must be >= 0");
+}
+
+namespace ops {
+
+namespace {
+double u01(const CounterRng& rng, std::uint64_t& next) { return rng.uniform(next++); }
+std::size_t pick(const CounterRng& rng, std::uint64_t& next, std::size_t n) {
+  return static_cast<std::size_t>(rng.integer(next++, n));
+}
+}  // namespace
+
+std::vector<std::size_t> tournament(const std::vector<double>& fitness, bool minimize,
+                                    std::size_t k, int size, const CounterRng& rng,
+                                    std::uint64_t& next) {
+  std::vector<std::size_t> out(k);
+  const double sign = minimize ? -1.0 : 1.0;  // larger is better below
+  for (std::size_t i = 0; i < k; ++i) {
+    std::size_t best = pick(rng, next, fitness.size());
+    for (int t = 1; t < size; ++t) {
+      const std::size_t a = pick(rng, next, fitness.size());
+      if (sign * fitness[a] > sign * fitness[best]) best = a;
+    }
+    out[i] = best;
+  }
+  return out;
+}
+
+namespace {
+// Individuals sorted by fitness, best (largest) first, and their running sums.
+std::pair<std::vector<std::size_t>, std::vector<double>> by_fitness(const std::vector<double>& f) {
+  std::vector<std::size_t> order(f.size());
+  std::iota(order.begin(), order.end(), std::size_t(0));
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return f[a] > f[b]; });
+  std::vector<double> cumulative(f.size());
+  double s = 0;
+  for (std::size_t i = 0; i < f.size(); ++i) {
+    if (!(f[order[i]] >= 0))
+      throw InvalidArgument("fitness-proportional selection needs fitness >= 0");
+    cumulative[i] = s += f[order[i]];
+  }
+  return {order, cumulative};
+}
+std::size_t first_reaching(const std::vector<double>& cumulative, double value) {
+  const auto it = std::lower_bound(cumulative.begin(), cumulative.end(), value);
+  return std::min<std::size_t>(static_cast<std::size_t>(it - cumulative.begin()),
+                               cumulative.size() - 1);
+}
+}  // namespace
+
+std::vector<std::size_t> roulette(const std::vector<double>& fitness, std::size_t k,
+                                  const CounterRng& rng, std::uint64_t& next) {
+  const auto [order, cumulative] = by_fitness(fitness);
+  std::vector<std::size_t> out(k);
+  for (std::size_t i = 0; i < k; ++i)
+    out[i] = order[first_reaching(cumulative, u01(rng, next) * cumulative.back())];
+  return out;
+}
+
+std::vector<std::size_t> sus(const std::vector<double>& fitness, std::size_t k,
+                             const CounterRng& rng, std::uint64_t& next) {
+  const auto [order, cumulative] = by_fitness(fitness);
+  const double distance = cumulative.back() / static_cast<double>(k);
+  const double start = u01(rng, next) * distance;
+  std::vector<std::size_t> out(k);
+  for (std::size_t i = 0; i < k; ++i)
+    out[i] = order[first_reaching(cumulative, start + static_cast<double>(i) * distance)];
+  return out;
+}
+
+void crossover(const GAParams& p, double* a, double* b, std::size_t n, const CounterRng& rng,
+               std::uint64_t& next) {
+  switch (p.crossover) {
+    case Crossover::none: return;
+    case Crossover::one_point: {
+      if (n < 2) return;
+      const std::size_t cut = 1 + pick(rng, next, n - 1);
+      std::swap_ranges(a + cut, a + n, b + cut);
+      return;
+    }
+    case Crossover::two_point: {
+      if (n < 2) return;
+      std::size_t c1 = 1 + pick(rng, next, n);  // DEAP: randint(1, size)
+      std::size_t c2 = 1 + pick(rng, next, n - 1);
+      if (c2 >= c1)
+        ++c2;
+      else
+        std::swap(c1, c2);
+      std::swap_ranges(a + c1, a + std::min(c2, n), b + c1);
+      return;
+    }
+    case Crossover::uniform:
+      for (std::size_t i = 0; i < n; ++i)
+        if (u01(rng, next) < p.cx_indpb) std::swap(a[i], b[i]);
+      return;
+    case Crossover::blend:
+      for (std::size_t i = 0; i < n; ++i) {
+        const double gamma = (1.0 + 2.0 * p.blend_alpha) * u01(rng, next) - p.blend_alpha;
+        const double x1 = a[i], x2 = b[i];
+        a[i] = (1.0 - gamma) * x1 + gamma * x2;
+        b[i] = gamma * x1 + (1.0 - gamma) * x2;
+      }
+      return;
+    case Crossover::sbx:
+      for (std::size_t i = 0; i < n; ++i) {
+        const double u = u01(rng, next);
+        const double beta = u <= 0.5 ? std::pow(2.0 * u, 1.0 / (p.sbx_eta + 1.0))
+                                     : std::pow(1.0 / (2.0 * (1.0 - u)), 1.0 / (p.sbx_eta + 1.0));
+        const double x1 = a[i], x2 = b[i];
+        a[i] = std::clamp(0.5 * ((1.0 + beta) * x1 + (1.0 - beta) * x2), p.lo, p.hi);
+        b[i] = std::clamp(0.5 * ((1.0 - beta) * x1 + (1.0 + beta) * x2), p.lo, p.hi);
+      }
+      return;
+  }
+}
+
+void mutate(const GAParams& p, double* x, std::size_t n, const CounterRng& rng,
+            std::uint64_t& next) {
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!(u01(rng, next) < p.indpb)) continue;
+    switch (p.mutation) {
+      case Mutation::none: break;
+      case Mutation::gaussian: x[i] += p.mutation_sigma * rng.normal(next++); break;
+      case Mutation::bitflip: x[i] = x[i] > 0.5 ? 0.0 : 1.0; break;
+      case Mutation::polynomial: {  // DEAP's mutPolynomialBounded
+        const double span = p.hi - p.lo, d1 = (x[i] - p.lo) / span, d2 = (p.hi - x[i]) / span;
+        const double r = u01(rng, next), pw = 1.0 / (p.polynomial_eta + 1.0);
+        double dq;
+        if (r < 0.5) {
+          const double v = 2.0 * r + (1.0 - 2.0 * r) * std::pow(1.0 - d1, p.polynomial_eta + 1.0);
+          dq = std::pow(v, pw) - 1.0;
+        } else {
+          const double v =
+              2.0 * (1.0 - r) + 2.0 * (r - 0.5) * std::pow(1.0 - d2, p.polynomial_eta + 1.0);
+          dq = 1.0 - std::pow(v, pw);
+        }
+        x[i] = std::clamp(x[i] + dq * span, p.lo, p.hi);
+        break;
+      }
+    }
+  }
+}
+
+}  // namespace ops
+
+namespace {
+
+// Individuals as host rows, fitness, and whether each still needs an evaluation.
+struct Pool {
+  std::size_t n = 0;
+  std::vector<double> genes, fitness;
+  std::vector<char> valid;
+  double* row(std::size_t i) { return genes.data() + i * n; }
+  std::size_t size() const { return fitness.size(); }
+  void resize(std::size_t count) {
+    genes.resize(count * n);
+    fitness.resize(count);
+    valid.resize(count);
+  }
+  void copy_from(const Pool& other, std::size_t from, std::size_t to) {
+    std::copy(other.genes.begin() + static_cast<std::ptrdiff_t>(from * n),
+              other.genes.begin() + static_cast<std::ptrdiff_t>((from + 1) * n),
+              genes.begin() + static_cast<std::ptrdiff_t>(to * n));
+    fitness[to] = other.fitness[from];
+    valid[to] = other.valid[from];
+  }
+};
+
+// Evaluates the invalid individuals of the pool: the same list on every rank, split in
+// contiguous slices; returns how many were evaluated.
+std::int64_t evaluate_invalid(const Comm& comm, Pool& pool, const Evaluator& evaluate) {
+  std::vector<std::size_t> todo;
+  for (std::size_t i = 0; i < pool.size(); ++i)
+    if (!pool.valid[i]) todo.push_back(i);
+  const auto count = static_cast<std::int64_t>(todo.size());
+  const auto begin = static_cast<std::size_t>(count * comm.rank() / comm.size());
+  const auto end = static_cast<std::size_t>(count * (comm.rank() + 1) / comm.size());
+  Kokkos::View<double**, Kokkos::LayoutRight, Memory> pop("ga_population", end - begin, pool.n);
+  Fitness fit("ga_fitness", end - begin);
+  const auto pop_h = Kokkos::create_mirror_view(Kokkos::HostSpace(), pop);
+  for (std::size_t k = begin; k < end; ++k)
+    for (std::size_t j = 0; j < pool.n; ++j) pop_h(k - begin, j) = pool.row(todo[k])[j];
+  Kokkos::deep_copy(pop, pop_h);
+  if (end > begin)
+    agree(comm, [&] { evaluate(pop, fit); });
+  else
+    agree(comm, [] {});
+  const auto fit_h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), fit);
+  const std::vector<double> all =
+      comm.allgatherv(std::vector<double>(fit_h.data(), fit_h.data() + fit_h.extent(0)));
+  for (std::size_t k = 0; k < todo.size(); ++k) {
+    pool.fitness[todo[k]] = all[k];
+    pool.valid[todo[k]] = 1;
+  }
+  return count;
+}
+
+}  // namespace
+
+EvolutionResult genetic(const Comm& comm, const GAParams& p, const Evaluator& evaluate) {
+  p.validate();
+  const auto n = static_cast<std::size_t>(p.dim), mu = static_cast<std::size_t>(p.population);
+  const std::size_t lambda = p.offspring ? static_cast<std::size_t>(p.offspring) : mu;
+  const double sign = p.minimize ? 1.0 : -1.0;  // sign · f: smaller is better
+  Pool pop;
+  pop.n = n;
+  pop.resize(mu);
+  {
+    const CounterRng init(p.seed, 1);
+    for (std::size_t i = 0; i < mu * n; ++i) {
+      const double u = init.uniform(i);
+      pop.genes[i] = p.binary ? (u < 0.5 ? 0.0 : 1.0) : p.lo + (p.hi - p.lo) * u;
+    }
+  }
+  EvolutionResult r;
+  r.stop = "generations";
+  double best_g = std::numeric_limits<double>::infinity();
+  int since_better = 0;
+  const auto record = [&](int gen, std::int64_t nevals) {
+    r.evaluations += nevals;
+    std::vector<double> f = pop.fitness;
+    double avg = 0;
+    for (double v : f) avg += v;
+    avg /= static_cast<double>(f.size());
+    double var = 0;
+    for (double v : f) var += (v - avg) * (v - avg);
+    r.logbook.gen.push_back(gen);
+    r.logbook.nevals.push_back(nevals);
+    r.logbook.avg.push_back(avg);
+    r.logbook.std.push_back(std::sqrt(var / static_cast<double>(f.size())));
+    r.logbook.min.push_back(*std::min_element(f.begin(), f.end()));
+    r.logbook.max.push_back(*std::max_element(f.begin(), f.end()));
+    std::size_t top = 0;
+    for (std::size_t i = 1; i < f.size(); ++i)
+      if (sign * f[i] < sign * f[top]) top = i;
+    if (sign * f[top] < best_g) {
+      best_g = sign * f[top];
+      r.best_fitness = f[top];
+      r.best.assign(pop.row(top), pop.row(top) + n);
+      since_better = 0;
+    } else {
+      ++since_better;
+    }
+    r.generations = gen;
+  };
+  record(0, evaluate_invalid(comm, pop, evaluate));
+  const auto select = [&](const Pool& from, std::size_t k, const CounterRng& rng,
+                          std::uint64_t& next) {
+    switch (p.selection) {
+      case Selection::roulette: return ops::roulette(from.fitness, k, rng, next);
+      case Selection::sus: return ops::sus(from.fitness, k, rng, next);
+      case Selection::tournament: break;
+    }
+    return ops::tournament(from.fitness, p.minimize, k, p.tournament_size, rng, next);
+  };
+  for (int gen = 1; gen <= p.generations; ++gen) {
+    if (std::isfinite(p.target) && best_g <= sign * p.target) {
+      r.stop = "target";
+      break;
+    }
+    if (p.max_evaluations && r.evaluations >= p.max_evaluations) {
+      r.stop = "evaluations";
+      break;
+    }
+    if (p.stagnation && since_better >= p.stagnation) {
+      r.stop = "stagnation";
+      break;
+    }
+    const CounterRng rng(p.seed, 100 + static_cast<std::uint64_t>(gen));
+    std::uint64_t next = 0;
+    Pool off;
+    off.n = n;
+    if (p.scheme == Scheme::simple) {
+      // eaSimple: select μ, then varAnd (pairs crossed with cxpb, each mutated with mutpb).
+      const auto chosen = select(pop, mu, rng, next);
+      off.resize(mu);
+      for (std::size_t i = 0; i < mu; ++i) off.copy_from(pop, chosen[i], i);
+      for (std::size_t i = 1; i < mu; i += 2)
+        if (rng.uniform(next++) < p.cxpb) {
+          ops::crossover(p, off.row(i - 1), off.row(i), n, rng, next);
+          off.valid[i - 1] = off.valid[i] = 0;
+        }
+      for (std::size_t i = 0; i < mu; ++i)
+        if (rng.uniform(next++) < p.mutpb) {
+          ops::mutate(p, off.row(i), n, rng, next);
+          off.valid[i] = 0;
+        }
+    } else {
+      // varOr: each offspring from a crossover (first child), a mutation or a copy.
+      off.resize(lambda);
+      for (std::size_t i = 0; i < lambda; ++i) {
+        const double op = rng.uniform(next++);
+        const std::size_t a = static_cast<std::size_t>(rng.integer(next++, mu));
+        off.copy_from(pop, a, i);
+        if (op < p.cxpb) {
+          std::size_t b = static_cast<std::size_t>(rng.integer(next++, mu - 1));
+          if (b >= a) ++b;
+          std::vector<double> other(pop.row(b), pop.row(b) + n);
+          ops::crossover(p, off.row(i), other.data(), n, rng, next);
+          off.valid[i] = 0;
+        } else if (op < p.cxpb + p.mutpb) {
+          ops::mutate(p, off.row(i), n, rng, next);
+          off.valid[i] = 0;
+        }
+      }
+    }
+    const std::int64_t nevals = evaluate_invalid(comm, off, evaluate);
+    if (p.scheme == Scheme::simple) {
+      // Elitism: the best parents replace the worst offspring.
+      if (p.elitism > 0) {
+        std::vector<std::size_t> parents(mu), children(mu);
+        std::iota(parents.begin(), parents.end(), std::size_t(0));
+        std::iota(children.begin(), children.end(), std::size_t(0));
+        const auto better = [&](const Pool& P) {
+          return [&](std::size_t a, std::size_t b) {
+            return sign * P.fitness[a] < sign * P.fitness[b];
+          };
+        };
+        std::stable_sort(parents.begin(), parents.end(), better(pop));
+        std::stable_sort(children.begin(), children.end(), better(off));
+        for (int e = 0; e < p.elitism; ++e)
+          off.copy_from(pop, parents[static_cast<std::size_t>(e)],
+                        children[mu - 1 - static_cast<std::size_t>(e)]);
+      }
+      pop = off;
+    } else {
+      // (μ+λ): select μ from parents and offspring; (μ,λ): from the offspring.
+      Pool from = off;
+      if (p.scheme == Scheme::mu_plus_lambda) {
+        from.resize(mu + lambda);
+        for (std::size_t i = 0; i < mu; ++i) from.copy_from(pop, i, lambda + i);
+      }
+      const auto chosen = select(from, mu, rng, next);
+      Pool next_pop;
+      next_pop.n = n;
+      next_pop.resize(mu);
+      for (std::size_t i = 0; i < mu; ++i) next_pop.copy_from(from, chosen[i], i);
+      pop = next_pop;
+    }
+    record(gen, nevals);
+  }
+  if (r.stop == "generations" && std::isfinite(p.target) && best_g <= sign * p.target)
+    r.stop = "target";
+  return r;
+}
+
+}  // namespace tessera::evo
