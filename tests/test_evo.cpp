@@ -9,6 +9,7 @@
 #include <tessera/evo/cmaes.hpp>
 #include <tessera/evo/ga.hpp>
 #include <tessera/evo/problems.hpp>
+#include <tessera/evo/swarm.hpp>
 
 #include "test_support.hpp"
 
@@ -290,4 +291,52 @@ TEST(GA, BadInputIsAClearError) {
   p.lo = 1;
   p.hi = 0;
   EXPECT_THROW(evo::genetic(*g_world, p, f), InvalidArgument);
+}
+
+// ---- PSO and differential evolution ----
+
+TEST(Swarm, PsoAndDeSolveSphereOnAnyRankCount) {
+  const auto sphere = evo::benchmark_evaluator(evo::Benchmark::sphere);
+  for (const auto variant :
+       {evo::PSOParams::Variant::constriction, evo::PSOParams::Variant::inertia}) {
+    evo::PSOParams p;
+    p.dim = 10;
+    p.variant = variant;
+    p.generations = 3000;
+    p.target = 1e-6;
+    p.seed = 6;
+    const auto r = evo::pso(*g_world, p, sphere);
+    EXPECT_LT(r.best_fitness, 1e-6) << "PSO after " << r.generations;
+    const auto alone = evo::pso(Comm::self(), p, sphere);
+    EXPECT_EQ(alone.logbook.min, r.logbook.min);
+  }
+  for (const auto variant : {evo::DEParams::Variant::rand1bin, evo::DEParams::Variant::best1bin}) {
+    evo::DEParams d;
+    d.dim = 10;
+    d.variant = variant;
+    // best/1/bin converges greedily: a larger F keeps its differences alive (Storn & Price)
+    d.F = variant == evo::DEParams::Variant::best1bin ? 0.8 : 0.5;
+    d.generations = 3000;
+    d.target = 1e-6;
+    d.seed = 6;
+    const auto r = evo::differential_evolution(*g_world, d, sphere);
+    EXPECT_LT(r.best_fitness, 1e-6) << "DE after " << r.generations;
+    const auto alone = evo::differential_evolution(Comm::self(), d, sphere);
+    EXPECT_EQ(alone.logbook.min, r.logbook.min);
+    if (g_world->rank() == 0)
+      std::printf("DE %s sphere 10-D: f = %.3g after %d generations\n",
+                  variant == evo::DEParams::Variant::rand1bin ? "rand/1/bin" : "best/1/bin",
+                  r.best_fitness, r.generations);
+  }
+  evo::PSOParams bad;
+  bad.dim = 3;
+  bad.particles = 1;
+  EXPECT_THROW(evo::pso(*g_world, bad, sphere), InvalidArgument);
+  evo::DEParams bad_de;
+  bad_de.dim = 3;
+  bad_de.population = 3;
+  EXPECT_THROW(evo::differential_evolution(*g_world, bad_de, sphere), InvalidArgument);
+  bad_de.population = 10;
+  bad_de.CR = 2;
+  EXPECT_THROW(evo::differential_evolution(*g_world, bad_de, sphere), InvalidArgument);
 }

@@ -11,6 +11,7 @@
 #include <tessera/evo/cmaes.hpp>
 #include <tessera/evo/ga.hpp>
 #include <tessera/evo/problems.hpp>
+#include <tessera/evo/swarm.hpp>
 #include <tessera/io/results.hpp>
 #include <tessera/io/svg.hpp>
 
@@ -68,8 +69,8 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
   CLI::App& app = *cmd.app;
   add_common_options(app, common);
   app.add_option("--algorithm", o->algorithm,
-                 "cmaes, or ga (DEAP's eaSimple for binary problems, (mu+lambda) with SBX and "
-                 "polynomial mutation for real ones); pso, de: not there yet")
+                 "cmaes, ga (DEAP's eaSimple for binary problems, (mu+lambda) with SBX and "
+                 "polynomial mutation for real ones), pso (constriction), de (rand/1/bin)")
       ->capture_default_str();
   app.add_option("--problem", o->problem,
                  "sphere, rastrigin, rosenbrock, ackley, griewank, schwefel, schaffer, onemax")
@@ -99,20 +100,50 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
     evo::CMAESParams p;
     evo::GAParams gp;
     evo::Benchmark problem{};
-    const bool ga = o->algorithm == "ga";
+    const bool ga = o->algorithm == "ga", pso = o->algorithm == "pso", de = o->algorithm == "de";
+    evo::PSOParams sp;
+    evo::DEParams dp;
     agree(ctx.comm, [&] {
-      if (o->algorithm == "pso" || o->algorithm == "de")
-        throw InvalidArgument("--algorithm " + o->algorithm + ": not there yet (cmaes, ga are)");
-      if (o->algorithm != "cmaes" && !ga)
+      if (o->algorithm != "cmaes" && !ga && !pso && !de)
         throw InvalidArgument("unknown algorithm '" + o->algorithm + "' (cmaes, ga, pso, de)");
       problem = evo::parse_benchmark(o->problem);
       const evo::BenchmarkInfo info = evo::info(problem, o->dim);
       if (info.binary && !ga)
-        throw InvalidArgument("--problem " + o->problem +
-                              " has binary genes: CMA-ES searches real ones (use --algorithm ga)");
+        throw InvalidArgument("--problem " + o->problem + " has binary genes: " + o->algorithm +
+                              " searches real ones (use --algorithm ga)");
       if (o->islands != 1) throw InvalidArgument("--islands: one population so far");
       double lo = -std::numeric_limits<double>::infinity(), hi = -lo;
       if (!o->bounds.empty()) std::tie(lo, hi) = parse_bounds(o->bounds);
+      const double box_lo = std::isfinite(lo) ? lo : info.lo,
+                   box_hi = std::isfinite(hi) ? hi : info.hi;
+      if (pso) {
+        sp.dim = o->dim;
+        sp.particles = o->population ? o->population : 40;
+        sp.generations = o->generations;
+        sp.lo = box_lo;
+        sp.hi = box_hi;
+        sp.minimize = info.minimize;
+        sp.target = o->target;
+        sp.max_evaluations = o->max_evals;
+        sp.stagnation = o->stagnation;
+        sp.seed = ctx.common.seed;
+        sp.validate();
+        return;
+      }
+      if (de) {
+        dp.dim = o->dim;
+        dp.population = o->population ? o->population : 50;
+        dp.generations = o->generations;
+        dp.lo = box_lo;
+        dp.hi = box_hi;
+        dp.minimize = info.minimize;
+        dp.target = o->target;
+        dp.max_evaluations = o->max_evals;
+        dp.stagnation = o->stagnation;
+        dp.seed = ctx.common.seed;
+        dp.validate();
+        return;
+      }
       if (ga) {
         gp.dim = o->dim;
         gp.binary = info.binary;
@@ -130,8 +161,8 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
           gp.cxpb = 0.6;
           gp.mutpb = 0.4;
           gp.indpb = 1.0 / o->dim;
-          gp.lo = std::isfinite(lo) ? lo : info.lo;
-          gp.hi = std::isfinite(hi) ? hi : info.hi;
+          gp.lo = box_lo;
+          gp.hi = box_hi;
         }
         if (o->cxpb >= 0) gp.cxpb = o->cxpb;
         if (o->mutpb >= 0) gp.mutpb = o->mutpb;
@@ -160,10 +191,14 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
     evo::EvolutionResult r;
     {
       auto t = ctx.times.scope("evolve");
-      r = ga ? evo::genetic(ctx.comm, gp, evo::benchmark_evaluator(problem))
-             : evo::cmaes(ctx.comm, p, evo::benchmark_evaluator(problem));
+      const evo::Evaluator f = evo::benchmark_evaluator(problem);
+      r = ga    ? evo::genetic(ctx.comm, gp, f)
+          : pso ? evo::pso(ctx.comm, sp, f)
+          : de  ? evo::differential_evolution(ctx.comm, dp, f)
+                : evo::cmaes(ctx.comm, p, f);
     }
-    const bool minimize = ga ? gp.minimize : p.minimize;
+    const bool minimize = evo::info(problem, o->dim).minimize;
+    const char* name = ga ? "GA" : pso ? "PSO" : de ? "DE" : "CMA-ES";
     ctx.make_out_dir();
     if (!ctx.root()) return;
     auto t = ctx.times.scope("write");
@@ -189,8 +224,8 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
       avg.y.push_back(log.avg[g]);
     }
     plot.series = {best, avg};
-    plot.title = fmt::format("{} on {} ({} dimensions, population {})", ga ? "GA" : "CMA-ES",
-                             o->problem, o->dim, log.nevals.empty() ? 0 : log.nevals[0]);
+    plot.title = fmt::format("{} on {} ({} dimensions, population {})", name, o->problem, o->dim,
+                             log.nevals.empty() ? 0 : log.nevals[0]);
     plot.x_label = "generation";
     plot.y_label = "fitness";
     plot.log_y = true;
@@ -199,7 +234,7 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
       std::printf(
           "evolve: %s on %s, %d dimensions, %d rank(s): %d generations, %lld evaluations "
           "(stop: %s)\n",
-          ga ? "GA" : "CMA-ES", o->problem.c_str(), o->dim, ctx.comm.size(), r.generations,
+          name, o->problem.c_str(), o->dim, ctx.comm.size(), r.generations,
           static_cast<long long>(r.evaluations), r.stop.c_str());
       std::printf("best fitness %.10g\n", r.best_fitness);
       std::printf("wrote %s, %s, %s\n", ctx.out_file("logbook.csv").c_str(),

@@ -8,6 +8,8 @@
 #include <tessera/comm/agree.hpp>
 #include <tessera/core/error.hpp>
 
+#include "run_support.hpp"
+
 namespace tessera::evo {
 
 void GAParams::validate() const {
@@ -208,33 +210,23 @@ struct Pool {
   }
 };
 
-// Evaluates the invalid individuals of the pool: the same list on every rank, split in
-// contiguous slices; returns how many were evaluated.
+// Evaluates the invalid individuals of the pool (the same list on every rank); returns
+// how many were evaluated.
 std::int64_t evaluate_invalid(const Comm& comm, Pool& pool, const Evaluator& evaluate) {
   std::vector<std::size_t> todo;
+  std::vector<double> rows;
   for (std::size_t i = 0; i < pool.size(); ++i)
-    if (!pool.valid[i]) todo.push_back(i);
-  const auto count = static_cast<std::int64_t>(todo.size());
-  const auto begin = static_cast<std::size_t>(count * comm.rank() / comm.size());
-  const auto end = static_cast<std::size_t>(count * (comm.rank() + 1) / comm.size());
-  Kokkos::View<double**, Kokkos::LayoutRight, Memory> pop("ga_population", end - begin, pool.n);
-  Fitness fit("ga_fitness", end - begin);
-  const auto pop_h = Kokkos::create_mirror_view(Kokkos::HostSpace(), pop);
-  for (std::size_t k = begin; k < end; ++k)
-    for (std::size_t j = 0; j < pool.n; ++j) pop_h(k - begin, j) = pool.row(todo[k])[j];
-  Kokkos::deep_copy(pop, pop_h);
-  if (end > begin)
-    agree(comm, [&] { evaluate(pop, fit); });
-  else
-    agree(comm, [] {});
-  const auto fit_h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), fit);
-  const std::vector<double> all =
-      comm.allgatherv(std::vector<double>(fit_h.data(), fit_h.data() + fit_h.extent(0)));
+    if (!pool.valid[i]) {
+      todo.push_back(i);
+      rows.insert(rows.end(), pool.row(i), pool.row(i) + pool.n);
+    }
+  const std::vector<double> f =
+      impl::evaluate_rows(comm, rows.data(), todo.size(), pool.n, evaluate);
   for (std::size_t k = 0; k < todo.size(); ++k) {
-    pool.fitness[todo[k]] = all[k];
+    pool.fitness[todo[k]] = f[k];
     pool.valid[todo[k]] = 1;
   }
-  return count;
+  return static_cast<std::int64_t>(todo.size());
 }
 
 }  // namespace
@@ -256,34 +248,9 @@ EvolutionResult genetic(const Comm& comm, const GAParams& p, const Evaluator& ev
   }
   EvolutionResult r;
   r.stop = "generations";
-  double best_g = std::numeric_limits<double>::infinity();
-  int since_better = 0;
+  impl::Tracker track(r, p.minimize);
   const auto record = [&](int gen, std::int64_t nevals) {
-    r.evaluations += nevals;
-    std::vector<double> f = pop.fitness;
-    double avg = 0;
-    for (double v : f) avg += v;
-    avg /= static_cast<double>(f.size());
-    double var = 0;
-    for (double v : f) var += (v - avg) * (v - avg);
-    r.logbook.gen.push_back(gen);
-    r.logbook.nevals.push_back(nevals);
-    r.logbook.avg.push_back(avg);
-    r.logbook.std.push_back(std::sqrt(var / static_cast<double>(f.size())));
-    r.logbook.min.push_back(*std::min_element(f.begin(), f.end()));
-    r.logbook.max.push_back(*std::max_element(f.begin(), f.end()));
-    std::size_t top = 0;
-    for (std::size_t i = 1; i < f.size(); ++i)
-      if (sign * f[i] < sign * f[top]) top = i;
-    if (sign * f[top] < best_g) {
-      best_g = sign * f[top];
-      r.best_fitness = f[top];
-      r.best.assign(pop.row(top), pop.row(top) + n);
-      since_better = 0;
-    } else {
-      ++since_better;
-    }
-    r.generations = gen;
+    track.record(gen, nevals, pop.fitness, pop.genes.data(), n);
   };
   record(0, evaluate_invalid(comm, pop, evaluate));
   const auto select = [&](const Pool& from, std::size_t k, const CounterRng& rng,
@@ -296,16 +263,9 @@ EvolutionResult genetic(const Comm& comm, const GAParams& p, const Evaluator& ev
     return ops::tournament(from.fitness, p.minimize, k, p.tournament_size, rng, next);
   };
   for (int gen = 1; gen <= p.generations; ++gen) {
-    if (std::isfinite(p.target) && best_g <= sign * p.target) {
-      r.stop = "target";
-      break;
-    }
-    if (p.max_evaluations && r.evaluations >= p.max_evaluations) {
-      r.stop = "evaluations";
-      break;
-    }
-    if (p.stagnation && since_better >= p.stagnation) {
-      r.stop = "stagnation";
+    if (const std::string why = track.stop(p.target, p.max_evaluations, p.stagnation);
+        !why.empty()) {
+      r.stop = why;
       break;
     }
     const CounterRng rng(p.seed, 100 + static_cast<std::uint64_t>(gen));
@@ -381,8 +341,7 @@ EvolutionResult genetic(const Comm& comm, const GAParams& p, const Evaluator& ev
     }
     record(gen, nevals);
   }
-  if (r.stop == "generations" && std::isfinite(p.target) && best_g <= sign * p.target)
-    r.stop = "target";
+  if (r.stop == "generations" && track.stop(p.target, 0, 0) == "target") r.stop = "target";
   return r;
 }
 

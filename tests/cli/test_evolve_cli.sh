@@ -46,6 +46,11 @@ check "--algorithm ga: sphere 10-D below 1e-6" python3 -c "
 import json
 b = json.load(open('ga_sphere/best.json'))
 assert b['fitness'] < 1e-6, b"
+for alg in pso de; do
+  run $alg "$tessera" evolve --algorithm $alg --problem sphere --dim 10 --generations 3000 --target 1e-6 --out $alg --quiet
+  run ${alg}3 "$mpiexec" -np 3 --oversubscribe "$tessera" evolve --algorithm $alg --problem sphere --dim 10 --generations 3000 --target 1e-6 --out ${alg}3 --quiet
+  check "--algorithm $alg: sphere 10-D below 1e-6, the same on 3 ranks" bash -c "[[ $(rc $alg) == 0 && $(rc ${alg}3) == 0 ]] && python3 -c \"import json; b = json.load(open('$alg/best.json')); assert b['fitness'] < 1e-6 and b['stop'] == 'target', b\" && cmp $alg/logbook.csv ${alg}3/logbook.csv"
+done
 run bounded "$tessera" evolve --problem rastrigin --dim 5 --generations 40 --centroid 4 --sigma 3 --bounds 3:5 --out bounded --quiet
 check "--bounds 3:5: the solution inside the box" python3 -c "
 import json
@@ -58,7 +63,7 @@ bad sigma_zero "sigma must be > 0" evolve --sigma 0
 bad bounds_reversed "needs lo < hi" evolve --bounds 2:1
 bad bounds_text "is not LO:HI" evolve --bounds 2
 bad unknown_problem "unknown problem" evolve --problem sphear
-bad pso_not_yet "not there yet" evolve --algorithm pso
+bad de_binary "binary genes" evolve --algorithm de --problem onemax
 bad unknown_algorithm "unknown algorithm" evolve --algorithm annealing
 bad binary_problem "binary genes" evolve --problem onemax
 bad cxpb_out_of_range "probabilities must be in" evolve --algorithm ga --cxpb 1.5
