@@ -116,40 +116,36 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
       if (!o->bounds.empty()) std::tie(lo, hi) = parse_bounds(o->bounds);
       const double box_lo = std::isfinite(lo) ? lo : info.lo,
                    box_hi = std::isfinite(hi) ? hi : info.hi;
+      // What every algorithm's parameters share: the problem, budget and stopping rules.
+      const auto shared = [&](auto& q) {
+        q.dim = o->dim;
+        q.generations = o->generations;
+        q.minimize = info.minimize;
+        q.target = o->target;
+        q.max_evaluations = o->max_evals;
+        q.stagnation = o->stagnation;
+        q.seed = ctx.common.seed;
+      };
       if (pso) {
-        sp.dim = o->dim;
+        shared(sp);
         sp.particles = o->population ? o->population : 40;
-        sp.generations = o->generations;
         sp.lo = box_lo;
         sp.hi = box_hi;
-        sp.minimize = info.minimize;
-        sp.target = o->target;
-        sp.max_evaluations = o->max_evals;
-        sp.stagnation = o->stagnation;
-        sp.seed = ctx.common.seed;
         sp.validate();
         return;
       }
       if (de) {
-        dp.dim = o->dim;
+        shared(dp);
         dp.population = o->population ? o->population : 50;
-        dp.generations = o->generations;
         dp.lo = box_lo;
         dp.hi = box_hi;
-        dp.minimize = info.minimize;
-        dp.target = o->target;
-        dp.max_evaluations = o->max_evals;
-        dp.stagnation = o->stagnation;
-        dp.seed = ctx.common.seed;
         dp.validate();
         return;
       }
       if (ga) {
-        gp.dim = o->dim;
+        shared(gp);
         gp.binary = info.binary;
-        gp.minimize = info.minimize;
         gp.population = o->population ? o->population : (info.binary ? 300 : 100);
-        gp.generations = o->generations;
         if (info.binary) {  // DEAP's OneMax example
           gp.crossover = evo::Crossover::two_point;
           gp.mutation = evo::Mutation::bitflip;
@@ -166,24 +162,14 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
         }
         if (o->cxpb >= 0) gp.cxpb = o->cxpb;
         if (o->mutpb >= 0) gp.mutpb = o->mutpb;
-        gp.target = o->target;
-        gp.max_evaluations = o->max_evals;
-        gp.stagnation = o->stagnation;
-        gp.seed = ctx.common.seed;
         gp.validate();
         return;
       }
-      p.dim = o->dim;
+      shared(p);
       p.centroid = {o->centroid};
       p.sigma = o->sigma;
       p.lambda = o->population;
-      p.generations = o->generations;
-      p.target = o->target;
-      p.max_evaluations = o->max_evals;
-      p.stagnation = o->stagnation;
       p.restarts = o->restarts;
-      p.minimize = info.minimize;
-      p.seed = ctx.common.seed;
       p.lo = lo;
       p.hi = hi;
       p.validate();
