@@ -23,6 +23,14 @@ void Context::make_out_dir() const {
   });
 }
 
+io::LoadOptions Context::load_options() const {
+  io::LoadOptions load;
+  load.format = common.format;
+  load.raw_cols = common.raw_cols;
+  load.raw_type = common.raw_type;
+  return load;
+}
+
 bool Context::progress_bar() const {
   return progress_wanted(comm.rank(), common.progress, common.quiet);
 }

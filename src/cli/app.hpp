@@ -10,6 +10,7 @@
 #include <tessera/comm/comm.hpp>
 #include <tessera/core/runtime.hpp>
 #include <tessera/core/timer.hpp>
+#include <tessera/io/dataset.hpp>
 
 namespace tessera::cli {
 
@@ -44,6 +45,8 @@ struct Context {
   /// Creates --out on rank 0; every rank throws the same IOError if that fails.
   void make_out_dir() const;
   bool progress_bar() const;
+  /// How to read --data: --format, --raw-cols, --raw-type (the command adds its label options).
+  io::LoadOptions load_options() const;
 };
 
 /// A subcommand: its options are added to `app` by `setup`; `run` does the work.

@@ -133,10 +133,7 @@ Command setup_kmeans(CLI::App& parent, CommonOptions& common) {
         base.max_iter = o->max_iter;
         base.tol = o->tol;
         base.seed = ctx.common.seed;
-        io::LoadOptions load;
-        load.format = ctx.common.format;
-        load.raw_cols = ctx.common.raw_cols;
-        load.raw_type = ctx.common.raw_type;
+        const io::LoadOptions load = ctx.load_options();
         if (o->mini_batch) {
           if (ks.size() != 1) throw InvalidArgument("--mini-batch: one --k at a time");
           const std::string format = io::file_format(o->data, ctx.common.format);

@@ -57,10 +57,7 @@ Command setup_pca(CLI::App& parent, CommonOptions& common) {
       ->capture_default_str();
   cmd.run = [o](Context& ctx) {
     ml::PCAParams p;
-    io::LoadOptions load;
-    load.format = ctx.common.format;
-    load.raw_cols = ctx.common.raw_cols;
-    load.raw_type = ctx.common.raw_type;
+    const io::LoadOptions load = ctx.load_options();
     const std::uint64_t limit = ctx.common.memory_limit_bytes;
     // With --memory-limit, CSV, NPY, raw files and generators stream (two passes);
     // otherwise every rank loads the data and keeps its rows.

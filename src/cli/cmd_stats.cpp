@@ -76,12 +76,9 @@ Command setup_stats(CLI::App& parent, CommonOptions& common) {
                  "per-key statistics: a column of integer keys (0-based) or 'label' (the "
                  "data's labels) -> a 'groups' list in stats.json");
   cmd.run = [options](Context& ctx) {
-    io::LoadOptions load;
-    load.format = ctx.common.format;
+    io::LoadOptions load = ctx.load_options();
     load.label_column = options->label_col;
     load.labels_path = options->labels;
-    load.raw_cols = ctx.common.raw_cols;
-    load.raw_type = ctx.common.raw_type;
     array::ColumnStatsOptions stats;
     stats.nan = options->nan == "skip" ? array::NanPolicy::skip : array::NanPolicy::propagate;
     stats.ddof = options->ddof;

@@ -71,12 +71,9 @@ void add_model_options(CLI::App& app, SvmOptions& o, bool lists) {
 }
 
 io::LoadOptions load_options(const Context& ctx, const SvmOptions& o) {
-  io::LoadOptions load;
-  load.format = ctx.common.format;
+  io::LoadOptions load = ctx.load_options();
   load.label_column = o.label_col;
   load.labels_path = o.labels;
-  load.raw_cols = ctx.common.raw_cols;
-  load.raw_type = ctx.common.raw_type;
   return load;
 }
 

@@ -5,11 +5,12 @@
 #include <numeric>
 
 #include <fmt/format.h>
-#include <tessera/comm/agree.hpp>
 #include <tessera/core/error.hpp>
 #include <tessera/core/rng.hpp>
 #include <tessera/io/table.hpp>
 #include <tessera/linalg/linalg.hpp>
+
+#include "run_support.hpp"
 
 namespace tessera::evo {
 
@@ -37,16 +38,6 @@ void CMAESParams::validate() const {
 }
 
 namespace {
-
-// Mean and population standard deviation (NumPy's mean and std, ddof 0).
-std::pair<double, double> mean_std(const std::vector<double>& v) {
-  double m = 0;
-  for (double x : v) m += x;
-  m /= static_cast<double>(v.size());
-  double s = 0;
-  for (double x : v) s += (x - m) * (x - m);
-  return {m, std::sqrt(s / static_cast<double>(v.size()))};
-}
 
 double norm(const std::vector<double>& v) {
   double s = 0;
@@ -94,19 +85,8 @@ std::string run_once(const Comm& comm, const CMAESParams& p, const Evaluator& ev
   const double sign = p.minimize ? 1.0 : -1.0;  // the strategy minimises sign · f
   const bool bounded = std::isfinite(p.lo) || std::isfinite(p.hi);
 
-  // This rank's slice of every generation's population, evaluated on the device.
-  const auto begin =
-      static_cast<std::size_t>(static_cast<std::int64_t>(L) * comm.rank() / comm.size());
-  const auto end =
-      static_cast<std::size_t>(static_cast<std::int64_t>(L) * (comm.rank() + 1) / comm.size());
-  Kokkos::View<double**, Kokkos::LayoutRight, Memory> pop_d("cmaes_population", end - begin, n);
-  Fitness fit_d("cmaes_fitness", end - begin);
-  const auto pop_h = Kokkos::create_mirror_view(Kokkos::HostSpace(), pop_d);
-  const auto fit_h = Kokkos::create_mirror_view(Kokkos::HostSpace(), fit_d);
-
   std::string stop = "generations";
-  double best_g = r.best.empty() ? std::numeric_limits<double>::infinity() : sign * r.best_fitness;
-  int since_better = 0;
+  impl::Tracker track(r, p.minimize);
   const int gen0 = r.generations;
   // tolfun: the spread of this generation's values and of the last 10 + 30N/λ bests.
   const std::size_t history = 10 + static_cast<std::size_t>(std::ceil(30.0 * N / lambda));
@@ -134,40 +114,16 @@ std::string run_once(const Comm& comm, const CMAESParams& p, const Evaluator& ev
       }
       penalty[k] = bounded ? pen : 0.0;
     }
-    for (std::size_t k = begin; k < end; ++k)
-      for (std::size_t j = 0; j < n; ++j) pop_h(k - begin, j) = y[k * n + j];
-    Kokkos::deep_copy(pop_d, pop_h);
-    agree(comm, [&] { evaluate(pop_d, fit_d); });
-    Kokkos::deep_copy(fit_h, fit_d);
-    std::vector<double> mine(fit_h.data(), fit_h.data() + fit_h.extent(0));
-    for (std::size_t k = begin; k < end; ++k) mine[k - begin] += sign * penalty[k];
-    const std::vector<double> f = comm.allgatherv(mine);
-    r.evaluations += lambda;
-
-    // Logbook and hall of fame (the first best on ties).
-    const auto [avg, sd] = mean_std(f);
-    r.logbook.gen.push_back(gen0 + gen);
-    r.logbook.nevals.push_back(lambda);
-    r.logbook.avg.push_back(avg);
-    r.logbook.std.push_back(sd);
-    r.logbook.min.push_back(*std::min_element(f.begin(), f.end()));
-    r.logbook.max.push_back(*std::max_element(f.begin(), f.end()));
+    // Each rank evaluates its slice of the projected points; the penalty is added here.
+    std::vector<double> f = impl::evaluate_rows(comm, y.data(), L, n, evaluate);
+    for (std::size_t k = 0; k < L; ++k) f[k] += sign * penalty[k];
+    track.record(gen0 + gen, lambda, f, y.data(), n);  // logbook, best (the first on ties)
+    r.generations = gen0 + gen + 1;
     std::vector<std::size_t> order(L);
     std::iota(order.begin(), order.end(), std::size_t(0));
     std::stable_sort(order.begin(), order.end(),
                      [&](std::size_t a, std::size_t b) { return sign * f[a] < sign * f[b]; });
-    const std::size_t top = order[0];
-    if (sign * f[top] < best_g) {
-      best_g = sign * f[top];
-      r.best_fitness = f[top];
-      r.best.assign(y.begin() + static_cast<std::ptrdiff_t>(top * n),
-                    y.begin() + static_cast<std::ptrdiff_t>((top + 1) * n));
-      since_better = 0;
-    } else {
-      ++since_better;
-    }
-    r.generations = gen0 + gen + 1;
-    recent_best.push_back(sign * f[top]);
+    recent_best.push_back(sign * f[order[0]]);
     if (recent_best.size() > history) recent_best.erase(recent_best.begin());
 
     // Update (DEAP's Strategy.update): mean, evolution paths, covariance, step size.
@@ -211,16 +167,9 @@ std::string run_once(const Comm& comm, const CMAESParams& p, const Evaluator& ev
     linalg::eigh(C, d2, B);  // ascending
     for (std::size_t j = 0; j < n; ++j) D[j] = std::sqrt(std::max(d2(j), 0.0));
 
-    if (std::isfinite(p.target) && best_g <= sign * p.target) {
-      stop = "target";
-      break;
-    }
-    if (p.max_evaluations && r.evaluations >= p.max_evaluations) {
-      stop = "evaluations";
-      break;
-    }
-    if (p.stagnation && since_better >= p.stagnation) {
-      stop = "stagnation";
+    if (const std::string why = track.stop(p.target, p.max_evaluations, p.stagnation);
+        !why.empty()) {
+      stop = why;
       break;
     }
     if (!(D[0] > 0) || D[n - 1] / D[0] > 1e7) {  // condition of C above 1e14

@@ -18,10 +18,16 @@ std::vector<double> evaluate_rows(const Comm& comm, const double* rows, std::siz
 /// The logbook, the best row so far (the first best on ties) and the stopping rules.
 class Tracker {
  public:
-  Tracker(EvolutionResult& result, bool minimize) : r_(result), sign_(minimize ? 1.0 : -1.0) {}
+  /// Continues from the result's best so far (an IPOP restart keeps the earlier best).
+  Tracker(EvolutionResult& result, bool minimize)
+      : r_(result),
+        sign_(minimize ? 1.0 : -1.0),
+        best_g_(result.best.empty() ? INFINITY : sign_ * result.best_fitness) {}
   /// One generation's values f of rows (n genes each) after nevals evaluations.
   void record(int gen, std::int64_t nevals, const std::vector<double>& f, const double* rows,
               std::size_t n);
+  /// sign · f of the best so far (smaller is better).
+  double best() const { return best_g_; }
   /// "" to go on, else why to stop: "target", "evaluations", "stagnation".
   std::string stop(double target, std::int64_t max_evaluations, int stagnation) const;
 
