@@ -32,6 +32,8 @@ struct EvolveOptions {
   std::string bounds;
   int islands = 1;
   int migration_interval = 10;
+  int migrants = 2;
+  int checkpoint_every = 0;
   double target = std::numeric_limits<double>::quiet_NaN();
   long long max_evals = 0;
   int stagnation = 0;
@@ -83,9 +85,18 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
   app.add_option("--centroid", o->centroid, "initial mean, every coordinate")
       ->capture_default_str();
   app.add_option("--bounds", o->bounds, "box for every gene (default none)")->type_name("LO:HI");
-  app.add_option("--islands", o->islands, "populations with ring migration (1 so far)")
+  app.add_option("--islands", o->islands,
+                 "ga, pso, de: populations side by side, one per group of ranks, with ring "
+                 "migration")
       ->capture_default_str();
   app.add_option("--migration-interval", o->migration_interval, "generations between migrations")
+      ->capture_default_str();
+  app.add_option("--migrants", o->migrants,
+                 "best individuals of each island that replace the worst of the next")
+      ->capture_default_str();
+  app.add_option("--checkpoint-every", o->checkpoint_every,
+                 "also save the state every K generations (it is always saved on SIGTERM or "
+                 "SIGUSR1; --resume continues)")
       ->capture_default_str();
   app.add_option("--target", o->target, "stop when the best fitness reaches this");
   app.add_option("--max-evals", o->max_evals, "stop after this many evaluations");
@@ -96,6 +107,7 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
       ->capture_default_str();
   app.add_option("--stagnation", o->stagnation,
                  "stop after this many generations without a better best");
+  cmd.resumable = true;
   cmd.run = [o](Context& ctx) {
     evo::CMAESParams p;
     evo::GAParams gp;
@@ -111,7 +123,8 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
       if (info.binary && !ga)
         throw InvalidArgument("--problem " + o->problem + " has binary genes: " + o->algorithm +
                               " searches real ones (use --algorithm ga)");
-      if (o->islands != 1) throw InvalidArgument("--islands: one population so far");
+      if (o->islands != 1 && !ga && !pso && !de)
+        throw InvalidArgument("--islands: cmaes runs one population (islands are for ga, pso, de)");
       double lo = -std::numeric_limits<double>::infinity(), hi = -lo;
       if (!o->bounds.empty()) std::tie(lo, hi) = parse_bounds(o->bounds);
       const double box_lo = std::isfinite(lo) ? lo : info.lo,
@@ -125,12 +138,15 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
         q.max_evaluations = o->max_evals;
         q.stagnation = o->stagnation;
         q.seed = ctx.common.seed;
+        q.checkpoint = {ctx.out_file("checkpoint.cbor"), o->checkpoint_every, ctx.common.resume};
       };
+      const evo::Islands islands{o->islands, o->migration_interval, o->migrants};
       if (pso) {
         shared(sp);
         sp.particles = o->population ? o->population : 40;
         sp.lo = box_lo;
         sp.hi = box_hi;
+        sp.islands = islands;
         sp.validate();
         return;
       }
@@ -139,6 +155,7 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
         dp.population = o->population ? o->population : 50;
         dp.lo = box_lo;
         dp.hi = box_hi;
+        dp.islands = islands;
         dp.validate();
         return;
       }
@@ -162,6 +179,7 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
         }
         if (o->cxpb >= 0) gp.cxpb = o->cxpb;
         if (o->mutpb >= 0) gp.mutpb = o->mutpb;
+        gp.islands = islands;
         gp.validate();
         return;
       }
@@ -174,6 +192,7 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
       p.hi = hi;
       p.validate();
     });
+    ctx.make_out_dir();  // the checkpoint goes there during the run
     evo::EvolutionResult r;
     {
       auto t = ctx.times.scope("evolve");
@@ -185,7 +204,6 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
     }
     const bool minimize = evo::info(problem, o->dim).minimize;
     const char* name = ga ? "GA" : pso ? "PSO" : de ? "DE" : "CMA-ES";
-    ctx.make_out_dir();
     if (!ctx.root()) return;
     auto t = ctx.times.scope("write");
     const evo::Logbook& log = r.logbook;

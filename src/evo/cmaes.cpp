@@ -49,10 +49,20 @@ double norm(const std::vector<double>& v) {
 
 namespace {
 
+std::vector<double> flat(const HostMatrix& M) {
+  return std::vector<double>(M.data(), M.data() + M.span());
+}
+void unflat(const impl::json& values, const HostMatrix& M) {
+  const auto v = values.get<std::vector<double>>();
+  TESSERA_EXPECTS(v.size() == M.span(), "cmaes: a checkpoint matrix of the wrong size");
+  std::copy(v.begin(), v.end(), M.data());
+}
+
 // One CMA-ES run (restart `restart` of an IPOP sequence), appending to r: its logbook rows,
-// a better best, its evaluations. Returns why it stopped.
+// a better best, its evaluations; continuing from `resume` when it is a saved state.
+// Returns why it stopped.
 std::string run_once(const Comm& comm, const CMAESParams& p, const Evaluator& evaluate, int restart,
-                     EvolutionResult& r) {
+                     EvolutionResult& r, const impl::json& resume, impl::Checkpointer& checkpoint) {
   const int N = p.dim;
   const auto n = static_cast<std::size_t>(N);
   const int lambda =
@@ -87,7 +97,7 @@ std::string run_once(const Comm& comm, const CMAESParams& p, const Evaluator& ev
 
   std::string stop = "generations";
   impl::Tracker track(r, p.minimize);
-  const int gen0 = r.generations;
+  int gen0 = r.generations, first_gen = 0;
   // tolfun: the spread of this generation's values and of the last 10 + 30N/λ bests.
   const std::size_t history = 10 + static_cast<std::size_t>(std::ceil(30.0 * N / lambda));
   std::vector<double> recent_best;
@@ -96,7 +106,22 @@ std::string run_once(const Comm& comm, const CMAESParams& p, const Evaluator& ev
       rank_mu("cmaes_rank_mu", n, n);
   Kokkos::View<double*, Kokkos::HostSpace> Dv("cmaes_d", n);
   using HostPolicy = Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace>;
-  for (int gen = 0; gen < p.generations; ++gen) {
+  if (!resume.is_null()) {
+    track.load(resume.at("tracker"));
+    const impl::json& s = resume.at("strategy");
+    gen0 = resume.at("gen0").get<int>();
+    first_gen = resume.at("gen").get<int>();
+    s.at("m").get_to(m);
+    s.at("pc").get_to(pc);
+    s.at("ps").get_to(ps);
+    s.at("D").get_to(D);
+    unflat(s.at("C"), C);
+    unflat(s.at("B"), B);
+    s.at("sigma").get_to(sigma);
+    s.at("update_count").get_to(update_count);
+    s.at("recent_best").get_to(recent_best);
+  }
+  for (int gen = first_gen; gen < p.generations; ++gen) {
     // Sample x_k = m + σ·B·(D ∘ z_k), z_k standard normal keyed by (generation, k, j):
     // the same population on every rank. The z's in parallel, the B products as one GEMM.
     for (std::size_t j = 0; j < n; ++j) Dv(j) = D[j];
@@ -182,6 +207,23 @@ std::string run_once(const Comm& comm, const CMAESParams& p, const Evaluator& ev
       stop = "tolfun";
       break;
     }
+    if (checkpoint.due(r.generations)) {
+      const impl::json strategy = {{"m", m},
+                                   {"pc", pc},
+                                   {"ps", ps},
+                                   {"D", D},
+                                   {"C", flat(C)},
+                                   {"B", flat(B)},
+                                   {"sigma", sigma},
+                                   {"update_count", update_count},
+                                   {"recent_best", recent_best}};
+      checkpoint.save({{"restart", restart},
+                       {"gen0", gen0},
+                       {"gen", gen + 1},
+                       {"tracker", track.save()},
+                       {"strategy", strategy}},
+                      r.generations);
+    }
   }
   return stop;
 }
@@ -195,7 +237,25 @@ EvolutionResult cmaes(const Comm& comm, const CMAESParams& p, const Evaluator& e
   const int lambda0 =
       p.lambda ? p.lambda : 4 + static_cast<int>(3 * std::log(static_cast<double>(p.dim)));
   const bool box = std::isfinite(p.lo) && std::isfinite(p.hi);
-  for (int restart = 0;; ++restart) {
+  // What identifies the run for its checkpoints (the budget may change).
+  const auto finite_or_null = [](double v) { return std::isnan(v) ? impl::json() : impl::json(v); };
+  const impl::json config = {{"dim", p.dim},
+                             {"centroid", p.centroid},
+                             {"sigma", p.sigma},
+                             {"lambda", p.lambda},
+                             {"mu", p.mu},
+                             {"target", finite_or_null(p.target)},
+                             {"stagnation", p.stagnation},
+                             {"tolfun", p.tolfun},
+                             {"restarts", p.restarts},
+                             {"minimize", p.minimize},
+                             {"lo", p.lo},
+                             {"hi", p.hi},
+                             {"seed", p.seed}};
+  impl::Checkpointer checkpoint(comm, p.checkpoint, "cmaes", config);
+  const impl::json saved = checkpoint.load();
+  const int first = saved.is_null() ? 0 : saved.at("restart").get<int>();
+  for (int restart = first;; ++restart) {
     // IPOP: each restart doubles the population; it starts anew, from a uniform point of
     // the box when there is one (else from the first centroid).
     run.lambda = lambda0 << restart;
@@ -206,7 +266,8 @@ EvolutionResult cmaes(const Comm& comm, const CMAESParams& p, const Evaluator& e
       for (int j = 0; j < p.dim; ++j)
         run.centroid[static_cast<std::size_t>(j)] = p.lo + (p.hi - p.lo) * start.uniform(j);
     }
-    r.stop = run_once(comm, run, evaluate, restart, r);
+    r.stop = run_once(comm, run, evaluate, restart, r, restart == first ? saved : impl::json(),
+                      checkpoint);
     r.restarts = restart;
     if (r.stop == "target" || r.stop == "evaluations" || restart >= p.restarts) break;
   }

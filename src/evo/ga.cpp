@@ -36,6 +36,7 @@ void GAParams::validate() const {
         fmt::format("elitism must be between 0 and the population, got {}", elitism));
   if (scheme == Scheme::mu_comma_lambda && (offspring ? offspring : population) < population)
     throw InvalidArgument("(mu, lambda) needs offspring >= population");
+  impl::validate_islands(islands, population);
   if (selection != Selection::tournament && minimize)
     throw InvalidArgument(
         "roulette and stochastic universal sampling select by positive "
@@ -229,62 +230,45 @@ std::int64_t evaluate_invalid(const Comm& comm, Pool& pool, const Evaluator& eva
   return static_cast<std::int64_t>(todo.size());
 }
 
-}  // namespace
+// The GA as a generation step (eaSimple, eaMuPlusLambda, eaMuCommaLambda).
+class GeneticEngine final : public impl::Engine {
+ public:
+  GeneticEngine(const GAParams& p, const Evaluator& evaluate) : p_(p), evaluate_(evaluate) {
+    pop_.n = static_cast<std::size_t>(p.dim);
+  }
 
-EvolutionResult genetic(const Comm& comm, const GAParams& p, const Evaluator& evaluate) {
-  p.validate();
-  const auto n = static_cast<std::size_t>(p.dim), mu = static_cast<std::size_t>(p.population);
-  const std::size_t lambda = p.offspring ? static_cast<std::size_t>(p.offspring) : mu;
-  const double sign = p.minimize ? 1.0 : -1.0;  // sign · f: smaller is better
-  Pool pop;
-  pop.n = n;
-  pop.resize(mu);
-  {
-    const CounterRng init(p.seed, 1);
+  std::int64_t start(const Comm& comm) override {
+    const std::size_t n = pop_.n, mu = static_cast<std::size_t>(p_.population);
+    pop_.resize(mu);
+    const CounterRng init(p_.seed, 1);
     for (std::size_t i = 0; i < mu * n; ++i) {
       const double u = init.uniform(i);
-      pop.genes[i] = p.binary ? (u < 0.5 ? 0.0 : 1.0) : p.lo + (p.hi - p.lo) * u;
+      pop_.genes[i] = p_.binary ? (u < 0.5 ? 0.0 : 1.0) : p_.lo + (p_.hi - p_.lo) * u;
     }
+    return evaluate_invalid(comm, pop_, evaluate_);
   }
-  EvolutionResult r;
-  r.stop = "generations";
-  impl::Tracker track(r, p.minimize);
-  const auto record = [&](int gen, std::int64_t nevals) {
-    track.record(gen, nevals, pop.fitness, pop.genes.data(), n);
-  };
-  record(0, evaluate_invalid(comm, pop, evaluate));
-  const auto select = [&](const Pool& from, std::size_t k, const CounterRng& rng,
-                          std::uint64_t& next) {
-    switch (p.selection) {
-      case Selection::roulette: return ops::roulette(from.fitness, k, rng, next);
-      case Selection::sus: return ops::sus(from.fitness, k, rng, next);
-      case Selection::tournament: break;
-    }
-    return ops::tournament(from.fitness, p.minimize, k, p.tournament_size, rng, next);
-  };
-  for (int gen = 1; gen <= p.generations; ++gen) {
-    if (const std::string why = track.stop(p.target, p.max_evaluations, p.stagnation);
-        !why.empty()) {
-      r.stop = why;
-      break;
-    }
-    const CounterRng rng(p.seed, 100 + static_cast<std::uint64_t>(gen));
+
+  std::int64_t step(const Comm& comm, int gen) override {
+    const std::size_t n = pop_.n, mu = static_cast<std::size_t>(p_.population);
+    const std::size_t lambda = p_.offspring ? static_cast<std::size_t>(p_.offspring) : mu;
+    const double sign = p_.minimize ? 1.0 : -1.0;  // sign · f: smaller is better
+    const CounterRng rng(p_.seed, 100 + static_cast<std::uint64_t>(gen));
     std::uint64_t next = 0;
     Pool off;
     off.n = n;
-    if (p.scheme == Scheme::simple) {
+    if (p_.scheme == Scheme::simple) {
       // eaSimple: select μ, then varAnd (pairs crossed with cxpb, each mutated with mutpb).
-      const auto chosen = select(pop, mu, rng, next);
+      const auto chosen = select(pop_, mu, rng, next);
       off.resize(mu);
-      for (std::size_t i = 0; i < mu; ++i) off.copy_from(pop, chosen[i], i);
+      for (std::size_t i = 0; i < mu; ++i) off.copy_from(pop_, chosen[i], i);
       for (std::size_t i = 1; i < mu; i += 2)
-        if (rng.uniform(next++) < p.cxpb) {
-          ops::crossover(p, off.row(i - 1), off.row(i), n, rng, next);
+        if (rng.uniform(next++) < p_.cxpb) {
+          ops::crossover(p_, off.row(i - 1), off.row(i), n, rng, next);
           off.valid[i - 1] = off.valid[i] = 0;
         }
       for (std::size_t i = 0; i < mu; ++i)
-        if (rng.uniform(next++) < p.mutpb) {
-          ops::mutate(p, off.row(i), n, rng, next);
+        if (rng.uniform(next++) < p_.mutpb) {
+          ops::mutate(p_, off.row(i), n, rng, next);
           off.valid[i] = 0;
         }
     } else {
@@ -293,56 +277,129 @@ EvolutionResult genetic(const Comm& comm, const GAParams& p, const Evaluator& ev
       for (std::size_t i = 0; i < lambda; ++i) {
         const double op = rng.uniform(next++);
         const std::size_t a = static_cast<std::size_t>(rng.integer(next++, mu));
-        off.copy_from(pop, a, i);
-        if (op < p.cxpb) {
+        off.copy_from(pop_, a, i);
+        if (op < p_.cxpb) {
           std::size_t b = static_cast<std::size_t>(rng.integer(next++, mu - 1));
           if (b >= a) ++b;
-          std::vector<double> other(pop.row(b), pop.row(b) + n);
-          ops::crossover(p, off.row(i), other.data(), n, rng, next);
+          std::vector<double> other(pop_.row(b), pop_.row(b) + n);
+          ops::crossover(p_, off.row(i), other.data(), n, rng, next);
           off.valid[i] = 0;
-        } else if (op < p.cxpb + p.mutpb) {
-          ops::mutate(p, off.row(i), n, rng, next);
+        } else if (op < p_.cxpb + p_.mutpb) {
+          ops::mutate(p_, off.row(i), n, rng, next);
           off.valid[i] = 0;
         }
       }
     }
-    const std::int64_t nevals = evaluate_invalid(comm, off, evaluate);
-    if (p.scheme == Scheme::simple) {
+    const std::int64_t nevals = evaluate_invalid(comm, off, evaluate_);
+    if (p_.scheme == Scheme::simple) {
       // Elitism: the best parents replace the worst offspring.
-      if (p.elitism > 0) {
-        std::vector<std::size_t> parents(mu), children(mu);
-        std::iota(parents.begin(), parents.end(), std::size_t(0));
-        std::iota(children.begin(), children.end(), std::size_t(0));
-        const auto better = [&](const Pool& P) {
-          return [&](std::size_t a, std::size_t b) {
-            return sign * P.fitness[a] < sign * P.fitness[b];
-          };
-        };
-        std::stable_sort(parents.begin(), parents.end(), better(pop));
-        std::stable_sort(children.begin(), children.end(), better(off));
-        for (int e = 0; e < p.elitism; ++e)
-          off.copy_from(pop, parents[static_cast<std::size_t>(e)],
+      if (p_.elitism > 0) {
+        const auto parents = ranking(pop_, sign), children = ranking(off, sign);
+        for (int e = 0; e < p_.elitism; ++e)
+          off.copy_from(pop_, parents[static_cast<std::size_t>(e)],
                         children[mu - 1 - static_cast<std::size_t>(e)]);
       }
-      pop = off;
+      pop_ = off;
     } else {
       // (μ+λ): select μ from parents and offspring; (μ,λ): from the offspring.
       Pool from = off;
-      if (p.scheme == Scheme::mu_plus_lambda) {
+      if (p_.scheme == Scheme::mu_plus_lambda) {
         from.resize(mu + lambda);
-        for (std::size_t i = 0; i < mu; ++i) from.copy_from(pop, i, lambda + i);
+        for (std::size_t i = 0; i < mu; ++i) from.copy_from(pop_, i, lambda + i);
       }
       const auto chosen = select(from, mu, rng, next);
       Pool next_pop;
       next_pop.n = n;
       next_pop.resize(mu);
       for (std::size_t i = 0; i < mu; ++i) next_pop.copy_from(from, chosen[i], i);
-      pop = next_pop;
+      pop_ = next_pop;
     }
-    record(gen, nevals);
+    return nevals;
   }
-  if (r.stop == "generations" && track.stop(p.target, 0, 0) == "target") r.stop = "target";
-  return r;
+
+  const std::vector<double>& rows() const override { return pop_.genes; }
+  const std::vector<double>& fitness() const override { return pop_.fitness; }
+
+  void immigrate(const std::vector<double>& rows, const std::vector<double>& f) override {
+    const auto worst = ranking(pop_, p_.minimize ? 1.0 : -1.0);
+    for (std::size_t k = 0; k < f.size(); ++k) {
+      const std::size_t at = worst[worst.size() - 1 - k];
+      std::copy(rows.begin() + static_cast<std::ptrdiff_t>(k * pop_.n),
+                rows.begin() + static_cast<std::ptrdiff_t>((k + 1) * pop_.n), pop_.row(at));
+      pop_.fitness[at] = f[k];
+      pop_.valid[at] = 1;
+    }
+  }
+
+  impl::json save() const override {
+    return {{"genes", pop_.genes}, {"fitness", pop_.fitness}, {"valid", pop_.valid}};
+  }
+  void load(const impl::json& s) override {
+    s.at("genes").get_to(pop_.genes);
+    s.at("fitness").get_to(pop_.fitness);
+    s.at("valid").get_to(pop_.valid);
+  }
+
+ private:
+  // Indices from the best to the worst (stable).
+  static std::vector<std::size_t> ranking(const Pool& P, double sign) {
+    std::vector<std::size_t> order(P.size());
+    std::iota(order.begin(), order.end(), std::size_t(0));
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return sign * P.fitness[a] < sign * P.fitness[b];
+    });
+    return order;
+  }
+  std::vector<std::size_t> select(const Pool& from, std::size_t k, const CounterRng& rng,
+                                  std::uint64_t& next) const {
+    switch (p_.selection) {
+      case Selection::roulette: return ops::roulette(from.fitness, k, rng, next);
+      case Selection::sus: return ops::sus(from.fitness, k, rng, next);
+      case Selection::tournament: break;
+    }
+    return ops::tournament(from.fitness, p_.minimize, k, p_.tournament_size, rng, next);
+  }
+
+  GAParams p_;
+  Evaluator evaluate_;
+  Pool pop_;
+};
+
+// What identifies a GA run for its checkpoints (the budget may change).
+impl::json config_of(const GAParams& p) {
+  return {{"dim", p.dim},
+          {"population", p.population},
+          {"offspring", p.offspring},
+          {"scheme", static_cast<int>(p.scheme)},
+          {"selection", static_cast<int>(p.selection)},
+          {"tournament_size", p.tournament_size},
+          {"crossover", static_cast<int>(p.crossover)},
+          {"cxpb", p.cxpb},
+          {"cx_indpb", p.cx_indpb},
+          {"blend_alpha", p.blend_alpha},
+          {"sbx_eta", p.sbx_eta},
+          {"mutation", static_cast<int>(p.mutation)},
+          {"mutpb", p.mutpb},
+          {"indpb", p.indpb},
+          {"mutation_sigma", p.mutation_sigma},
+          {"polynomial_eta", p.polynomial_eta},
+          {"lo", p.lo},
+          {"hi", p.hi},
+          {"binary", p.binary},
+          {"elitism", p.elitism},
+          {"minimize", p.minimize},
+          {"seed", p.seed}};
+}
+
+}  // namespace
+
+EvolutionResult genetic(const Comm& comm, const GAParams& p, const Evaluator& evaluate) {
+  p.validate();
+  return impl::run_generations(comm, impl::control_of(p), "ga", config_of(p), [&](int island) {
+    GAParams q = p;
+    q.seed = impl::island_seed(p.seed, island);
+    return std::make_unique<GeneticEngine>(q, evaluate);
+  });
 }
 
 }  // namespace tessera::evo

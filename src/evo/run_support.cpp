@@ -1,8 +1,16 @@
 #include "run_support.hpp"
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <numeric>
 
+#include <fmt/format.h>
 #include <tessera/comm/agree.hpp>
+#include <tessera/core/error.hpp>
+#include <tessera/core/log.hpp>
+#include <tessera/io/results.hpp>
 
 namespace tessera::evo::impl {
 
@@ -23,27 +31,53 @@ std::vector<double> evaluate_rows(const Comm& comm, const double* rows, std::siz
   return comm.allgatherv(std::vector<double>(fit_h.data(), fit_h.data() + fit_h.extent(0)));
 }
 
-void Tracker::record(int gen, std::int64_t nevals, const std::vector<double>& f, const double* rows,
-                     std::size_t n) {
-  r_.evaluations += nevals;
-  double avg = 0;
-  for (double v : f) avg += v;
-  avg /= static_cast<double>(f.size());
-  double var = 0;
-  for (double v : f) var += (v - avg) * (v - avg);
-  r_.logbook.gen.push_back(gen);
-  r_.logbook.nevals.push_back(nevals);
-  r_.logbook.avg.push_back(avg);
-  r_.logbook.std.push_back(std::sqrt(var / static_cast<double>(f.size())));
-  r_.logbook.min.push_back(*std::min_element(f.begin(), f.end()));
-  r_.logbook.max.push_back(*std::max_element(f.begin(), f.end()));
+GenerationStats generation_stats(std::int64_t nevals, const std::vector<double>& f,
+                                 const double* rows, std::size_t n, bool minimize) {
+  GenerationStats s;
+  s.nevals = nevals;
+  s.count = static_cast<double>(f.size());
+  for (double v : f) s.mean += v;
+  s.mean /= s.count;
+  for (double v : f) s.m2 += (v - s.mean) * (v - s.mean);
+  s.min = *std::min_element(f.begin(), f.end());
+  s.max = *std::max_element(f.begin(), f.end());
+  const double sign = minimize ? 1.0 : -1.0;
   std::size_t top = 0;
   for (std::size_t i = 1; i < f.size(); ++i)
-    if (sign_ * f[i] < sign_ * f[top]) top = i;
-  if (sign_ * f[top] < best_g_) {
-    best_g_ = sign_ * f[top];
-    r_.best_fitness = f[top];
-    r_.best.assign(rows + top * n, rows + (top + 1) * n);
+    if (sign * f[i] < sign * f[top]) top = i;
+  s.best_fitness = f[top];
+  s.best_row.assign(rows + top * n, rows + (top + 1) * n);
+  return s;
+}
+
+GenerationStats merge(const GenerationStats& a, const GenerationStats& b, bool minimize) {
+  GenerationStats s;
+  s.nevals = a.nevals + b.nevals;
+  s.count = a.count + b.count;
+  const double delta = b.mean - a.mean;
+  s.mean = a.mean + delta * b.count / s.count;
+  s.m2 = a.m2 + b.m2 + delta * delta * a.count * b.count / s.count;
+  s.min = std::min(a.min, b.min);
+  s.max = std::max(a.max, b.max);
+  const double sign = minimize ? 1.0 : -1.0;
+  const bool second = sign * b.best_fitness < sign * a.best_fitness;
+  s.best_fitness = second ? b.best_fitness : a.best_fitness;
+  s.best_row = second ? b.best_row : a.best_row;
+  return s;
+}
+
+void Tracker::record(int gen, const GenerationStats& s) {
+  r_.evaluations += s.nevals;
+  r_.logbook.gen.push_back(gen);
+  r_.logbook.nevals.push_back(s.nevals);
+  r_.logbook.avg.push_back(s.mean);
+  r_.logbook.std.push_back(std::sqrt(s.m2 / s.count));
+  r_.logbook.min.push_back(s.min);
+  r_.logbook.max.push_back(s.max);
+  if (sign_ * s.best_fitness < best_g_) {
+    best_g_ = sign_ * s.best_fitness;
+    r_.best_fitness = s.best_fitness;
+    r_.best = s.best_row;
     since_better_ = 0;
   } else {
     ++since_better_;
@@ -56,6 +90,320 @@ std::string Tracker::stop(double target, std::int64_t max_evaluations, int stagn
   if (max_evaluations && r_.evaluations >= max_evaluations) return "evaluations";
   if (stagnation && since_better_ >= stagnation) return "stagnation";
   return "";
+}
+
+json Tracker::save() const {
+  const Logbook& l = r_.logbook;
+  return {{"gen", l.gen},
+          {"nevals", l.nevals},
+          {"avg", l.avg},
+          {"std", l.std},
+          {"min", l.min},
+          {"max", l.max},
+          {"best", r_.best},
+          {"best_fitness", r_.best_fitness},
+          {"evaluations", r_.evaluations},
+          {"generations", r_.generations},
+          {"restarts", r_.restarts},
+          {"since_better", since_better_}};
+}
+
+void Tracker::load(const json& s) {
+  Logbook& l = r_.logbook;
+  s.at("gen").get_to(l.gen);
+  s.at("nevals").get_to(l.nevals);
+  s.at("avg").get_to(l.avg);
+  s.at("std").get_to(l.std);
+  s.at("min").get_to(l.min);
+  s.at("max").get_to(l.max);
+  s.at("best").get_to(r_.best);
+  s.at("best_fitness").get_to(r_.best_fitness);
+  s.at("evaluations").get_to(r_.evaluations);
+  s.at("generations").get_to(r_.generations);
+  s.at("restarts").get_to(r_.restarts);
+  s.at("since_better").get_to(since_better_);
+  best_g_ = r_.best.empty() ? INFINITY : sign_ * r_.best_fitness;
+}
+
+namespace {
+
+constexpr const char* checkpoint_format = "tessera evo checkpoint 1";
+
+// The first setting in which two configurations differ, as "key: a (saved) vs b (now)".
+std::string first_difference(const json& saved, const json& now) {
+  for (const auto& [key, value] : now.items())
+    if (!saved.contains(key) || saved.at(key) != value)
+      return fmt::format("{} = {} in the checkpoint, {} now", key,
+                         saved.contains(key) ? saved.at(key).dump() : "(absent)", value.dump());
+  for (const auto& [key, value] : saved.items())
+    if (!now.contains(key)) return fmt::format("{} = {} in the checkpoint only", key, value.dump());
+  return "";
+}
+
+}  // namespace
+
+Checkpointer::Checkpointer(const Comm& comm, const Checkpoint& options, std::string algorithm,
+                           json config)
+    : comm_(comm), options_(options), algorithm_(std::move(algorithm)), config_(std::move(config)) {
+  if (options_.every < 0)
+    throw InvalidArgument(
+        fmt::format("checkpoint every must be >= 0 generations, got {}", options_.every));
+  if (options_.resume && options_.path.empty())
+    throw InvalidArgument("resume needs a checkpoint path");
+  if (enabled()) signals_.emplace();
+}
+
+json Checkpointer::load() const {
+  if (!options_.resume) return nullptr;
+  std::string bytes;
+  const bool found = agree(comm_, [&] {
+    if (comm_.rank() != 0) return true;
+    if (!std::filesystem::exists(options_.path)) return false;
+    std::ifstream in(options_.path, std::ios::binary);
+    if (!in) throw IOError("cannot read the checkpoint " + options_.path);
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    return true;
+  });
+  if (!comm_.allreduce(found ? 1 : 0, ReduceOp::min)) {
+    log_warn("resume: no checkpoint at " + options_.path + " yet; starting a new run");
+    return nullptr;
+  }
+  comm_.bcast(bytes);
+  return agree(comm_, [&] {
+    json file;
+    try {
+      file = json::from_cbor(bytes);
+    } catch (const json::exception& e) {
+      throw InvalidArgument("the checkpoint " + options_.path +
+                            " is damaged or not a tessera checkpoint (" + e.what() + ")");
+    }
+    if (!file.is_object() || file.value("format", "") != checkpoint_format)
+      throw InvalidArgument("the checkpoint " + options_.path + " is not a tessera evo checkpoint");
+    if (file.at("algorithm") != algorithm_)
+      throw InvalidArgument("the checkpoint " + options_.path + " was written by " +
+                            file.at("algorithm").get<std::string>() + ", not " + algorithm_ +
+                            "; remove it or run without --resume");
+    if (const std::string diff = first_difference(file.at("config"), config_); !diff.empty())
+      throw InvalidArgument("the checkpoint " + options_.path +
+                            " comes from another configuration (" + diff +
+                            "); remove it or run without --resume");
+    return file.at("state");
+  });
+}
+
+bool Checkpointer::due(int done) {
+  if (!enabled()) return false;
+  signal_ = comm_.allreduce(detail::StopSignals::pending(), ReduceOp::max);
+  return signal_ != 0 || (options_.every > 0 && done % options_.every == 0);
+}
+
+void Checkpointer::save(const json& state, int done) {
+  agree(comm_, [&] {
+    if (comm_.rank() != 0) return;
+    const json file = {{"format", checkpoint_format},
+                       {"algorithm", algorithm_},
+                       {"config", config_},
+                       {"state", state}};
+    const std::vector<std::uint8_t> bytes = json::to_cbor(file);
+    io::write_file_atomic(
+        options_.path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  });
+  log_debug(
+      fmt::format("{}: checkpoint after generation {} in {}", algorithm_, done, options_.path));
+  if (signal_)  // every rank stops here together (the signal was agreed in due())
+    throw_error(
+        ErrorKind::interrupted,
+        fmt::format(
+            "interrupted by {} after generation {}: the state is saved in {}; run again with "
+            "--resume to continue",
+            detail::signal_name(signal_), done, options_.path),
+        true);
+}
+
+void validate_islands(const Islands& islands, int population) {
+  if (islands.count < 1)
+    throw InvalidArgument(fmt::format("islands must be >= 1, got {}", islands.count));
+  if (islands.interval < 1)
+    throw InvalidArgument(
+        fmt::format("the migration interval must be >= 1 generation, got {}", islands.interval));
+  if (islands.migrants < 0 || islands.migrants > population)
+    throw InvalidArgument(fmt::format("migrants must be between 0 and the population {}, got {}",
+                                      population, islands.migrants));
+}
+
+std::uint64_t island_seed(std::uint64_t seed, int island) {
+  return seed + 0x9E3779B97F4A7C15ull * static_cast<std::uint64_t>(island);
+}
+
+namespace {
+
+// The islands this rank hosts and the ranks it shares them with: with at least as many
+// ranks as islands, island i on a contiguous group of ranks; else several islands on
+// each rank.
+struct Placement {
+  std::vector<int> islands;
+  Comm group;
+  bool leader = false;  // contributes its islands to the gathers
+};
+
+Placement place(const Comm& comm, int count) {
+  const int R = comm.size(), rank = comm.rank();
+  Placement p;
+  if (R >= count) {
+    const int island = static_cast<int>(static_cast<std::int64_t>(rank) * count / R);
+    p.islands = {island};
+    p.group = comm.split(island, rank);
+  } else {
+    for (int i = 0; i < count; ++i)
+      if (static_cast<std::int64_t>(i) * R / count == rank) p.islands.push_back(i);
+    p.group = comm.split(rank, 0);
+  }
+  p.leader = p.group.rank() == 0;
+  return p;
+}
+
+// Every island's value of one generation, in island order, on every rank.
+std::vector<GenerationStats> gather_stats(const Comm& comm,
+                                          const std::vector<GenerationStats>& mine, bool leader,
+                                          std::size_t n) {
+  std::vector<double> flat;
+  if (leader)
+    for (const auto& s : mine) {
+      flat.insert(flat.end(), {static_cast<double>(s.nevals), s.count, s.mean, s.m2, s.min, s.max,
+                               s.best_fitness});
+      flat.insert(flat.end(), s.best_row.begin(), s.best_row.end());
+    }
+  const std::vector<double> all = comm.allgatherv(flat);
+  std::vector<GenerationStats> out;
+  for (std::size_t k = 0; k < all.size(); k += 7 + n) {
+    GenerationStats s;
+    s.nevals = static_cast<std::int64_t>(all[k]);
+    s.count = all[k + 1], s.mean = all[k + 2], s.m2 = all[k + 3];
+    s.min = all[k + 4], s.max = all[k + 5], s.best_fitness = all[k + 6];
+    s.best_row.assign(all.begin() + static_cast<std::ptrdiff_t>(k + 7),
+                      all.begin() + static_cast<std::ptrdiff_t>(k + 7 + n));
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+// Ring migration: the best `migrants` of island i replace the worst of island i + 1.
+void migrate(const Comm& comm, const Placement& place,
+             std::vector<std::unique_ptr<Engine>>& engines, int count, int migrants, bool minimize,
+             std::size_t n) {
+  const double sign = minimize ? 1.0 : -1.0;
+  const auto k = static_cast<std::size_t>(migrants);
+  std::vector<double> flat;  // per island: k fitness values, then k rows
+  if (place.leader)
+    for (const auto& e : engines) {
+      const std::vector<double>& f = e->fitness();
+      std::vector<std::size_t> order(f.size());
+      std::iota(order.begin(), order.end(), std::size_t(0));
+      std::stable_sort(order.begin(), order.end(),
+                       [&](std::size_t a, std::size_t b) { return sign * f[a] < sign * f[b]; });
+      for (std::size_t i = 0; i < k; ++i) flat.push_back(f[order[i]]);
+      for (std::size_t i = 0; i < k; ++i)
+        flat.insert(flat.end(), e->rows().begin() + static_cast<std::ptrdiff_t>(order[i] * n),
+                    e->rows().begin() + static_cast<std::ptrdiff_t>((order[i] + 1) * n));
+    }
+  const std::vector<double> all = comm.allgatherv(flat);
+  const std::size_t per = k * (n + 1);
+  for (std::size_t e = 0; e < engines.size(); ++e) {
+    const auto from = static_cast<std::size_t>((place.islands[e] + count - 1) % count) * per;
+    const auto at = all.begin() + static_cast<std::ptrdiff_t>(from);
+    engines[e]->immigrate(std::vector<double>(at + static_cast<std::ptrdiff_t>(k),
+                                              at + static_cast<std::ptrdiff_t>(per)),
+                          std::vector<double>(at, at + static_cast<std::ptrdiff_t>(k)));
+  }
+}
+
+// Every island's saved state in island order (collective; the full list on every rank).
+json gather_states(const Comm& comm, const Placement& place,
+                   const std::vector<std::unique_ptr<Engine>>& engines) {
+  std::vector<std::uint8_t> bytes;
+  std::vector<std::uint64_t> sizes;
+  if (place.leader)
+    for (const auto& e : engines) {
+      const std::vector<std::uint8_t> b = json::to_cbor(e->save());
+      sizes.push_back(b.size());
+      bytes.insert(bytes.end(), b.begin(), b.end());
+    }
+  const auto all_sizes = comm.allgatherv(sizes);
+  const auto all_bytes = comm.allgatherv(bytes);
+  json states = json::array();
+  std::size_t at = 0;
+  for (const std::uint64_t s : all_sizes) {
+    states.push_back(json::from_cbor(all_bytes.begin() + static_cast<std::ptrdiff_t>(at),
+                                     all_bytes.begin() + static_cast<std::ptrdiff_t>(at + s)));
+    at += s;
+  }
+  return states;
+}
+
+}  // namespace
+
+EvolutionResult run_generations(const Comm& comm, const Control& c, const std::string& name,
+                                const json& config,
+                                const std::function<std::unique_ptr<Engine>(int)>& make) {
+  const int count = c.islands.count;
+  json key = config;
+  if (count > 1) key["islands"] = {count, c.islands.interval, c.islands.migrants};
+  const Placement place = count > 1 ? impl::place(comm, count) : Placement{{0}, comm, true};
+  std::vector<std::unique_ptr<Engine>> engines;
+  for (int i : place.islands) engines.push_back(make(i));
+
+  Checkpointer checkpoint(comm, c.checkpoint, name, key);
+  EvolutionResult r;
+  r.stop = "generations";
+  Tracker track(r, c.minimize);
+  // One generation of every island into the logbook (islands merged in island order).
+  std::size_t n = 0;
+  const auto record = [&](int gen, const std::vector<std::int64_t>& nevals) {
+    if (count == 1) {
+      track.record(gen, nevals[0], engines[0]->fitness(), engines[0]->rows().data(), n);
+      return;
+    }
+    std::vector<GenerationStats> mine;
+    for (std::size_t e = 0; e < engines.size(); ++e)
+      mine.push_back(generation_stats(nevals[e], engines[e]->fitness(), engines[e]->rows().data(),
+                                      n, c.minimize));
+    const auto all = gather_stats(comm, mine, place.leader, n);
+    GenerationStats total = all[0];
+    for (std::size_t i = 1; i < all.size(); ++i) total = merge(total, all[i], c.minimize);
+    track.record(gen, total);
+  };
+  std::vector<std::int64_t> nevals(engines.size());
+  int first = 1;
+  if (const json saved = checkpoint.load(); !saved.is_null()) {
+    track.load(saved.at("tracker"));
+    for (std::size_t e = 0; e < engines.size(); ++e)
+      engines[e]->load(saved.at("islands").at(static_cast<std::size_t>(place.islands[e])));
+    first = saved.at("generation").get<int>() + 1;
+    n = engines[0]->rows().size() / std::max<std::size_t>(engines[0]->fitness().size(), 1);
+  } else {
+    for (std::size_t e = 0; e < engines.size(); ++e) nevals[e] = engines[e]->start(place.group);
+    n = engines[0]->rows().size() / engines[0]->fitness().size();
+    record(0, nevals);
+  }
+  for (int gen = first; gen <= c.generations; ++gen) {
+    if (const std::string why = track.stop(c.target, c.max_evaluations, c.stagnation);
+        !why.empty()) {
+      r.stop = why;
+      break;
+    }
+    for (std::size_t e = 0; e < engines.size(); ++e) nevals[e] = engines[e]->step(place.group, gen);
+    record(gen, nevals);
+    if (count > 1 && c.islands.migrants > 0 && gen % c.islands.interval == 0)
+      migrate(comm, place, engines, count, c.islands.migrants, c.minimize, n);
+    if (checkpoint.due(gen)) {
+      json state = {{"generation", gen}, {"tracker", track.save()}};
+      state["islands"] =
+          count == 1 ? json::array({engines[0]->save()}) : gather_states(comm, place, engines);
+      checkpoint.save(state, gen);
+    }
+  }
+  if (r.stop == "generations" && track.stop(c.target, 0, 0) == "target") r.stop = "target";
+  return r;
 }
 
 }  // namespace tessera::evo::impl

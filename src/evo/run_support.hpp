@@ -1,19 +1,42 @@
 #pragma once
-// What every population-based loop of evo shares: evaluating rows across the ranks, and
-// the run's book-keeping (logbook, best so far, stopping rules). Internal.
+// What every population-based loop of evo shares: evaluating rows across the ranks, the
+// run's book-keeping (logbook, best so far, stopping rules), checkpoints, and one driver
+// that runs a generation step with checkpoints and as islands. Internal.
 #include <cmath>
 #include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include <tessera/evo/cmaes.hpp>
+#include <nlohmann/json.hpp>
+#include <tessera/comm/comm.hpp>
+#include <tessera/evo/problems.hpp>
+#include <tessera/evo/run.hpp>
+
+#include "../core/stop_signals.hpp"
 
 namespace tessera::evo::impl {
+
+using nlohmann::json;
 
 /// Fitness of `count` row-major rows of n genes: each rank evaluates a contiguous slice on
 /// its device, the values are gathered in row order on every rank (collective).
 std::vector<double> evaluate_rows(const Comm& comm, const double* rows, std::size_t count,
                                   std::size_t n, const Evaluator& evaluate);
+
+/// One generation's statistics (as DEAP's Statistics) and its best row.
+struct GenerationStats {
+  std::int64_t nevals = 0;
+  double count = 0, mean = 0, m2 = 0, min = 0, max = 0;
+  double best_fitness = 0;  ///< the first best value (by the run's sense)
+  std::vector<double> best_row;
+};
+GenerationStats generation_stats(std::int64_t nevals, const std::vector<double>& f,
+                                 const double* rows, std::size_t n, bool minimize);
+/// a followed by b (Chan's merge of the moments; the best of a on ties).
+GenerationStats merge(const GenerationStats& a, const GenerationStats& b, bool minimize);
 
 /// The logbook, the best row so far (the first best on ties) and the stopping rules.
 class Tracker {
@@ -21,21 +44,100 @@ class Tracker {
   /// Continues from the result's best so far (an IPOP restart keeps the earlier best).
   Tracker(EvolutionResult& result, bool minimize)
       : r_(result),
+        minimize_(minimize),
         sign_(minimize ? 1.0 : -1.0),
         best_g_(result.best.empty() ? INFINITY : sign_ * result.best_fitness) {}
   /// One generation's values f of rows (n genes each) after nevals evaluations.
   void record(int gen, std::int64_t nevals, const std::vector<double>& f, const double* rows,
-              std::size_t n);
+              std::size_t n) {
+    record(gen, generation_stats(nevals, f, rows, n, minimize_));
+  }
+  void record(int gen, const GenerationStats& s);
   /// sign · f of the best so far (smaller is better).
   double best() const { return best_g_; }
   /// "" to go on, else why to stop: "target", "evaluations", "stagnation".
   std::string stop(double target, std::int64_t max_evaluations, int stagnation) const;
+  /// The result so far and the stagnation count, exactly.
+  json save() const;
+  void load(const json& state);
 
  private:
   EvolutionResult& r_;
+  bool minimize_;
   double sign_;
   double best_g_ = INFINITY;
   int since_better_ = 0;
 };
+
+/// Writes and reads a run's checkpoint (see evo::Checkpoint); catches SIGTERM/SIGUSR1
+/// while it lives when it has a path. Collective where marked.
+class Checkpointer {
+ public:
+  /// `config` identifies the run; `budget` lists its keys that may change on resume.
+  Checkpointer(const Comm& comm, const Checkpoint& options, std::string algorithm, json config);
+  bool enabled() const { return !options_.path.empty(); }
+  /// The saved state when resuming (the same on every rank), else null (collective).
+  json load() const;
+  /// After `done` generations: whether to save now (every K, or a signal on any rank;
+  /// collective when enabled).
+  bool due(int done);
+  /// Writes the state (rank 0); after a signal, throws Interrupted on every rank
+  /// (collective).
+  void save(const json& state, int done);
+
+ private:
+  const Comm& comm_;
+  Checkpoint options_;
+  std::string algorithm_;
+  json config_;
+  int signal_ = 0;
+  std::optional<detail::StopSignals> signals_;
+};
+
+/// A population-based algorithm as a generation step, for run_generations.
+class Engine {
+ public:
+  virtual ~Engine() = default;
+  /// Creates and evaluates generation 0 over comm; returns the evaluations made.
+  virtual std::int64_t start(const Comm& comm) = 0;
+  /// Generation gen >= 1; returns the evaluations made.
+  virtual std::int64_t step(const Comm& comm, int gen) = 0;
+  /// The population the logbook records (rows of n genes) and its fitness.
+  virtual const std::vector<double>& rows() const = 0;
+  virtual const std::vector<double>& fitness() const = 0;
+  /// Replaces the worst individuals by evaluated immigrants (islands).
+  virtual void immigrate(const std::vector<double>& rows, const std::vector<double>& fitness) = 0;
+  virtual json save() const = 0;
+  virtual void load(const json& state) = 0;
+};
+
+/// What the driver needs of an algorithm's parameters.
+struct Control {
+  int generations = 0;
+  bool minimize = true;
+  double target = NAN;
+  std::int64_t max_evaluations = 0;
+  int stagnation = 0;
+  Checkpoint checkpoint;
+  Islands islands;
+};
+
+template <class Params>
+Control control_of(const Params& p) {
+  return {p.generations, p.minimize,   p.target, p.max_evaluations,
+          p.stagnation,  p.checkpoint, p.islands};
+}
+
+/// Islands that a population of this size can run (InvalidArgument otherwise).
+void validate_islands(const Islands& islands, int population);
+
+/// The seed of island i (island 0 keeps the run's seed).
+std::uint64_t island_seed(std::uint64_t seed, int island);
+
+/// Runs generation 0 and then steps until a stopping rule, with checkpoints, and as
+/// islands when asked (collective). make(i) builds island i's engine.
+EvolutionResult run_generations(const Comm& comm, const Control& control, const std::string& name,
+                                const json& config,
+                                const std::function<std::unique_ptr<Engine>(int)>& make);
 
 }  // namespace tessera::evo::impl

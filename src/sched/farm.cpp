@@ -13,6 +13,7 @@
 #include <tessera/core/timer.hpp>
 #include <tessera/sched/farm.hpp>
 
+#include "../core/stop_signals.hpp"
 #include "journal.hpp"
 
 namespace tessera::detail {
@@ -25,42 +26,6 @@ constexpr std::int64_t stop_mark = std::int64_t(1) << 62;
 constexpr double peek_seconds = 0.01;
 // Automatic chunks aim at this much work per grab (seconds).
 constexpr double target_grab_seconds = 0.005;
-
-volatile std::sig_atomic_t pending_signal = 0;
-
-extern "C" void record_signal(int signal) { pending_signal = signal; }
-
-// SIGTERM (Slurm at the time limit, scancel, mpirun passing on a kill) and SIGUSR1
-// (sbatch --signal) stop the farm gracefully while it runs with a journal.
-class SignalGuard {
- public:
-  SignalGuard() {
-    pending_signal = 0;
-    struct sigaction action {};
-    action.sa_handler = record_signal;
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGTERM, &action, &old_term_);
-    sigaction(SIGUSR1, &action, &old_usr1_);
-  }
-  ~SignalGuard() {
-    sigaction(SIGTERM, &old_term_, nullptr);
-    sigaction(SIGUSR1, &old_usr1_, nullptr);
-  }
-  SignalGuard(const SignalGuard&) = delete;
-  SignalGuard& operator=(const SignalGuard&) = delete;
-
- private:
-  struct sigaction old_term_ {};
-  struct sigaction old_usr1_ {};
-};
-
-const char* signal_name(int signal) {
-  switch (signal) {
-    case SIGTERM: return "SIGTERM";
-    case SIGUSR1: return "SIGUSR1";
-    default: return "a signal";
-  }
-}
 
 // The work list: `order` holds the pending task indices unit by unit; unit u is
 // order[begin[u] .. begin[u+1]). Without affinity a unit is one task.
@@ -177,7 +142,7 @@ FarmStats run_farm(const Comm& comm, std::int64_t n, std::size_t result_size,
   std::optional<LocalFailure> failure;
   int interrupted_by = 0;
   {
-    std::optional<SignalGuard> signals;
+    std::optional<StopSignals> signals;
     std::unique_ptr<JournalWriter> writer;
     agree(comm, [&] {
       if (options.journal.empty()) return;
@@ -205,7 +170,7 @@ FarmStats run_farm(const Comm& comm, std::int64_t n, std::size_t result_size,
     Timer since_peek;
     // A signal stops this rank and, through the counter, every other one.
     const auto stop_for_signal = [&] {
-      interrupted_by = pending_signal;
+      interrupted_by = StopSignals::pending();
       counter.fetch_add(stop_mark);
     };
     try {
@@ -231,7 +196,7 @@ FarmStats run_farm(const Comm& comm, std::int64_t n, std::size_t result_size,
         for (std::int64_t u = start; u < stop && !stopped; ++u) {
           for (std::int64_t k = units.begin[static_cast<std::size_t>(u)];
                k < units.begin[static_cast<std::size_t>(u) + 1]; ++k) {
-            if (pending_signal && writer) {
+            if (StopSignals::pending() && writer) {
               stop_for_signal();
               stopped = true;
               break;
@@ -262,7 +227,7 @@ FarmStats run_farm(const Comm& comm, std::int64_t n, std::size_t result_size,
         }
       }
       // Signalled after its last task: stop the ranks still working.
-      if (!stopped && pending_signal && writer) stop_for_signal();
+      if (!stopped && StopSignals::pending() && writer) stop_for_signal();
     } catch (...) {
       failure = capture_current_exception();
       counter.fetch_add(stop_mark);  // the other ranks stop after their current task

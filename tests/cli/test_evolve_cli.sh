@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tessera evolve as users and scripts run it: logbook.csv, best.json, convergence.svg; the
 # same run on 1 and 3 ranks and on 1 and 2 threads; a target reached; bounds kept; clear
-# errors for bad input. (CMA-ES against its published budgets: the test_evo unit test.)
+# errors for bad input; islands; SIGTERM through mpirun and --resume on another rank count. (CMA-ES against its published budgets: the test_evo unit test.)
 #   test_evolve_cli.sh TESSERA WORKDIR MPIEXEC
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/cli_helpers.sh" "$@"
@@ -57,6 +57,33 @@ import json
 s = json.load(open('bounded/best.json'))['solution']
 assert all(3 <= v <= 5 for v in s), s"
 
+# --- islands: the same run on 1 and 2 ranks (3 islands: two on one rank, or one each)
+isl=(--algorithm de --islands 3 --migration-interval 5 --migrants 2 --problem rastrigin --dim 30 --population 100)
+run isl1 "$tessera" evolve "${isl[@]}" --seed 5 --generations 200 --out isl1 --quiet
+run isl2 "$mpiexec" -np 2 --oversubscribe "$tessera" evolve "${isl[@]}" --seed 5 --generations 200 --out isl2 --quiet
+check "--islands 3: 300 evaluations a generation, the same on 2 ranks" bash -c "[[ $(rc isl1) == 0 && $(rc isl2) == 0 ]] && cmp isl1/logbook.csv isl2/logbook.csv && cmp isl1/best.json isl2/best.json && [[ \$(sed -n 2p isl1/logbook.csv | cut -d, -f2) == 300 ]]"
+
+# --- SIGTERM through mpirun midway (after the first checkpoint), then --resume on another
+# rank count: the files of the uninterrupted run
+long=("${isl[@]}" --generations 20000 --checkpoint-every 50)
+cut=(--seed 5 --out long_cut)
+run long_full "$tessera" evolve "${long[@]}" --seed 5 --out long_full --quiet
+"$mpiexec" -np 2 --oversubscribe "$tessera" evolve "${long[@]}" "${cut[@]}" --quiet >long_cut.out 2>long_cut.err &
+pid=$!
+for _ in $(seq 600); do
+  [[ -s long_cut/checkpoint.cbor ]] && break
+  kill -0 $pid 2>/dev/null || break
+  sleep 0.05
+done
+kill -TERM $pid 2>/dev/null
+wait $pid
+echo $? >long_cut.rc
+check "SIGTERM: exit 1, the interruption and the checkpoint named, no MPI_ABORT" bash -c "[[ $(rc long_cut) == 1 ]] && grep -q 'interrupted by SIGTERM after generation .*checkpoint.cbor' long_cut.err && ! grep -q MPI_ABORT long_cut.err && test ! -e long_cut/logbook.csv"
+run long_resume "$mpiexec" -np 3 --oversubscribe "$tessera" evolve "${long[@]}" "${cut[@]}" --quiet --resume
+check "--resume on 3 ranks: logbook.csv and best.json identical to the uninterrupted run" bash -c "[[ $(rc long_resume) == 0 ]] && cmp long_full/logbook.csv long_cut/logbook.csv && cmp long_full/best.json long_cut/best.json"
+run other_seed "$tessera" evolve "${long[@]}" --out long_cut --seed 6 --resume
+check "--resume with another --seed: exit 2 naming the difference" bash -c "[[ $(rc other_seed) == 2 ]] && grep -q 'another configuration (seed' other_seed.err"
+
 bad dim_zero "dim must be >= 1" evolve --dim 0
 bad small_population "population of at least 4" evolve --population 3
 bad sigma_zero "sigma must be > 0" evolve --sigma 0
@@ -67,7 +94,10 @@ bad de_binary "binary genes" evolve --algorithm de --problem onemax
 bad unknown_algorithm "unknown algorithm" evolve --algorithm annealing
 bad binary_problem "binary genes" evolve --problem onemax
 bad cxpb_out_of_range "probabilities must be in" evolve --algorithm ga --cxpb 1.5
-bad islands "one population so far" evolve --islands 2
+bad islands "islands are for ga, pso, de" evolve --islands 2
+bad migrants "migrants must be between 0 and the population" evolve --algorithm de --islands 2 --population 10 --migrants 11
+bad interval "migration interval must be >= 1" evolve --algorithm ga --islands 2 --migration-interval 0
+bad checkpoint_every "checkpoint every must be >= 0" evolve --checkpoint-every -1
 bad restarts_negative "restarts must be >= 0" evolve --restarts -1
 
 finish "evolve cli"

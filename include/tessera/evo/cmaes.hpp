@@ -25,15 +25,9 @@
 
 #include <tessera/comm/comm.hpp>
 #include <tessera/evo/problems.hpp>
+#include <tessera/evo/run.hpp>
 
 namespace tessera::evo {
-
-/// @brief Per generation, as DEAP's logbook with a Statistics of avg/std/min/max.
-struct Logbook {
-  std::vector<int> gen;
-  std::vector<std::int64_t> nevals;
-  std::vector<double> avg, std, min, max;
-};
 
 /// @brief Parameters of a CMA-ES run (DEAP's defaults where it has them).
 struct CMAESParams {
@@ -66,21 +60,9 @@ struct CMAESParams {
   double lo = -std::numeric_limits<double>::infinity();
   double hi = std::numeric_limits<double>::infinity();
   std::uint64_t seed = 0;
+  Checkpoint checkpoint;
   /// @throws InvalidArgument naming the bad parameter.
   void validate() const;
-};
-
-/// @brief What a run found.
-struct EvolutionResult {
-  Logbook logbook;
-  std::vector<double> best;  ///< the best individual evaluated (projected into the box)
-  double best_fitness = 0;
-  std::int64_t evaluations = 0;
-  int generations = 0;
-  /// Why the last run stopped: "generations", "target", "evaluations", "stagnation",
-  /// "condition", "tolfun".
-  std::string stop;
-  int restarts = 0;  ///< IPOP restarts made
 };
 
 /// @brief Runs CMA-ES (collective over comm; every rank gets the same result).

@@ -61,6 +61,8 @@ struct GAParams {
   std::int64_t max_evaluations = 0;
   int stagnation = 0;
   std::uint64_t seed = 0;
+  Checkpoint checkpoint;
+  Islands islands;
   /// @throws InvalidArgument naming the bad parameter.
   void validate() const;
 };

@@ -40,6 +40,8 @@ struct PSOParams {
   std::int64_t max_evaluations = 0;
   int stagnation = 0;
   std::uint64_t seed = 0;
+  Checkpoint checkpoint;
+  Islands islands;
   /// @throws InvalidArgument naming the bad parameter.
   void validate() const;
 };
@@ -61,6 +63,8 @@ struct DEParams {
   std::int64_t max_evaluations = 0;
   int stagnation = 0;
   std::uint64_t seed = 0;
+  Checkpoint checkpoint;
+  Islands islands;
   void validate() const;
 };
 

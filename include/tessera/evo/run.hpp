@@ -1,0 +1,57 @@
+#pragma once
+/// @file
+/// @brief What every evolutionary algorithm of tessera shares: its result (logbook, best
+/// individual), checkpoints for resuming a run that Slurm stopped, and the island model.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tessera::evo {
+
+/// @brief Per generation, as DEAP's logbook with a Statistics of avg/std/min/max.
+struct Logbook {
+  std::vector<int> gen;
+  std::vector<std::int64_t> nevals;
+  std::vector<double> avg, std, min, max;
+};
+
+/// @brief What a run found.
+struct EvolutionResult {
+  Logbook logbook;
+  std::vector<double> best;  ///< the best individual evaluated (projected into the box)
+  double best_fitness = 0;
+  std::int64_t evaluations = 0;
+  int generations = 0;
+  /// Why the last run stopped: "generations", "target", "evaluations", "stagnation",
+  /// "condition", "tolfun".
+  std::string stop;
+  int restarts = 0;  ///< IPOP restarts made
+};
+
+/// @brief Saving a run's state so that it can continue after an interruption.
+///
+/// With a path, SIGTERM and SIGUSR1 (Slurm's time limit and its `--signal` warning) are
+/// caught during the run: the generation under way finishes, its state is written to the
+/// path, and every rank throws `tessera::Interrupted`. A run with `resume` continues from
+/// the file and ends bitwise identical to a run that was never interrupted, on any number
+/// of ranks. The file records the configuration; resuming with another one is refused
+/// (only the budget, `generations` and `max_evaluations`, may grow to extend a run).
+struct Checkpoint {
+  std::string path;  ///< "" : no checkpoints, signals keep their usual effect
+  int every = 0;     ///< also write after every this many generations (0: on signals only)
+  bool resume = false;
+};
+
+/// @brief The island model: `count` populations evolving side by side, each on its own
+/// group of ranks (or several on one rank when there are fewer ranks than islands), the
+/// best `migrants` of each replacing the worst of the next island in a ring every
+/// `interval` generations (DEAP's migRing). The logbook combines every island in island
+/// order; results do not depend on the number of ranks.
+struct Islands {
+  int count = 1;
+  int interval = 10;
+  int migrants = 2;
+};
+
+}  // namespace tessera::evo

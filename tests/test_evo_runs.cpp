@@ -1,0 +1,271 @@
+// How evolutionary runs are driven: a run interrupted by SIGUSR1 (on one rank) and
+// resumed from its checkpoint ends bitwise identical to an uninterrupted one, for every
+// algorithm and on 1-3 ranks; a periodic checkpoint extends a finished run; a checkpoint
+// of another configuration is refused; islands (ring migration, checked on a fake engine
+// whose populations are known) give the same run on any rank count.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <csignal>
+#include <filesystem>
+#include <memory>
+
+#include <tessera/core/error.hpp>
+#include <tessera/evo/cmaes.hpp>
+#include <tessera/evo/ga.hpp>
+#include <tessera/evo/problems.hpp>
+#include <tessera/evo/swarm.hpp>
+
+#include "../src/evo/run_support.hpp"
+#include "test_support.hpp"
+
+using namespace tessera;
+using tessera::test::g_world;
+
+namespace {
+
+// A checkpoint file for this test and rank count (the same path on every rank).
+std::string checkpoint_path(const std::string& name) {
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("tessera_test_" + name + "_np" + std::to_string(g_world->size()) + ".cbor");
+  g_world->barrier();
+  if (g_world->rank() == 0) std::filesystem::remove(path);
+  g_world->barrier();
+  return path.string();
+}
+
+// f, and SIGUSR1 raised on rank 0 during its call number `at` (as Slurm's warning would
+// arrive in the middle of a generation, on one rank first).
+evo::Evaluator interrupting(const evo::Evaluator& f, int at) {
+  auto calls = std::make_shared<int>(0);
+  return [f, at, calls](const evo::Population& pop, const evo::Fitness& fit) {
+    f(pop, fit);
+    if (++*calls == at && g_world->rank() == 0) std::raise(SIGUSR1);
+  };
+}
+
+void expect_identical(const evo::EvolutionResult& a, const evo::EvolutionResult& b) {
+  EXPECT_EQ(a.logbook.gen, b.logbook.gen);
+  EXPECT_EQ(a.logbook.nevals, b.logbook.nevals);
+  EXPECT_EQ(a.logbook.avg, b.logbook.avg);
+  EXPECT_EQ(a.logbook.std, b.logbook.std);
+  EXPECT_EQ(a.logbook.min, b.logbook.min);
+  EXPECT_EQ(a.logbook.max, b.logbook.max);
+  EXPECT_EQ(a.best, b.best);
+  EXPECT_EQ(a.best_fitness, b.best_fitness);
+  EXPECT_EQ(a.evaluations, b.evaluations);
+  EXPECT_EQ(a.generations, b.generations);
+  EXPECT_EQ(a.stop, b.stop);
+  EXPECT_EQ(a.restarts, b.restarts);
+}
+
+// Run(checkpoint, evaluator): uninterrupted; interrupted at evaluation `at` (every rank
+// throws Interrupted); resumed: identical to the uninterrupted run.
+template <class Run>
+void expect_resume_identical(const std::string& name, const evo::Evaluator& f, int at, Run run) {
+  const std::string path = checkpoint_path(name);
+  const evo::EvolutionResult whole = run(evo::Checkpoint{}, f);
+  EXPECT_THROW(run(evo::Checkpoint{path, 0, false}, interrupting(f, at)), Interrupted) << name;
+  ASSERT_TRUE(std::filesystem::exists(path)) << name;
+  const evo::EvolutionResult resumed = run(evo::Checkpoint{path, 0, true}, f);
+  SCOPED_TRACE(name);
+  expect_identical(whole, resumed);
+  EXPECT_GT(whole.generations, 5);
+}
+
+evo::CMAESParams ipop_rastrigin() {
+  evo::CMAESParams p;
+  p.dim = 6;
+  p.centroid = {3.0};
+  p.sigma = 2.0;
+  p.lambda = 12;
+  p.generations = 40;
+  p.restarts = 2;
+  p.lo = -5.12;
+  p.hi = 5.12;
+  p.seed = 3;
+  return p;
+}
+
+}  // namespace
+
+TEST(Checkpoint, ResumedCmaesIsBitwiseIdentical) {
+  const auto f = evo::benchmark_evaluator(evo::Benchmark::rastrigin);
+  const auto run = [&](const evo::Checkpoint& c, const evo::Evaluator& e) {
+    evo::CMAESParams p = ipop_rastrigin();
+    p.checkpoint = c;
+    return evo::cmaes(*g_world, p, e);
+  };
+  expect_resume_identical("cmaes_first_run", f, 17, run);
+  expect_resume_identical("cmaes_restart", f, 55, run);  // inside the first IPOP restart
+  const auto r = run({}, f);
+  EXPECT_GE(r.restarts, 1);
+}
+
+TEST(Checkpoint, ResumedGaPsoDeAreBitwiseIdentical) {
+  const auto sphere = evo::benchmark_evaluator(evo::Benchmark::sphere);
+  expect_resume_identical("ga", evo::benchmark_evaluator(evo::Benchmark::onemax), 9,
+                          [](const evo::Checkpoint& c, const evo::Evaluator& e) {
+                            evo::GAParams p;
+                            p.dim = 40;
+                            p.binary = true;
+                            p.minimize = false;
+                            p.mutation = evo::Mutation::bitflip;
+                            p.population = 60;
+                            p.generations = 20;
+                            p.seed = 4;
+                            p.checkpoint = c;
+                            return evo::genetic(*g_world, p, e);
+                          });
+  expect_resume_identical("pso", sphere, 12, [](const evo::Checkpoint& c, const evo::Evaluator& e) {
+    evo::PSOParams p;
+    p.dim = 5;
+    p.generations = 25;
+    p.seed = 4;
+    p.checkpoint = c;
+    return evo::pso(*g_world, p, e);
+  });
+  expect_resume_identical("de", sphere, 12, [](const evo::Checkpoint& c, const evo::Evaluator& e) {
+    evo::DEParams p;
+    p.dim = 5;
+    p.generations = 25;
+    p.seed = 4;
+    p.checkpoint = c;
+    return evo::differential_evolution(*g_world, p, e);
+  });
+}
+
+TEST(Checkpoint, PeriodicCheckpointExtendsAFinishedRun) {
+  const auto f = evo::benchmark_evaluator(evo::Benchmark::rosenbrock);
+  const std::string path = checkpoint_path("extend");
+  evo::CMAESParams p;
+  p.dim = 5;
+  p.sigma = 0.5;
+  p.generations = 60;
+  p.seed = 2;
+  const auto whole = evo::cmaes(*g_world, p, f);
+  p.generations = 30;
+  p.checkpoint = {path, 10, false};
+  const auto first = evo::cmaes(*g_world, p, f);
+  EXPECT_EQ(first.generations, 30);
+  p.generations = 60;  // the budget may grow on resume
+  p.checkpoint.resume = true;
+  const auto extended = evo::cmaes(*g_world, p, f);
+  expect_identical(whole, extended);
+
+  // Another configuration is refused, naming what differs; so is another algorithm.
+  p.seed = 3;
+  try {
+    evo::cmaes(*g_world, p, f);
+    ADD_FAILURE() << "a checkpoint of another seed was accepted";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("seed"), std::string::npos) << e.what();
+  }
+  evo::DEParams d;
+  d.dim = 5;
+  d.checkpoint = {path, 0, true};
+  EXPECT_THROW(evo::differential_evolution(*g_world, d, f), InvalidArgument);
+  // Resuming without a checkpoint starts a new run.
+  p.checkpoint = {checkpoint_path("absent"), 0, true};
+  p.seed = 2;
+  expect_identical(whole, evo::cmaes(*g_world, p, f));
+  p.checkpoint.every = -1;
+  EXPECT_THROW(evo::cmaes(*g_world, p, f), InvalidArgument);
+}
+
+namespace {
+
+// An island whose individuals are single genes valued island·100 + i (fitness = gene):
+// each step adds nothing, so what migration moved is visible.
+class FakeIsland final : public evo::impl::Engine {
+ public:
+  FakeIsland(int island, int& migrations) : island_(island), migrations_(migrations) {}
+  std::int64_t start(const Comm&) override {
+    for (int i = 0; i < 5; ++i) x_.push_back(island_ * 100.0 + i);
+    return 5;
+  }
+  std::int64_t step(const Comm&, int) override { return 0; }
+  const std::vector<double>& rows() const override { return x_; }
+  const std::vector<double>& fitness() const override { return x_; }
+  void immigrate(const std::vector<double>& rows, const std::vector<double>& f) override {
+    EXPECT_EQ(rows, f);
+    // the worst (largest) are replaced, the worst first
+    std::vector<std::size_t> order{4, 3, 2, 1, 0};
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return x_[a] > x_[b]; });
+    for (std::size_t k = 0; k < rows.size(); ++k) x_[order[k]] = rows[k];
+    ++migrations_;
+  }
+  evo::impl::json save() const override { return x_; }
+  void load(const evo::impl::json& s) override { s.get_to(x_); }
+
+ private:
+  int island_;
+  int& migrations_;
+  std::vector<double> x_;
+};
+
+}  // namespace
+
+TEST(Islands, RingMigrationMovesTheBestToTheNextIsland) {
+  evo::impl::Control c;
+  c.generations = 3;
+  c.islands = {3, 2, 2};               // 3 islands, every 2 generations, 2 migrants
+  std::vector<int> migrations(3, -1);  // -1: not on this rank
+  const auto r = evo::impl::run_generations(*g_world, c, "fake", {}, [&](int i) {
+    migrations[static_cast<std::size_t>(i)] = 0;
+    return std::make_unique<FakeIsland>(i, migrations[static_cast<std::size_t>(i)]);
+  });
+  // One migration (after generation 2): island i received the two best (i-1)·100, +1
+  // of its predecessor in place of its two worst; island 0 from island 2.
+  ASSERT_EQ(r.logbook.gen.size(), 4u);
+  EXPECT_EQ(r.logbook.nevals[0], 15);
+  EXPECT_EQ(r.logbook.min[0], 0.0);
+  EXPECT_EQ(r.logbook.max[0], 204.0);
+  EXPECT_EQ(r.logbook.max[3], 202.0);  // 203, 204 of island 2 replaced by 100, 101
+  EXPECT_EQ(r.logbook.min[3], 0.0);
+  // avg over the 15: before 1530/15; after: island 0 loses 3, 4 gains 200, 201; island 1
+  // loses 103, 104 gains 0, 1; island 2 loses 203, 204 gains 100, 101.
+  EXPECT_DOUBLE_EQ(r.logbook.avg[0], 1530.0 / 15);
+  EXPECT_DOUBLE_EQ(r.logbook.avg[3], (1530.0 + 394 - 206 - 206) / 15);
+  for (const int m : migrations) EXPECT_TRUE(m == 1 || m == -1) << m;
+  EXPECT_NE(std::count(migrations.begin(), migrations.end(), 1), 0);
+}
+
+TEST(Islands, SameRunOnAnyRankCountAndResumable) {
+  const auto onemax = evo::benchmark_evaluator(evo::Benchmark::onemax);
+  evo::GAParams p;
+  p.dim = 100;
+  p.binary = true;
+  p.minimize = false;
+  p.mutation = evo::Mutation::bitflip;
+  p.population = 75;
+  p.generations = 150;
+  p.target = 100;
+  p.seed = 1;
+  p.islands = {4, 5, 3};
+  const auto all = evo::genetic(*g_world, p, onemax);
+  const auto alone = evo::genetic(Comm::self(), p, onemax);
+  expect_identical(all, alone);
+  EXPECT_EQ(all.best_fitness, 100.0) << "after " << all.generations << " generations";
+  EXPECT_EQ(all.logbook.nevals[0], 300);  // 4 islands of 75
+  if (g_world->rank() == 0)
+    std::printf("GA OneMax 100 bits, 4 islands of 75: solved in %d generations\n", all.generations);
+
+  evo::DEParams d;
+  d.dim = 6;
+  d.population = 12;
+  d.generations = 30;
+  d.seed = 8;
+  d.islands = {3, 4, 2};
+  expect_resume_identical("de_islands", evo::benchmark_evaluator(evo::Benchmark::rastrigin), 20,
+                          [&](const evo::Checkpoint& c, const evo::Evaluator& e) {
+                            evo::DEParams q = d;
+                            q.checkpoint = c;
+                            return evo::differential_evolution(*g_world, q, e);
+                          });
+  d.islands = {3, 4, 13};
+  EXPECT_THROW(evo::differential_evolution(*g_world, d, onemax), InvalidArgument);
+  d.islands = {0, 4, 1};
+  EXPECT_THROW(evo::differential_evolution(*g_world, d, onemax), InvalidArgument);
+}
