@@ -75,7 +75,8 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
                  "polynomial mutation for real ones), pso (constriction), de (rand/1/bin)")
       ->capture_default_str();
   app.add_option("--problem", o->problem,
-                 "sphere, rastrigin, rosenbrock, ackley, griewank, schwefel, schaffer, onemax")
+                 "sphere, rastrigin, rosenbrock, ackley, griewank, schwefel, schaffer, onemax, "
+                 "knapsack (0/1, --dim items: weights 1-10, values 0-100, half the weight fits)")
       ->capture_default_str();
   app.add_option("--dim", o->dim, "dimensions")->capture_default_str();
   app.add_option("--population", o->population,
@@ -196,13 +197,16 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
     evo::EvolutionResult r;
     {
       auto t = ctx.times.scope("evolve");
-      const evo::Evaluator f = evo::benchmark_evaluator(problem);
+      const evo::Evaluator f = problem == evo::Benchmark::knapsack
+                                   ? evo::knapsack_evaluator(evo::knapsack_instance(o->dim))
+                                   : evo::benchmark_evaluator(problem);
       r = ga    ? evo::genetic(ctx.comm, gp, f)
           : pso ? evo::pso(ctx.comm, sp, f)
           : de  ? evo::differential_evolution(ctx.comm, dp, f)
                 : evo::cmaes(ctx.comm, p, f);
     }
-    const bool minimize = evo::info(problem, o->dim).minimize;
+    const evo::BenchmarkInfo info = evo::info(problem, o->dim);
+    const bool minimize = info.minimize;
     const char* name = ga ? "GA" : pso ? "PSO" : de ? "DE" : "CMA-ES";
     if (!ctx.root()) return;
     auto t = ctx.times.scope("write");
@@ -215,6 +219,7 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
     io::write_file_atomic(ctx.out_file("logbook.csv"), csv);
     io::write_json(ctx.out_file("best.json"), {{"solution", r.best},
                                                {"fitness", r.best_fitness},
+                                               {"optimum", info.optimum},
                                                {"evaluations", r.evaluations},
                                                {"generations", r.generations},
                                                {"stop", r.stop},

@@ -1,6 +1,10 @@
 #include <tessera/evo/problems.hpp>
 
+#include <algorithm>
+#include <cmath>
+
 #include <tessera/core/error.hpp>
+#include <tessera/core/rng.hpp>
 #include <tessera/kernels/benchmarks.hpp>
 
 namespace tessera::evo {
@@ -15,7 +19,30 @@ constexpr Entry kBenchmarks[] = {
     {Benchmark::rosenbrock, "rosenbrock"}, {Benchmark::ackley, "ackley"},
     {Benchmark::griewank, "griewank"},     {Benchmark::schwefel, "schwefel"},
     {Benchmark::schaffer, "schaffer"},     {Benchmark::onemax, "onemax"},
+    {Benchmark::knapsack, "knapsack"},
 };
+
+// fitness(i) of a packing (see knapsack_evaluator).
+struct KnapsackKernel {
+  Population pop;
+  Fitness fitness;
+  Kokkos::View<const double*, Memory> weights, values;
+  double capacity;
+  KOKKOS_INLINE_FUNCTION void operator()(const int i) const {
+    double w = 0, v = 0;
+    for (int j = 0; j < static_cast<int>(pop.extent(1)); ++j)
+      if (pop(i, j) > 0.5) w += weights(j), v += values(j);
+    fitness(i) = w <= capacity ? v : capacity - w;
+  }
+};
+
+Kokkos::View<const double*, Memory> to_device(const std::vector<double>& v, const char* label) {
+  Kokkos::View<double*, Memory> out(std::string(label), v.size());
+  const auto host = Kokkos::create_mirror_view(out);
+  std::copy(v.begin(), v.end(), host.data());
+  Kokkos::deep_copy(out, host);
+  return out;
+}
 }  // namespace
 
 Benchmark parse_benchmark(const std::string& name) {
@@ -46,6 +73,10 @@ BenchmarkInfo info(Benchmark b, int dim) {
     case Benchmark::onemax:
       i.minimize = false, i.optimum = dim, i.lo = 0, i.hi = 1, i.binary = true;
       break;
+    case Benchmark::knapsack:
+      i.minimize = false, i.lo = 0, i.hi = 1, i.binary = true;
+      i.optimum = dim > 0 ? solve_knapsack(knapsack_instance(dim)).value : 0.0;
+      break;
   }
   return i;
 }
@@ -53,11 +84,92 @@ BenchmarkInfo info(Benchmark b, int dim) {
 void evaluate(Benchmark b, const Population& population, const Fitness& fitness) {
   TESSERA_EXPECTS(fitness.extent(0) == population.extent(0),
                   "tessera::evo::evaluate: one fitness value per individual");
+  if (b == Benchmark::knapsack)
+    return knapsack_evaluator(knapsack_instance(static_cast<int>(population.extent(1))))(population,
+                                                                                         fitness);
   Kokkos::parallel_for(
       "tessera::evo::benchmark",
       Kokkos::RangePolicy<Kokkos::DefaultExecutionSpace>(0, static_cast<int>(population.extent(0))),
       detail::EvaluateBenchmark<Population, Fitness>{
           population, fitness, static_cast<detail::BenchmarkKind>(static_cast<int>(b))});
+}
+
+void Evaluator::operator()(const Population& population, const Fitness& fitness) const {
+  if (kernel_) return kernel_(population, fitness);
+  TESSERA_EXPECTS(static_cast<bool>(host_), "tessera::evo::Evaluator: empty");
+  const auto pop = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), population);
+  const auto fit = Kokkos::create_mirror_view(Kokkos::HostSpace(), fitness);
+  std::vector<double> genes(pop.extent(0) ? pop.extent(1) : 0);
+  for (std::size_t i = 0; i < pop.extent(0); ++i) {
+    for (std::size_t j = 0; j < genes.size(); ++j) genes[j] = pop(i, j);
+    fit(i) = host_(genes);
+  }
+  Kokkos::deep_copy(fitness, fit);
+}
+
+Evaluator host_evaluator(HostFitness f) {
+  TESSERA_EXPECTS(static_cast<bool>(f), "tessera::evo::host_evaluator: an empty function");
+  Evaluator e;
+  e.host_ = std::move(f);
+  return e;
+}
+
+Knapsack knapsack_instance(int items, std::uint64_t seed) {
+  TESSERA_EXPECTS(items >= 1, "tessera::evo::knapsack_instance: needs at least one item");
+  const CounterRng rng(seed, 7);
+  Knapsack k;
+  double total = 0;
+  for (int j = 0; j < items; ++j) {
+    const auto u = static_cast<std::uint64_t>(j);
+    k.weights.push_back(1.0 + static_cast<double>(rng.integer(2 * u, 10)));
+    k.values.push_back(100.0 * rng.uniform(2 * u + 1));
+    total += k.weights.back();
+  }
+  k.capacity = std::floor(total / 2);
+  return k;
+}
+
+Evaluator knapsack_evaluator(const Knapsack& problem) {
+  if (problem.weights.size() != problem.values.size() || problem.weights.empty())
+    throw InvalidArgument("knapsack: needs as many weights as values, at least one");
+  const auto weights = to_device(problem.weights, "knapsack_weights");
+  const auto values = to_device(problem.values, "knapsack_values");
+  const double capacity = problem.capacity;
+  return [=](const Population& pop, const Fitness& fitness) {
+    if (pop.extent(1) != weights.extent(0))
+      throw InvalidArgument("knapsack: individuals of " + std::to_string(pop.extent(1)) +
+                            " genes for " + std::to_string(weights.extent(0)) + " items");
+    Kokkos::parallel_for(
+        "tessera::evo::knapsack",
+        Kokkos::RangePolicy<Kokkos::DefaultExecutionSpace>(0, static_cast<int>(pop.extent(0))),
+        KnapsackKernel{pop, fitness, weights, values, capacity});
+  };
+}
+
+KnapsackSolution solve_knapsack(const Knapsack& k) {
+  const std::size_t n = k.weights.size();
+  for (double w : k.weights)
+    if (!(w >= 0) || w != std::floor(w))
+      throw InvalidArgument("solve_knapsack: weights must be integers >= 0");
+  const auto cap = static_cast<std::size_t>(std::max(0.0, std::floor(k.capacity)));
+  // best[i][c]: the best value of items [0, i) within capacity c.
+  std::vector<std::vector<double>> best(n + 1, std::vector<double>(cap + 1, 0.0));
+  for (std::size_t i = 1; i <= n; ++i) {
+    const auto w = static_cast<std::size_t>(k.weights[i - 1]);
+    for (std::size_t c = 0; c <= cap; ++c) {
+      best[i][c] = best[i - 1][c];
+      if (w <= c) best[i][c] = std::max(best[i][c], best[i - 1][c - w] + k.values[i - 1]);
+    }
+  }
+  KnapsackSolution s;
+  s.value = best[n][cap];
+  s.genes.assign(n, 0.0);
+  for (std::size_t i = n, c = cap; i >= 1; --i)
+    if (best[i][c] != best[i - 1][c]) {
+      s.genes[i - 1] = 1.0;
+      c -= static_cast<std::size_t>(k.weights[i - 1]);
+    }
+  return s;
 }
 
 Evaluator benchmark_evaluator(Benchmark b) {

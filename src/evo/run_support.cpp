@@ -11,11 +11,18 @@
 #include <tessera/core/error.hpp>
 #include <tessera/core/log.hpp>
 #include <tessera/io/results.hpp>
+#include <tessera/sched/farm.hpp>
 
 namespace tessera::evo::impl {
 
 std::vector<double> evaluate_rows(const Comm& comm, const double* rows, std::size_t count,
                                   std::size_t n, const Evaluator& evaluate) {
+  if (evaluate.host()) {  // one individual per task, balanced over the ranks
+    return map(comm, static_cast<std::int64_t>(count), [&](std::int64_t i) {
+      const auto at = static_cast<std::size_t>(i) * n;
+      return evaluate.host()(std::vector<double>(rows + at, rows + at + n));
+    });
+  }
   const auto total = static_cast<std::int64_t>(count);
   const auto begin = static_cast<std::size_t>(total * comm.rank() / comm.size());
   const auto end = static_cast<std::size_t>(total * (comm.rank() + 1) / comm.size());

@@ -62,6 +62,11 @@ isl=(--algorithm de --islands 3 --migration-interval 5 --migrants 2 --problem ra
 run isl1 "$tessera" evolve "${isl[@]}" --seed 5 --generations 200 --out isl1 --quiet
 run isl2 "$mpiexec" -np 2 --oversubscribe "$tessera" evolve "${isl[@]}" --seed 5 --generations 200 --out isl2 --quiet
 check "--islands 3: 300 evaluations a generation, the same on 2 ranks" bash -c "[[ $(rc isl1) == 0 && $(rc isl2) == 0 ]] && cmp isl1/logbook.csv isl2/logbook.csv && cmp isl1/best.json isl2/best.json && [[ \$(sed -n 2p isl1/logbook.csv | cut -d, -f2) == 300 ]]"
+run knapsack "$tessera" evolve --algorithm ga --problem knapsack --dim 40 --population 50 --islands 8 --migration-interval 5 --seed 3 --generations 100 --out knapsack --quiet
+check "--problem knapsack: 8 islands reach best.json's optimum (dynamic programming) with a 0/1 packing" python3 -c "
+import json
+b = json.load(open('knapsack/best.json'))
+assert b['fitness'] == b['optimum'] > 0 and set(b['solution']) <= {0, 1}, b"
 
 # --- SIGTERM through mpirun midway (after the first checkpoint), then --resume on another
 # rank count: the files of the uninterrupted run

@@ -13,10 +13,16 @@
 ///   }
 /// };
 /// tessera::evo::Evaluator f = tessera::evo::functor_evaluator(Shifted{});
+///
+/// // An expensive host function, one individual per task over the ranks:
+/// tessera::evo::Evaluator g = tessera::evo::host_evaluator(
+///     [](const std::vector<double>& x) { return run_my_simulation(x); });
 /// @endcode
 
 #include <functional>
 #include <string>
+#include <type_traits>
+#include <vector>
 
 #include <Kokkos_Core.hpp>
 
@@ -27,9 +33,37 @@ using Memory = Kokkos::DefaultExecutionSpace::memory_space;
 /// @brief Individuals as rows (λ × dim) and their fitness values.
 using Population = Kokkos::View<const double**, Kokkos::LayoutRight, Memory>;
 using Fitness = Kokkos::View<double*, Memory>;
-/// @brief Fills fitness(i) for every row i of the population (a slice of the whole on
-/// each rank). Must depend only on the row, so results do not depend on the rank count.
-using Evaluator = std::function<void(const Population&, const Fitness&)>;
+/// @brief The fitness of one individual computed on the host: for evaluations too costly
+/// or too complex for a kernel (a simulation run, an external code).
+using HostFitness = std::function<double(const std::vector<double>& genes)>;
+
+/// @brief How a population is evaluated: a kernel over a rank's slice of rows (the
+/// default: every benchmark, `functor_evaluator`, any callable
+/// `void(const Population&, const Fitness&)`), or a host function of one individual
+/// (`host_evaluator`), farmed out one individual per task over the ranks so that uneven
+/// costs balance (tessera::map). Either way fitness must depend only on the row, so
+/// results do not depend on the rank count.
+class Evaluator {
+ public:
+  Evaluator() = default;
+  /// A population kernel: fills fitness(i) for every row i of its argument.
+  template <class F, std::enable_if_t<
+                         std::is_invocable_v<const F&, const Population&, const Fitness&>, int> = 0>
+  Evaluator(F kernel) : kernel_(std::move(kernel)) {}  // NOLINT: implicit by design
+  /// Evaluates every row (a host function: one row after the other, on this rank).
+  void operator()(const Population& population, const Fitness& fitness) const;
+  /// The host function of a host_evaluator (empty for kernels).
+  const HostFitness& host() const { return host_; }
+
+  friend Evaluator host_evaluator(HostFitness f);
+
+ private:
+  std::function<void(const Population&, const Fitness&)> kernel_;
+  HostFitness host_;
+};
+
+/// @brief The Evaluator of a host function of one individual (see Evaluator).
+Evaluator host_evaluator(HostFitness f);
 
 /// @brief DEAP's benchmark functions (definitions as deap.benchmarks), and OneMax.
 enum class Benchmark {
@@ -40,7 +74,8 @@ enum class Benchmark {
   griewank,
   schwefel,
   schaffer,
-  onemax
+  onemax,
+  knapsack  ///< the default instance of knapsack_instance(dim)
 };
 
 /// @brief "sphere", "rastrigin", … (InvalidArgument naming the known ones otherwise).
@@ -61,6 +96,26 @@ BenchmarkInfo info(Benchmark b, int dim);
 void evaluate(Benchmark b, const Population& population, const Fitness& fitness);
 /// @brief The Evaluator of a benchmark.
 Evaluator benchmark_evaluator(Benchmark b);
+
+/// @brief A 0/1 knapsack: item weights and values, and the capacity.
+struct Knapsack {
+  std::vector<double> weights, values;
+  double capacity = 0;
+};
+/// @brief `items` items with integer weights in [1, 10] and values uniform in [0, 100)
+/// (the ranges of DEAP's knapsack example), the capacity half their total weight (rounded
+/// down), drawn from the counter-based generator (seed 0: Benchmark::knapsack's instance).
+Knapsack knapsack_instance(int items, std::uint64_t seed = 0);
+/// @brief Fitness of 0/1 individuals (gene j > 0.5 packs item j), to maximise: the value
+/// packed when it fits, else capacity − weight (< 0), so every packing that fits beats
+/// every one that does not and the search is led back to the feasible ones.
+Evaluator knapsack_evaluator(const Knapsack& problem);
+/// @brief The optimum by dynamic programming over capacities (integer weights only).
+struct KnapsackSolution {
+  double value = 0;
+  std::vector<double> genes;  ///< 0/1 per item
+};
+KnapsackSolution solve_knapsack(const Knapsack& problem);
 
 /// @brief The kernel of functor_evaluator: fitness(i) = f(population, i).
 template <class F>
