@@ -138,6 +138,46 @@ TEST(Rng, DistributionsInKernel) {
   EXPECT_LT(chi2, 33.7);
 }
 
+// Φ⁻¹ against scipy.special.ndtri (values printed by SciPy 1.14), across AS 241's three
+// regions; then normal_pair's draws: moments, the two halves uncorrelated, and the largest
+// gap between their empirical CDF and Φ (Kolmogorov-Smirnov, 99.9% critical value).
+TEST(Rng, NormalQuantileAndPairs) {
+  const std::pair<double, double> scipy[] = {
+      {1e-300, -37.0470962993612},         {1e-20, -9.262340089798409},
+      {1e-08, -5.612001244174789},         {0.001, -3.090232306167813},
+      {0.02425, -1.972961051311885},       {0.075, -1.4395314709384563},
+      {0.3, -0.5244005127080409},          {0.5, 0.0},
+      {0.7, 0.5244005127080407},           {0.925, 1.4395314709384563},
+      {0.975, 1.959963984540054},          {0.999, 3.090232306167813},
+      {0.999999999999, 7.0344869100478356}};
+  for (const auto& [p, want] : scipy)
+    EXPECT_NEAR(detail::kmath::normal_quantile(p), want, 4e-15 * std::max(1.0, std::fabs(want)))
+        << p;
+  const int n = 100000;
+  const CounterRng rng(77, 5);
+  std::vector<double> a(n), b(n);
+  double s = 0, s2 = 0, s4 = 0, ab = 0;
+  for (int i = 0; i < n; ++i) {
+    const auto z = rng.normal_pair(static_cast<std::uint64_t>(i));
+    a[static_cast<std::size_t>(i)] = z.first, b[static_cast<std::size_t>(i)] = z.second;
+    s += z.first + z.second, s2 += z.first * z.first + z.second * z.second;
+    s4 += std::pow(z.first, 4) + std::pow(z.second, 4), ab += z.first * z.second;
+  }
+  const double m = 2.0 * n, se = 1.0 / std::sqrt(m);
+  EXPECT_NEAR(s / m, 0.0, 5 * se);
+  EXPECT_NEAR(s2 / m, 1.0, 5 * se * std::sqrt(2.0));
+  EXPECT_NEAR(s4 / m, 3.0, 5 * se * std::sqrt(96.0));
+  EXPECT_NEAR(ab / n, 0.0, 5 / std::sqrt(double(n)));
+  a.insert(a.end(), b.begin(), b.end());
+  std::sort(a.begin(), a.end());
+  double ks = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const double cdf = 0.5 * std::erfc(-a[i] / std::sqrt(2.0));
+    ks = std::max({ks, std::fabs(cdf - double(i) / m), std::fabs(cdf - double(i + 1) / m)});
+  }
+  EXPECT_LT(ks, 1.95 / std::sqrt(m));
+}
+
 TEST(ValueList, MatchesNumpy) {
   const auto ref = test::read_json(test::fixture("logspace.json"));
   auto check = [&](const std::string& key, const std::vector<double>& got) {

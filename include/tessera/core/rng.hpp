@@ -52,6 +52,15 @@ class CounterRng {
     return detail::kmath::sqrt(-2.0 * detail::kmath::log(u1)) * detail::kmath::cos(two_pi * u2);
   }
 
+  /// Two independent standard normal draws from one block, by inversion (Wichura's
+  /// AS 241 quantile of two 53-bit uniforms in (0, 1)): several times cheaper than
+  /// `normal` where many draws are needed (CMA-ES sampling).
+  KOKKOS_INLINE_FUNCTION Kokkos::pair<double, double> normal_pair(std::uint64_t counter) const {
+    const detail::Philox4x32 b = bits(counter);
+    return {detail::kmath::normal_quantile(open_unit(b, 0)),
+            detail::kmath::normal_quantile(open_unit(b, 2))};
+  }
+
   /// Integer uniform in [0, n) for n >= 1, by 64x64 -> 128-bit multiply-high of a
   /// 64-bit draw (bias below n / 2^64).
   KOKKOS_INLINE_FUNCTION std::uint64_t integer(std::uint64_t counter, std::uint64_t n) const {
@@ -67,6 +76,10 @@ class CounterRng {
   KOKKOS_INLINE_FUNCTION static double to_unit(const detail::Philox4x32& b, int lane) {
     const std::uint64_t x = ((static_cast<std::uint64_t>(b.v[lane + 1]) << 32) | b.v[lane]) >> 11;
     return static_cast<double>(x) * (1.0 / 9007199254740992.0);  // 2^-53
+  }
+  KOKKOS_INLINE_FUNCTION static double open_unit(const detail::Philox4x32& b, int lane) {
+    const std::uint64_t x = ((static_cast<std::uint64_t>(b.v[lane + 1]) << 32) | b.v[lane]) >> 11;
+    return (static_cast<double>(x) + 0.5) * (1.0 / 9007199254740992.0);  // (0, 1)
   }
   KOKKOS_INLINE_FUNCTION static std::uint64_t mulhi64(std::uint64_t a, std::uint64_t b) {
     const std::uint64_t a_lo = a & 0xffffffffu, a_hi = a >> 32;
