@@ -466,6 +466,30 @@ TEST(Streaming, CsvErrorsNameFileLineColumn) {
 }
 
 // Raw binary files (ndarray.tofile) of each element type stream like .npy files.
+// A streamed histogram counts what the in-memory one counts, for any batch size.
+TEST(Streaming, HistogramEqualsInMemoryHistogram) {
+  HostMatrix A = sample_matrix(2000, 3);
+  A(7, 1) = std::nan("");
+  const std::string path = temp_path("hist.npy");
+  io::write_npy(path, A);
+  const auto whole_h = array::histogram(array::whole(A, 64), -2.0, 2.5, 9);
+  for (const std::uint64_t limit : {std::uint64_t(0), std::uint64_t(2 * 64 * 3 * 8)}) {
+    auto source = io::open_npy_source(path);
+    const auto h = array::histogram(Comm::self(), *source, 64, -2.0, 2.5, 9, limit);
+    for (std::size_t j = 0; j < 3; ++j) {
+      for (std::size_t b = 0; b < 9; ++b) EXPECT_EQ(h.counts(j, b), whole_h.counts(j, b));
+      EXPECT_EQ(h.below(j), whole_h.below(j));
+      EXPECT_EQ(h.above(j), whole_h.above(j));
+      EXPECT_EQ(h.nan(j), whole_h.nan(j));
+    }
+    EXPECT_EQ(h.nan(1), 1);
+    EXPECT_GT(h.below(2) + h.above(2), 0);
+  }
+  auto source = io::open_npy_source(path);
+  EXPECT_THROW(array::histogram(Comm::self(), *source, 64, 1.0, 1.0, 9, 0), InvalidArgument);
+  std::remove(path.c_str());
+}
+
 TEST(Streaming, RawBinaryStatsEqualInMemoryStats) {
   const HostMatrix A = sample_matrix(777, 4);
   const std::string path = temp_path("stream.bin");

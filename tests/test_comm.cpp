@@ -3,12 +3,16 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <filesystem>
 
 #include <tessera/array/column_stats.hpp>
 #include <tessera/array/reductions.hpp>
 #include <tessera/comm/agree.hpp>
+#include <tessera/io/chunk_source.hpp>
 #include <tessera/io/dataset.hpp>
+#include <tessera/io/npy.hpp>
 #include <tessera/io/readers.hpp>
 
 #include "test_support.hpp"
@@ -226,4 +230,55 @@ TEST(GroupStats, IndependentOfRankCount) {
   A(1999, 1) = 0.25;  // in the last rank's rows
   EXPECT_THROW(array::group_stats(array::distribute<Kokkos::HostSpace>(c, A, 64), 1),
                InvalidArgument);
+}
+
+// Group-by over a streamed .npy file (batches that fit a memory limit, keys missing from
+// many chunks, NaN skipped): the in-memory group-by of one process, bit for bit.
+TEST(GroupStats, StreamedEqualsInMemoryOnAnyRankCount) {
+  const Comm& c = *g_world;
+  HostMatrix A("A", 3000, 3);
+  for (std::size_t i = 0; i < 3000; ++i) {
+    A(i, 0) = std::sin(double(i)) * 100.0;
+    A(i, 1) = i % 97 == 0 ? 9.0 : double((i / 150) % 4);  // key 9 in few chunks
+    A(i, 2) = i % 211 == 5 ? std::nan("") : std::cos(0.1 * double(i));
+  }
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("tessera_group_stream_np" + std::to_string(c.size()) + ".npy"))
+                               .string();
+  if (c.rank() == 0) io::write_npy(path, A);
+  c.barrier();
+  array::ColumnStatsOptions options;
+  options.nan = array::NanPolicy::skip;
+  const auto one =
+      array::group_stats(array::distribute<Kokkos::HostSpace>(Comm::self(), A, 64), 1, options);
+  ASSERT_EQ(one.size(), 5u);
+  for (const std::uint64_t limit : {std::uint64_t(0), std::uint64_t(3 * 64 * 3 * 8)}) {
+    auto source = io::open_npy_source(path);
+    const auto streamed = array::group_stats(c, *source, 64, 1, options, limit);
+    ASSERT_EQ(streamed.size(), one.size());
+    for (std::size_t k = 0; k < one.size(); ++k) {
+      EXPECT_EQ(streamed[k].key, one[k].key);
+      ASSERT_EQ(streamed[k].columns.size(), 2u);
+      for (std::size_t j = 0; j < 2; ++j)
+        EXPECT_EQ(
+            std::memcmp(&streamed[k].columns[j], &one[k].columns[j], sizeof(array::ColumnSummary)),
+            0)
+            << "limit " << limit << " key " << one[k].key << " column " << j;
+    }
+  }
+  c.barrier();
+  if (c.rank() == 0) {
+    A(2990, 1) = 2.5;  // in the last rank's chunks
+    io::write_npy(path, A);
+  }
+  c.barrier();
+  auto source = io::open_npy_source(path);
+  try {
+    array::group_stats(c, *source, 64, 1, options, 0);
+    ADD_FAILURE() << "a key of 2.5 was accepted";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("row 2990"), std::string::npos) << e.what();
+  }
+  c.barrier();
+  if (c.rank() == 0) std::remove(path.c_str());
 }

@@ -1,7 +1,10 @@
 #include <algorithm>
 #include <cmath>
 #include <future>
+#include <iterator>
 #include <limits>
+#include <numeric>
+#include <string>
 
 #include <tessera/array/column_stats.hpp>
 #include <tessera/array/streaming.hpp>
@@ -56,6 +59,26 @@ std::vector<long> select_columns(const ColumnStatsOptions& options, std::size_t 
                     "tessera::array::column_stats: column " + std::to_string(c) +
                         " is out of range (the data has " + std::to_string(cols) + " columns)");
   return selected;
+}
+
+// "" when k can be a group key, else why not (naming the row).
+std::string bad_key(double k, std::int64_t row) {
+  if (k == std::floor(k) && std::abs(k) <= 9.0e15) return "";
+  return "tessera::array::group_stats: the key in row " + std::to_string(row) + " is " +
+         std::to_string(k) + ", not an integer";
+}
+
+// Every column but the key when options name none.
+std::vector<long> group_columns(const ColumnStatsOptions& options, std::size_t cols,
+                                long key_column) {
+  TESSERA_EXPECTS(key_column >= 0 && static_cast<std::size_t>(key_column) < cols,
+                  "tessera::array::group_stats: key column " + std::to_string(key_column) +
+                      " is out of range (the data has " + std::to_string(cols) + " columns)");
+  ColumnStatsOptions others = options;
+  if (others.columns.empty())
+    for (std::size_t j = 0; j < cols; ++j)
+      if (static_cast<long>(j) != key_column) others.columns.push_back(static_cast<long>(j));
+  return select_columns(others, cols);
 }
 
 // Moments of each (chunk, selected column) of a block of whole chunks, computed where the
@@ -120,15 +143,7 @@ std::vector<GroupStats> group_stats(const DistMatrix<double, MemorySpace>& X, lo
                                     const ColumnStatsOptions& options, std::size_t max_groups) {
   using Exec = typename MemorySpace::execution_space;
   using tessera::detail::Moments;
-  const std::size_t cols = X.cols();
-  TESSERA_EXPECTS(key_column >= 0 && static_cast<std::size_t>(key_column) < cols,
-                  "tessera::array::group_stats: key column " + std::to_string(key_column) +
-                      " is out of range (the data has " + std::to_string(cols) + " columns)");
-  ColumnStatsOptions others = options;  // by default every column but the key
-  if (others.columns.empty())
-    for (std::size_t j = 0; j < cols; ++j)
-      if (static_cast<long>(j) != key_column) others.columns.push_back(static_cast<long>(j));
-  std::vector<long> selected = select_columns(others, cols);
+  std::vector<long> selected = group_columns(options, X.cols(), key_column);
 
   // The distinct keys of every rank, checked here and agreed on everywhere.
   const auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), X.local());
@@ -136,11 +151,8 @@ std::vector<GroupStats> group_stats(const DistMatrix<double, MemorySpace>& X, lo
   std::string bad;
   for (std::size_t r = 0; r < host.extent(0) && bad.empty(); ++r) {
     const double k = host(r, static_cast<std::size_t>(key_column));
-    if (!(k == std::floor(k)) || std::abs(k) > 9.0e15)
-      bad = "tessera::array::group_stats: the key in row " + std::to_string(X.row_begin() + r) +
-            " is " + std::to_string(k) + ", not an integer";
-    else
-      local_keys.push_back(k);
+    bad = bad_key(k, static_cast<std::int64_t>(X.row_begin() + r));
+    if (bad.empty()) local_keys.push_back(k);
   }
   std::sort(local_keys.begin(), local_keys.end());
   local_keys.erase(std::unique(local_keys.begin(), local_keys.end()), local_keys.end());
@@ -221,6 +233,90 @@ ColumnStats column_stats(const Comm& comm, io::ChunkSource& source, std::size_t 
                    mine.insert(mine.end(), part.begin(), part.end());
                  });
   return impl::merge_partials(comm, grid, mine, selected, options);
+}
+
+std::vector<GroupStats> group_stats(const Comm& comm, io::ChunkSource& source,
+                                    std::size_t chunk_rows, long key_column,
+                                    const ColumnStatsOptions& options, std::uint64_t memory_limit,
+                                    std::size_t max_groups) {
+  using tessera::detail::Moments;
+  TESSERA_EXPECTS(chunk_rows > 0, "tessera::array::group_stats: chunk_rows must be > 0");
+  const ChunkGrid grid{source.rows(), chunk_rows};
+  const std::vector<long> selected = impl::group_columns(options, source.cols(), key_column);
+  const std::size_t nc = selected.size();
+  // Sparse partials: for every (chunk, key present in it), the moments of each column.
+  std::vector<std::uint64_t> rec_chunk;
+  std::vector<double> rec_key;
+  std::vector<Moments> rec_moments;
+  std::vector<double> seen;  // this rank's distinct keys, sorted
+  const Kokkos::View<long*, Kokkos::HostSpace> cols(const_cast<long*>(selected.data()), nc);
+  for_each_batch(
+      comm, source, chunk_rows, memory_limit,
+      [&](const HostMatrix& block, std::size_t first_chunk) {
+        const auto row0 = static_cast<std::int64_t>(grid.chunk_begin(first_chunk));
+        std::vector<double> keys;
+        for (std::size_t r = 0; r < block.extent(0); ++r) {
+          const double k = block(r, static_cast<std::size_t>(key_column));
+          const std::string bad = impl::bad_key(k, row0 + static_cast<std::int64_t>(r));
+          if (!bad.empty()) throw InvalidArgument(bad);
+          keys.push_back(k);
+        }
+        std::sort(keys.begin(), keys.end());
+        keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+        std::vector<double> merged;
+        std::set_union(seen.begin(), seen.end(), keys.begin(), keys.end(),
+                       std::back_inserter(merged));
+        seen.swap(merged);
+        if (seen.size() > max_groups)
+          throw InvalidArgument("tessera::array::group_stats: more than " +
+                                std::to_string(max_groups) + " distinct keys");
+        const std::size_t chunks = (block.extent(0) + chunk_rows - 1) / chunk_rows;
+        const Kokkos::View<double*, Kokkos::HostSpace> kv(keys.data(), keys.size());
+        Kokkos::View<Moments***, Kokkos::LayoutRight, Kokkos::HostSpace> part(
+            "group_partials", chunks, keys.size(), nc);
+        Kokkos::parallel_for(
+            "tessera::group_stats_stream",
+            Kokkos::MDRangePolicy<Kokkos::DefaultHostExecutionSpace, Kokkos::Rank<3>>(
+                {0, 0, 0}, {chunks, keys.size(), nc}),
+            tessera::detail::ChunkGroupMoments<HostMatrix, decltype(kv), decltype(cols),
+                                               decltype(part)>{
+                block, kv, cols, part, chunk_rows, static_cast<std::size_t>(key_column), row0});
+        Kokkos::fence();
+        for (std::size_t c = 0; c < chunks; ++c)
+          for (std::size_t k = 0; k < keys.size(); ++k) {
+            if (nc && part(c, k, 0).count == 0 && part(c, k, 0).nan_count == 0)
+              continue;  // the key is not in this chunk
+            rec_chunk.push_back(first_chunk + c);
+            rec_key.push_back(keys[k]);
+            for (std::size_t j = 0; j < nc; ++j) rec_moments.push_back(part(c, k, j));
+          }
+      });
+  const auto all_chunk = comm.allgatherv(rec_chunk);
+  const auto all_key = comm.allgatherv(rec_key);
+  const auto all_moments = comm.allgatherv(rec_moments);
+  // Fold each key's partials in chunk order: what group_stats does over the whole matrix
+  // (a chunk without the key adds nothing there), so the result is the same bit for bit.
+  std::vector<std::size_t> order(all_key.size());
+  std::iota(order.begin(), order.end(), std::size_t(0));
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return all_key[a] != all_key[b] ? all_key[a] < all_key[b] : all_chunk[a] < all_chunk[b];
+  });
+  std::vector<GroupStats> groups;
+  for (std::size_t at = 0; at < order.size();) {
+    const double key = all_key[order[at]];
+    std::vector<Moments> merged(nc);
+    for (; at < order.size() && all_key[order[at]] == key; ++at)
+      for (std::size_t j = 0; j < nc; ++j) merged[j].merge(all_moments[order[at] * nc + j]);
+    GroupStats g;
+    g.key = key;
+    for (std::size_t j = 0; j < nc; ++j)
+      g.columns.push_back(summarise(merged[j], selected[j], options.nan, options.ddof));
+    groups.push_back(std::move(g));
+  }
+  TESSERA_EXPECTS(groups.size() <= max_groups,
+                  "tessera::array::group_stats: " + std::to_string(groups.size()) +
+                      " distinct keys, more than the " + std::to_string(max_groups) + " allowed");
+  return groups;
 }
 
 ColumnStats column_stats(const Comm& comm, const HostMatrix& X, const ColumnStatsOptions& options) {

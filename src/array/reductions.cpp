@@ -127,6 +127,17 @@ HostMatrix gram(const DistMatrix<double, MemorySpace>& X) {
   return G;
 }
 
+// below, above and nan of a histogram from the (cols, 3) totals.
+void set_outside(Histogram& h,
+                 const Kokkos::View<std::int64_t**, Kokkos::LayoutRight, Kokkos::HostSpace>& out) {
+  const std::size_t d = out.extent(0);
+  h.below = Kokkos::View<std::int64_t*, Kokkos::HostSpace>("below", d);
+  h.above = Kokkos::View<std::int64_t*, Kokkos::HostSpace>("above", d);
+  h.nan = Kokkos::View<std::int64_t*, Kokkos::HostSpace>("nan", d);
+  for (std::size_t j = 0; j < d; ++j)
+    h.below(j) = out(j, 0), h.above(j) = out(j, 1), h.nan(j) = out(j, 2);
+}
+
 template <class MemorySpace>
 Histogram histogram(const DistMatrix<double, MemorySpace>& X, double lo, double hi,
                     std::size_t bins) {
@@ -152,11 +163,7 @@ Histogram histogram(const DistMatrix<double, MemorySpace>& X, double lo, double 
   auto out = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), outside);
   X.comm().allreduce(h.counts, ReduceOp::sum);  // integers: exact in any order
   X.comm().allreduce(out, ReduceOp::sum);
-  h.below = Kokkos::View<std::int64_t*, Kokkos::HostSpace>("below", d);
-  h.above = Kokkos::View<std::int64_t*, Kokkos::HostSpace>("above", d);
-  h.nan = Kokkos::View<std::int64_t*, Kokkos::HostSpace>("nan", d);
-  for (std::size_t j = 0; j < d; ++j)
-    h.below(j) = out(j, 0), h.above(j) = out(j, 1), h.nan(j) = out(j, 2);
+  set_outside(h, out);
   return h;
 }
 
@@ -180,6 +187,30 @@ Histogram histogram(const DistMatrix<double, Kokkos::CudaSpace>& X, double lo, d
 }
 HostMatrix gram(const DistMatrix<double, Kokkos::CudaSpace>& X) { return impl::gram(X); }
 #endif
+
+Histogram histogram(const Comm& comm, io::ChunkSource& source, std::size_t chunk_rows, double lo,
+                    double hi, std::size_t bins, std::uint64_t memory_limit) {
+  TESSERA_EXPECTS(lo < hi && bins >= 1,
+                  "tessera::array::histogram: needs lo < hi and bins >= 1 (got lo " +
+                      std::to_string(lo) + ", hi " + std::to_string(hi) + ", bins " +
+                      std::to_string(bins) + ")");
+  const std::size_t d = source.cols();
+  Histogram total;
+  total.lo = lo, total.hi = hi, total.bins = bins;
+  total.counts = decltype(total.counts)("counts", d, bins);
+  Kokkos::View<std::int64_t**, Kokkos::LayoutRight, Kokkos::HostSpace> outside("outside", d, 3);
+  for_each_batch(comm, source, chunk_rows, memory_limit, [&](const HostMatrix& rows, std::size_t) {
+    const Histogram h = impl::histogram(whole(rows, chunk_rows), lo, hi, bins);
+    for (std::size_t j = 0; j < d; ++j) {
+      for (std::size_t b = 0; b < bins; ++b) total.counts(j, b) += h.counts(j, b);
+      outside(j, 0) += h.below(j), outside(j, 1) += h.above(j), outside(j, 2) += h.nan(j);
+    }
+  });
+  comm.allreduce(total.counts, ReduceOp::sum);  // integers: exact in any order
+  comm.allreduce(outside, ReduceOp::sum);
+  impl::set_outside(total, outside);
+  return total;
+}
 
 Covariance covariance(const Comm& comm, io::ChunkSource& source, std::size_t chunk_rows, int ddof,
                       std::uint64_t memory_limit) {

@@ -35,6 +35,25 @@ bool Context::progress_bar() const {
   return progress_wanted(comm.rank(), common.progress, common.quiet);
 }
 
+std::pair<double, double> parse_range(const std::string& text, const std::string& option) {
+  const auto colon = text.find(':');
+  double lo = 0, hi = 0;
+  std::size_t a = 0, b = 0;
+  try {
+    if (colon == std::string::npos) throw std::invalid_argument("no colon");
+    lo = std::stod(text.substr(0, colon), &a);
+    hi = std::stod(text.substr(colon + 1), &b);
+  } catch (const std::exception&) {
+    a = 0;
+  }
+  if (colon == std::string::npos || a != colon || b != text.size() - colon - 1)
+    throw InvalidArgument(option + ": '" + text + "' is not LO:HI");
+  if (!(lo < hi))
+    throw InvalidArgument(
+        fmt::format("{} {}: needs lo < hi, got lo = {}, hi = {}", option, text, lo, hi));
+  return {lo, hi};
+}
+
 std::uint64_t parse_bytes(const std::string& text, const std::string& option) {
   std::size_t pos = 0;
   double value = 0;

@@ -73,6 +73,8 @@ void write_run_report(const Context& ctx, const std::vector<std::string>& argv,
 
 /// Parses bytes with optional K/M/G/T suffix (powers of 1024): "512M", "2G", "1000".
 std::uint64_t parse_bytes(const std::string& text, const std::string& option);
+// "LO:HI" with lo < hi (InvalidArgument naming the option otherwise).
+std::pair<double, double> parse_range(const std::string& text, const std::string& option);
 
 /// The whole command: parse, start the runtime, run, map errors to exit codes.
 int run(int argc, char** argv);

@@ -41,26 +41,6 @@ struct EvolveOptions {
   double cxpb = -1, mutpb = -1;
 };
 
-// "LO:HI" -> (lo, hi).
-std::pair<double, double> parse_bounds(const std::string& text) {
-  const auto colon = text.find(':');
-  double lo = 0, hi = 0;
-  std::size_t a = 0, b = 0;
-  try {
-    if (colon == std::string::npos) throw std::invalid_argument("no colon");
-    lo = std::stod(text.substr(0, colon), &a);
-    hi = std::stod(text.substr(colon + 1), &b);
-  } catch (const std::exception&) {
-    a = 0;
-  }
-  if (colon == std::string::npos || a != colon || b != text.size() - colon - 1)
-    throw InvalidArgument("--bounds: '" + text + "' is not LO:HI");
-  if (!(lo < hi))
-    throw InvalidArgument(
-        fmt::format("--bounds {}: needs lo < hi, got lo = {}, hi = {}", text, lo, hi));
-  return {lo, hi};
-}
-
 }  // namespace
 
 Command setup_evolve(CLI::App& parent, CommonOptions& common) {
@@ -127,7 +107,7 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
       if (o->islands != 1 && !ga && !pso && !de)
         throw InvalidArgument("--islands: cmaes runs one population (islands are for ga, pso, de)");
       double lo = -std::numeric_limits<double>::infinity(), hi = -lo;
-      if (!o->bounds.empty()) std::tie(lo, hi) = parse_bounds(o->bounds);
+      if (!o->bounds.empty()) std::tie(lo, hi) = parse_range(o->bounds, "--bounds");
       const double box_lo = std::isfinite(lo) ? lo : info.lo,
                    box_hi = std::isfinite(hi) ? hi : info.hi;
       // What every algorithm's parameters share: the problem, budget and stopping rules.

@@ -1,3 +1,4 @@
+#include <cmath>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -5,6 +6,8 @@
 #include <fmt/format.h>
 #include <tessera/array/column_stats.hpp>
 #include <tessera/array/dist_matrix.hpp>
+#include <tessera/array/reductions.hpp>
+#include <tessera/array/streaming.hpp>
 #include <tessera/comm/agree.hpp>
 #include <tessera/core/value_list.hpp>
 #include <tessera/io/chunk_source.hpp>
@@ -26,6 +29,8 @@ struct StatsOptions {
   std::string labels;
   std::string group_by;
   double ddof = 0;
+  std::size_t bins = 0;
+  std::string range;
 };
 
 nlohmann::json to_json(const array::ColumnSummary& s, bool with_index) {
@@ -75,6 +80,12 @@ Command setup_stats(CLI::App& parent, CommonOptions& common) {
   app.add_option("--group-by", options->group_by,
                  "per-key statistics: a column of integer keys (0-based) or 'label' (the "
                  "data's labels) -> a 'groups' list in stats.json");
+  app.add_option("--bins", options->bins,
+                 "fixed-bin histogram of every reduced column (numpy.histogram) -> 'histogram' "
+                 "in stats.json");
+  app.add_option("--range", options->range,
+                 "histogram range (default: the reduced columns' overall min and max)")
+      ->type_name("LO:HI");
   cmd.run = [options](Context& ctx) {
     io::LoadOptions load = ctx.load_options();
     load.label_column = options->label_col;
@@ -88,7 +99,7 @@ Command setup_stats(CLI::App& parent, CommonOptions& common) {
       if (limit && bytes > limit)
         throw InvalidArgument(fmt::format(
             "--memory-limit: {} needs {} bytes of {} per rank, above the limit of {}; CSV, .npy, "
-            "raw files and generators stream (without --group-by/--labels)",
+            "raw files and generators stream (without --group-by label or --labels)",
             spec, bytes, what, limit));
     };
     const auto check_columns = [&](std::size_t cols) {
@@ -107,8 +118,21 @@ Command setup_stats(CLI::App& parent, CommonOptions& common) {
     const std::string format = io::file_format(spec, ctx.common.format);
     const bool streams =
         format == "npy" || format == "csv" || format == "raw" || io::is_generator_spec(spec);
-    if (streams && options->group_by.empty() && options->labels.empty()) {
-      std::shared_ptr<io::ChunkSource> source;
+    // The key column of --group-by COL (not 'label'), checked against the data's columns.
+    const auto parse_key = [&](std::size_t cols) {
+      const auto key = parse_index_list(options->group_by, "--group-by");
+      if (key.size() != 1 || static_cast<std::size_t>(key[0]) >= cols)
+        throw InvalidArgument("--group-by: '" + options->group_by +
+                              "' is not 'label' or one column of the " + std::to_string(cols) +
+                              " columns of " + spec);
+      key_column = key[0];
+      if (stats.columns.empty())
+        for (long j = 0; j < static_cast<long>(cols); ++j)
+          if (j != key_column) stats.columns.push_back(j);
+    };
+    std::vector<array::GroupStats> groups;
+    std::shared_ptr<io::ChunkSource> source;
+    if (streams && options->group_by != "label" && options->labels.empty()) {
       {
         auto t = ctx.times.scope("read");
         source = agree(ctx.comm, [&] {
@@ -116,11 +140,19 @@ Command setup_stats(CLI::App& parent, CommonOptions& common) {
             stats.columns = parse_index_list(options->columns, "--columns");
           std::shared_ptr<io::ChunkSource> opened = io::open_source(spec, load);
           check_columns(opened->cols());
+          if (!options->group_by.empty()) parse_key(opened->cols());
           return opened;
         });
       }
-      auto t = ctx.times.scope("reduce");  // reading overlapped with reducing
-      result = array::column_stats(ctx.comm, *source, options->chunk_rows, stats, limit);
+      {
+        auto t = ctx.times.scope("reduce");  // reading overlapped with reducing
+        result = array::column_stats(ctx.comm, *source, options->chunk_rows, stats, limit);
+      }
+      if (key_column >= 0) {  // a second pass over the source
+        auto t = ctx.times.scope("group-by");
+        groups =
+            array::group_stats(ctx.comm, *source, options->chunk_rows, key_column, stats, limit);
+      }
     } else {
       {
         auto t = ctx.times.scope("read");
@@ -142,12 +174,7 @@ Command setup_stats(CLI::App& parent, CommonOptions& common) {
             key_column = static_cast<long>(table.cols());
             table.X = with_key;
           } else if (!options->group_by.empty()) {
-            const auto key = parse_index_list(options->group_by, "--group-by");
-            if (key.size() != 1 || static_cast<std::size_t>(key[0]) >= table.cols())
-              throw InvalidArgument("--group-by: '" + options->group_by +
-                                    "' is not 'label' or one column of the " +
-                                    std::to_string(table.cols()) + " columns of " + spec);
-            key_column = key[0];
+            parse_key(table.cols());
           }
           if (key_column >= 0 && stats.columns.empty())
             for (long j = 0; j < static_cast<long>(table.X.extent(1)); ++j)
@@ -158,10 +185,25 @@ Command setup_stats(CLI::App& parent, CommonOptions& common) {
       auto t = ctx.times.scope("reduce");
       result = array::column_stats(*X, stats);
     }
-    std::vector<array::GroupStats> groups;
-    if (key_column >= 0) {
+    if (key_column >= 0 && X) {
       auto t = ctx.times.scope("group-by");
       groups = array::group_stats(*X, key_column, stats);
+    }
+    std::optional<array::Histogram> histogram;
+    if (options->bins > 0) {  // numpy.histogram's range: given, or the data's min and max
+      auto t = ctx.times.scope("histogram");
+      const auto [lo, hi] = agree(ctx.comm, [&]() -> std::pair<double, double> {
+        if (!options->range.empty()) return parse_range(options->range, "--range");
+        const double a = result.overall.min, b = result.overall.max;
+        if (!std::isfinite(a) || !std::isfinite(b))
+          throw InvalidArgument(
+              fmt::format("--bins: the data's range [{}, {}] is not finite; give --range LO:HI{}",
+                          a, b, stats.nan == array::NanPolicy::propagate ? " or --nan skip" : ""));
+        return a < b ? std::pair{a, b} : std::pair{a - 0.5, b + 0.5};
+      });
+      histogram = source ? array::histogram(ctx.comm, *source, options->chunk_rows, lo, hi,
+                                            options->bins, limit)
+                         : array::histogram(*X, lo, hi, options->bins);
     }
     ctx.make_out_dir();
     if (!ctx.root()) return;
@@ -177,6 +219,27 @@ Command setup_stats(CLI::App& parent, CommonOptions& common) {
         list.push_back({{"key", static_cast<std::int64_t>(g.key)}, {"columns", gc}});
       }
       out["groups"] = list;
+    }
+    if (histogram) {
+      const array::Histogram& h = *histogram;
+      std::vector<double> edges;
+      for (std::size_t b = 0; b < h.bins; ++b)
+        edges.push_back(h.lo +
+                        static_cast<double>(b) * ((h.hi - h.lo) / static_cast<double>(h.bins)));
+      edges.push_back(h.hi);
+      nlohmann::json hc = nlohmann::json::array();
+      for (const auto& c : result.columns) {
+        const auto j = static_cast<std::size_t>(c.index);
+        std::vector<std::int64_t> counts;
+        for (std::size_t b = 0; b < h.bins; ++b) counts.push_back(h.counts(j, b));
+        hc.push_back({{"index", c.index},
+                      {"counts", counts},
+                      {"below", h.below(j)},
+                      {"above", h.above(j)},
+                      {"nan", h.nan(j)}});
+      }
+      out["histogram"] = {
+          {"range", {h.lo, h.hi}}, {"bins", h.bins}, {"edges", edges}, {"columns", hc}};
     }
     {
       auto t = ctx.times.scope("write");

@@ -158,6 +158,61 @@ for k, g in enumerate(groups):
     assert abs(c["mean"] - ref["group_mean_col10"][k]) < 1e-12
 assert len(got["columns"]) == 64
 PY
+python3 - <<'PY'
+# 4000 rows: a value, an integer key (0-6, key 6 in few chunks), another value.
+import math
+with open("keyed.csv", "w") as f:
+    for i in range(4000):
+        key = 6 if i % 331 == 0 else (i // 250) % 6
+        f.write("%r,%d,%r\n" % (math.sin(i) * 10, key, math.cos(i / 7.0)))
+PY
+run group_stream "$tessera" stats --data keyed.csv --group-by 1 --chunk-rows 100 --memory-limit 5K --out gstream --quiet
+run group_whole "$tessera" stats --data keyed.csv --group-by 1 --chunk-rows 100 --out gwhole --quiet
+check "--group-by COL streamed under --memory-limit (file 30x larger): per-key stats as Python's, bitwise equal to one batch" bash -c "[[ $(rc group_stream) == 0 ]] && cmp gstream/stats.json gwhole/stats.json && python3 - gstream/stats.json" <<'PY'
+import json, math, sys
+got = json.load(open(sys.argv[1]))
+rows = [[float(v) for v in line.split(",")] for line in open("keyed.csv")]
+assert [g["key"] for g in got["groups"]] == list(range(7))
+for g in got["groups"]:
+    for c in g["columns"]:
+        vals = [r[c["index"]] for r in rows if r[1] == g["key"]]
+        mean = math.fsum(vals) / len(vals)
+        std = math.sqrt(math.fsum((v - mean) ** 2 for v in vals) / len(vals))
+        assert c["count"] == len(vals) and abs(c["mean"] - mean) < 1e-12 and abs(c["std"] - std) < 1e-12, (g["key"], c)
+        assert c["min"] == min(vals) and c["max"] == max(vals)
+assert [c["index"] for c in got["columns"]] == [0, 2]
+PY
+run hist_stream "$tessera" stats --data keyed.csv --columns 0,2 --bins 7 --chunk-rows 100 --memory-limit 5K --out hstream --quiet
+run hist_range "$tessera" stats --data keyed.csv --columns 0 --bins 4 --range -5:5 --out hrange --quiet
+check "--bins: numpy.histogram's counts over the data's range (streamed), and over --range" bash -c "[[ $(rc hist_stream) == 0 && $(rc hist_range) == 0 ]] && python3 - hstream/stats.json hrange/stats.json" <<'PY'
+import bisect, json, math, sys
+rows = [[float(v) for v in line.split(",")] for line in open("keyed.csv")]
+def expect(values, lo, hi, bins):  # numpy.histogram with range=(lo, hi)
+    edges = [lo + b * ((hi - lo) / bins) for b in range(bins)] + [hi]
+    counts = [0] * bins
+    below = above = 0
+    for v in values:
+        if v < lo: below += 1
+        elif v > hi: above += 1
+        else: counts[min(bisect.bisect_right(edges, v) - 1, bins - 1)] += 1
+    return counts, below, above
+s = json.load(open(sys.argv[1]))
+h = s["histogram"]
+lo, hi = min(r[c] for r in rows for c in (0, 2)), max(r[c] for r in rows for c in (0, 2))
+assert h["range"] == [lo, hi] and h["bins"] == 7 and len(h["edges"]) == 8, h["range"]
+for c in h["columns"]:
+    counts, below, above = expect([r[c["index"]] for r in rows], lo, hi, 7)
+    assert c["counts"] == counts and c["below"] == below == 0 and c["above"] == above == 0, (c, counts)
+h = json.load(open(sys.argv[2]))["histogram"]
+counts, below, above = expect([r[0] for r in rows], -5.0, 5.0, 4)
+c = h["columns"][0]
+assert c["index"] == 0 and c["counts"] == counts and c["below"] == below > 0 and c["above"] == above > 0, (c, counts)
+PY
+run bad_range "$tessera" stats --data digits --bins 3 --range 5:1
+check "--range 5:1: exit 2 naming it" bash -c "[[ $(rc bad_range) == 2 ]] && grep -q 'range 5:1: needs lo < hi' bad_range.err"
+printf '1,2\n,4\n5,6\n' >nanh.csv
+run nan_hist "$tessera" stats --data nanh.csv --bins 3
+check "--bins on NaN data without --range: exit 2 suggesting --range or --nan skip" bash -c "[[ $(rc nan_hist) == 2 ]] && grep -q 'give --range LO:HI or --nan skip' nan_hist.err"
 printf '1,0\n2,1\n3,0.5\n' >keys.csv
 run bad_key "$tessera" stats --data keys.csv --group-by 1
 check "--group-by on a non-integer key: exit 2 naming the row" bash -c "[[ $(rc bad_key) == 2 ]] && grep -q 'row 2' bad_key.err"
@@ -172,6 +227,8 @@ if [[ -n "$mpiexec" ]]; then
     check "mpirun -np $np: run.json has $np ranks" python3 -c "
 import json; r = json.load(open('mpi$np/run.json')); assert r['ranks'] == $np and len(r['devices']) == $np"
   done
+  run mpi_group "$mpiexec" -np 3 --oversubscribe "$tessera" stats --data keyed.csv --group-by 1 --chunk-rows 100 --memory-limit 5K --out mpigroup --quiet
+  check "mpirun -np 3: streamed --group-by bitwise equal to 1 rank" cmp mpigroup/stats.json gwhole/stats.json
   run mpi_npy "$mpiexec" -np 3 --oversubscribe "$tessera" stats --data big.npy --chunk-rows 100 --memory-limit 5K --out mpinpy --quiet
   check "mpirun -np 3 streamed npy: bitwise equal to 1 rank" cmp mpinpy/stats.json npywhole/stats.json
   run mpi_csv "$mpiexec" -np 3 --oversubscribe "$tessera" stats --data big.csv --chunk-rows 100 --memory-limit 5K --out mpicsv --quiet

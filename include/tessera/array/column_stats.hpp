@@ -93,6 +93,17 @@ std::vector<GroupStats> group_stats(const DistMatrix<double, Kokkos::CudaSpace>&
 ColumnStats column_stats(const Comm& comm, io::ChunkSource& source, std::size_t chunk_rows,
                          const ColumnStatsOptions& options = {}, std::uint64_t memory_limit = 0);
 
+/// @brief group_stats over a file (or generator) streamed like column_stats above: each
+/// rank reduces its chunks in batches that fit `memory_limit`, keeping per (chunk, key
+/// present) partials; they are merged in chunk order, so the result is bit for bit that of
+/// group_stats on the whole matrix with the same chunk_rows (collective).
+/// @throws InvalidArgument for a key that is not an integer (naming its row), more than
+/// max_groups keys, or a bad column — on every rank.
+std::vector<GroupStats> group_stats(const Comm& comm, io::ChunkSource& source,
+                                    std::size_t chunk_rows, long key_column,
+                                    const ColumnStatsOptions& options = {},
+                                    std::uint64_t memory_limit = 0, std::size_t max_groups = 10000);
+
 /// @brief Reduces the columns of X, which every rank holds whole; rank r reduces its
 /// share of the chunks of `options.chunk_rows` rows, in place (collective over comm).
 /// @throws InvalidArgument for a column index out of range or chunk_rows == 0.

@@ -35,4 +35,9 @@ void for_each_batch(const Comm& comm, io::ChunkSource& source, std::size_t chunk
 Covariance covariance(const Comm& comm, io::ChunkSource& source, std::size_t chunk_rows, int ddof,
                       std::uint64_t memory_limit);
 
+/// @brief Histograms of a source's columns, streamed (see `histogram`): the counts of the
+/// whole matrix exactly (integers; collective).
+Histogram histogram(const Comm& comm, io::ChunkSource& source, std::size_t chunk_rows, double lo,
+                    double hi, std::size_t bins, std::uint64_t memory_limit);
+
 }  // namespace tessera::array
