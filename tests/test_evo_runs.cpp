@@ -54,6 +54,8 @@ void expect_identical(const evo::EvolutionResult& a, const evo::EvolutionResult&
   EXPECT_EQ(a.logbook.max, b.logbook.max);
   EXPECT_EQ(a.best, b.best);
   EXPECT_EQ(a.best_fitness, b.best_fitness);
+  EXPECT_EQ(a.hall_of_fame, b.hall_of_fame);
+  EXPECT_EQ(a.hall_of_fame_fitness, b.hall_of_fame_fitness);
   EXPECT_EQ(a.evaluations, b.evaluations);
   EXPECT_EQ(a.generations, b.generations);
   EXPECT_EQ(a.stop, b.stop);
@@ -358,4 +360,47 @@ TEST(Problems, HostFunctionFarmedOverTheRanks) {
   });
   p.centroid = {0.0};
   EXPECT_THROW(evo::cmaes(*g_world, p, failing), InvalidArgument);
+}
+
+// The hall of fame holds the best distinct individuals of everything evaluated (checked
+// against a record of every evaluation), best first, the same on any rank count.
+TEST(HallOfFame, TheBestDistinctIndividualsEverEvaluated) {
+  auto seen = std::make_shared<std::vector<std::pair<double, std::vector<double>>>>();
+  const auto onemax = evo::benchmark_evaluator(evo::Benchmark::onemax);
+  const evo::Evaluator recording = [seen, onemax](const evo::Population& pop,
+                                                  const evo::Fitness& fit) {
+    onemax(pop, fit);
+    const auto x = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), pop);
+    const auto f = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), fit);
+    for (std::size_t i = 0; i < x.extent(0); ++i)
+      seen->push_back({f(i), std::vector<double>(x.data() + i * x.extent(1),
+                                                 x.data() + (i + 1) * x.extent(1))});
+  };
+  evo::GAParams p;
+  p.dim = 30;
+  p.binary = true;
+  p.minimize = false;
+  p.mutation = evo::Mutation::bitflip;
+  p.population = 40;
+  p.generations = 15;
+  p.seed = 12;
+  p.hall_of_fame = 6;
+  const auto r = evo::genetic(Comm::self(), p, recording);
+  // The reference: sort every evaluation by fitness (stable: the earlier first), keep
+  // the first occurrence of each individual, take 6.
+  std::stable_sort(seen->begin(), seen->end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::vector<std::vector<double>> want;
+  std::vector<double> want_f;
+  for (const auto& [f, x] : *seen)
+    if (want.size() < 6 && std::find(want.begin(), want.end(), x) == want.end())
+      want.push_back(x), want_f.push_back(f);
+  EXPECT_EQ(r.hall_of_fame_fitness, want_f);
+  EXPECT_EQ(r.hall_of_fame, want);
+  EXPECT_EQ(r.best, r.hall_of_fame.front());
+  EXPECT_EQ(r.best_fitness, r.hall_of_fame_fitness.front());
+  const auto all = evo::genetic(*g_world, p, onemax);
+  EXPECT_EQ(all.hall_of_fame, r.hall_of_fame);
+  p.hall_of_fame = 0;
+  EXPECT_THROW(evo::genetic(*g_world, p, onemax), InvalidArgument);
 }

@@ -34,6 +34,7 @@ struct EvolveOptions {
   int migration_interval = 10;
   int migrants = 2;
   int checkpoint_every = 0;
+  int hall_of_fame = 1;
   double target = std::numeric_limits<double>::quiet_NaN();
   long long max_evals = 0;
   int stagnation = 0;
@@ -74,6 +75,9 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
       ->capture_default_str();
   app.add_option("--migrants", o->migrants,
                  "best individuals of each island that replace the worst of the next")
+      ->capture_default_str();
+  app.add_option("--hall-of-fame", o->hall_of_fame,
+                 "best distinct individuals kept -> 'hall_of_fame' in best.json")
       ->capture_default_str();
   app.add_option("--checkpoint-every", o->checkpoint_every,
                  "also save the state every K generations (it is always saved on SIGTERM or "
@@ -119,6 +123,7 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
         q.max_evaluations = o->max_evals;
         q.stagnation = o->stagnation;
         q.seed = ctx.common.seed;
+        q.hall_of_fame = o->hall_of_fame;
         q.checkpoint = {ctx.out_file("checkpoint.cbor"), o->checkpoint_every, ctx.common.resume};
       };
       const evo::Islands islands{o->islands, o->migration_interval, o->migrants};
@@ -197,13 +202,18 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
                          io::format_double(log.avg[g]), io::format_double(log.std[g]),
                          io::format_double(log.min[g]), io::format_double(log.max[g]));
     io::write_file_atomic(ctx.out_file("logbook.csv"), csv);
+    nlohmann::json hall_of_fame = nlohmann::json::array();
+    for (std::size_t i = 0; i < r.hall_of_fame.size(); ++i)
+      hall_of_fame.push_back(
+          {{"fitness", r.hall_of_fame_fitness[i]}, {"solution", r.hall_of_fame[i]}});
     io::write_json(ctx.out_file("best.json"), {{"solution", r.best},
                                                {"fitness", r.best_fitness},
                                                {"optimum", info.optimum},
                                                {"evaluations", r.evaluations},
                                                {"generations", r.generations},
                                                {"stop", r.stop},
-                                               {"restarts", r.restarts}});
+                                               {"restarts", r.restarts},
+                                               {"hall_of_fame", hall_of_fame}});
     io::LinePlot plot;
     io::LineSeries best{minimize ? "best (min)" : "best (max)", {}, {}}, avg{"average", {}, {}};
     for (std::size_t g = 0; g < log.gen.size(); ++g) {

@@ -34,6 +34,8 @@ void CMAESParams::validate() const {
     throw InvalidArgument(fmt::format("bounds need lo < hi, got lo = {}, hi = {}", lo, hi));
   if (max_evaluations < 0 || stagnation < 0 || restarts < 0)
     throw InvalidArgument("max_evaluations, stagnation and restarts must be >= 0");
+  if (hall_of_fame < 1)
+    throw InvalidArgument(fmt::format("hall_of_fame must be >= 1, got {}", hall_of_fame));
   if (restarts > 20) throw InvalidArgument(fmt::format("restarts must be <= 20, got {}", restarts));
 }
 
@@ -96,7 +98,7 @@ std::string run_once(const Comm& comm, const CMAESParams& p, const Evaluator& ev
   const bool bounded = std::isfinite(p.lo) || std::isfinite(p.hi);
 
   std::string stop = "generations";
-  impl::Tracker track(r, p.minimize);
+  impl::Tracker track(r, p.minimize, p.hall_of_fame);
   int gen0 = r.generations, first_gen = 0;
   // tolfun: the spread of this generation's values and of the last 10 + 30N/λ bests.
   const std::size_t history = 10 + static_cast<std::size_t>(std::ceil(30.0 * N / lambda));
@@ -256,7 +258,8 @@ EvolutionResult cmaes(const Comm& comm, const CMAESParams& p, const Evaluator& e
                              {"minimize", p.minimize},
                              {"lo", p.lo},
                              {"hi", p.hi},
-                             {"seed", p.seed}};
+                             {"seed", p.seed},
+                             {"hall_of_fame", p.hall_of_fame}};
   impl::Checkpointer checkpoint(comm, p.checkpoint, "cmaes", config);
   const impl::json saved = checkpoint.load();
   const int first = saved.is_null() ? 0 : saved.at("restart").get<int>();

@@ -38,8 +38,20 @@ std::vector<double> evaluate_rows(const Comm& comm, const double* rows, std::siz
   return comm.allgatherv(std::vector<double>(fit_h.data(), fit_h.data() + fit_h.extent(0)));
 }
 
+void Elite::offer(double f, const double* row, std::size_t n, std::size_t size, double sign) {
+  if (rows.size() == size && !(sign * f < sign * fitness.back())) return;
+  for (const auto& r : rows)
+    if (std::equal(r.begin(), r.end(), row, row + n)) return;  // already there
+  std::size_t at = rows.size();
+  while (at > 0 && sign * f < sign * fitness[at - 1]) --at;  // after equal values
+  fitness.insert(fitness.begin() + static_cast<std::ptrdiff_t>(at), f);
+  rows.insert(rows.begin() + static_cast<std::ptrdiff_t>(at), std::vector<double>(row, row + n));
+  if (rows.size() > size) fitness.pop_back(), rows.pop_back();
+}
+
 GenerationStats generation_stats(std::int64_t nevals, const std::vector<double>& f,
-                                 const double* rows, std::size_t n, bool minimize) {
+                                 const double* rows, std::size_t n, bool minimize,
+                                 std::size_t top) {
   GenerationStats s;
   s.nevals = nevals;
   s.count = static_cast<double>(f.size());
@@ -49,15 +61,12 @@ GenerationStats generation_stats(std::int64_t nevals, const std::vector<double>&
   s.min = *std::min_element(f.begin(), f.end());
   s.max = *std::max_element(f.begin(), f.end());
   const double sign = minimize ? 1.0 : -1.0;
-  std::size_t top = 0;
-  for (std::size_t i = 1; i < f.size(); ++i)
-    if (sign * f[i] < sign * f[top]) top = i;
-  s.best_fitness = f[top];
-  s.best_row.assign(rows + top * n, rows + (top + 1) * n);
+  for (std::size_t i = 0; i < f.size(); ++i) s.top.offer(f[i], rows + i * n, n, top, sign);
   return s;
 }
 
-GenerationStats merge(const GenerationStats& a, const GenerationStats& b, bool minimize) {
+GenerationStats merge(const GenerationStats& a, const GenerationStats& b, bool minimize,
+                      std::size_t top) {
   GenerationStats s;
   s.nevals = a.nevals + b.nevals;
   s.count = a.count + b.count;
@@ -67,9 +76,9 @@ GenerationStats merge(const GenerationStats& a, const GenerationStats& b, bool m
   s.min = std::min(a.min, b.min);
   s.max = std::max(a.max, b.max);
   const double sign = minimize ? 1.0 : -1.0;
-  const bool second = sign * b.best_fitness < sign * a.best_fitness;
-  s.best_fitness = second ? b.best_fitness : a.best_fitness;
-  s.best_row = second ? b.best_row : a.best_row;
+  s.top = a.top;
+  for (std::size_t i = 0; i < b.top.rows.size(); ++i)
+    s.top.offer(b.top.fitness[i], b.top.rows[i].data(), b.top.rows[i].size(), top, sign);
   return s;
 }
 
@@ -81,10 +90,16 @@ void Tracker::record(int gen, const GenerationStats& s) {
   r_.logbook.std.push_back(std::sqrt(s.m2 / s.count));
   r_.logbook.min.push_back(s.min);
   r_.logbook.max.push_back(s.max);
-  if (sign_ * s.best_fitness < best_g_) {
-    best_g_ = sign_ * s.best_fitness;
-    r_.best_fitness = s.best_fitness;
-    r_.best = s.best_row;
+  // The hall of fame: the earlier individuals first on ties (DEAP's HallOfFame.update).
+  Elite hof{r_.hall_of_fame_fitness, r_.hall_of_fame};
+  for (std::size_t i = 0; i < s.top.rows.size(); ++i)
+    hof.offer(s.top.fitness[i], s.top.rows[i].data(), s.top.rows[i].size(), size_, sign_);
+  r_.hall_of_fame_fitness = std::move(hof.fitness);
+  r_.hall_of_fame = std::move(hof.rows);
+  if (sign_ * r_.hall_of_fame_fitness[0] < best_g_) {
+    best_g_ = sign_ * r_.hall_of_fame_fitness[0];
+    r_.best_fitness = r_.hall_of_fame_fitness[0];
+    r_.best = r_.hall_of_fame[0];
     since_better_ = 0;
   } else {
     ++since_better_;
@@ -109,6 +124,8 @@ json Tracker::save() const {
           {"max", l.max},
           {"best", r_.best},
           {"best_fitness", r_.best_fitness},
+          {"hall_of_fame", r_.hall_of_fame},
+          {"hall_of_fame_fitness", r_.hall_of_fame_fitness},
           {"evaluations", r_.evaluations},
           {"generations", r_.generations},
           {"restarts", r_.restarts},
@@ -125,6 +142,8 @@ void Tracker::load(const json& s) {
   s.at("max").get_to(l.max);
   s.at("best").get_to(r_.best);
   s.at("best_fitness").get_to(r_.best_fitness);
+  s.at("hall_of_fame").get_to(r_.hall_of_fame);
+  s.at("hall_of_fame_fitness").get_to(r_.hall_of_fame_fitness);
   s.at("evaluations").get_to(r_.evaluations);
   s.at("generations").get_to(r_.generations);
   s.at("restarts").get_to(r_.restarts);
@@ -273,22 +292,30 @@ Placement place(const Comm& comm, int count) {
 std::vector<GenerationStats> gather_stats(const Comm& comm,
                                           const std::vector<GenerationStats>& mine, bool leader,
                                           std::size_t n) {
-  std::vector<double> flat;
+  std::vector<double> flat;  // per island: 7 values, then (fitness, row) per top row
   if (leader)
     for (const auto& s : mine) {
       flat.insert(flat.end(), {static_cast<double>(s.nevals), s.count, s.mean, s.m2, s.min, s.max,
-                               s.best_fitness});
-      flat.insert(flat.end(), s.best_row.begin(), s.best_row.end());
+                               static_cast<double>(s.top.rows.size())});
+      for (std::size_t i = 0; i < s.top.rows.size(); ++i) {
+        flat.push_back(s.top.fitness[i]);
+        flat.insert(flat.end(), s.top.rows[i].begin(), s.top.rows[i].end());
+      }
     }
   const std::vector<double> all = comm.allgatherv(flat);
   std::vector<GenerationStats> out;
-  for (std::size_t k = 0; k < all.size(); k += 7 + n) {
+  for (std::size_t k = 0; k < all.size();) {
     GenerationStats s;
     s.nevals = static_cast<std::int64_t>(all[k]);
     s.count = all[k + 1], s.mean = all[k + 2], s.m2 = all[k + 3];
-    s.min = all[k + 4], s.max = all[k + 5], s.best_fitness = all[k + 6];
-    s.best_row.assign(all.begin() + static_cast<std::ptrdiff_t>(k + 7),
-                      all.begin() + static_cast<std::ptrdiff_t>(k + 7 + n));
+    s.min = all[k + 4], s.max = all[k + 5];
+    const auto top = static_cast<std::size_t>(all[k + 6]);
+    k += 7;
+    for (std::size_t i = 0; i < top; ++i, k += n + 1) {
+      s.top.fitness.push_back(all[k]);
+      s.top.rows.emplace_back(all.begin() + static_cast<std::ptrdiff_t>(k + 1),
+                              all.begin() + static_cast<std::ptrdiff_t>(k + 1 + n));
+    }
     out.push_back(std::move(s));
   }
   return out;
@@ -352,8 +379,11 @@ json gather_states(const Comm& comm, const Placement& place,
 EvolutionResult run_generations(const Comm& comm, const Control& c, const std::string& name,
                                 const json& config,
                                 const std::function<std::unique_ptr<Engine>(int)>& make) {
+  if (c.hall_of_fame < 1)
+    throw InvalidArgument(fmt::format("hall_of_fame must be >= 1, got {}", c.hall_of_fame));
   const int count = c.islands.count;
   json key = config;
+  key["hall_of_fame"] = c.hall_of_fame;
   if (count > 1) key["islands"] = {count, c.islands.interval, c.islands.migrants};
   const Placement place = count > 1 ? impl::place(comm, count) : Placement{{0}, comm, true};
   std::vector<std::unique_ptr<Engine>> engines;
@@ -362,7 +392,8 @@ EvolutionResult run_generations(const Comm& comm, const Control& c, const std::s
   Checkpointer checkpoint(comm, c.checkpoint, name, key);
   EvolutionResult r;
   r.stop = "generations";
-  Tracker track(r, c.minimize);
+  Tracker track(r, c.minimize, c.hall_of_fame);
+  const auto top = static_cast<std::size_t>(c.hall_of_fame);
   // One generation of every island into the logbook (islands merged in island order).
   std::size_t n = 0;
   const auto record = [&](int gen, const std::vector<std::int64_t>& nevals) {
@@ -373,10 +404,10 @@ EvolutionResult run_generations(const Comm& comm, const Control& c, const std::s
     std::vector<GenerationStats> mine;
     for (std::size_t e = 0; e < engines.size(); ++e)
       mine.push_back(generation_stats(nevals[e], engines[e]->fitness(), engines[e]->rows().data(),
-                                      n, c.minimize));
+                                      n, c.minimize, top));
     const auto all = gather_stats(comm, mine, place.leader, n);
     GenerationStats total = all[0];
-    for (std::size_t i = 1; i < all.size(); ++i) total = merge(total, all[i], c.minimize);
+    for (std::size_t i = 1; i < all.size(); ++i) total = merge(total, all[i], c.minimize, top);
     track.record(gen, total);
   };
   std::vector<std::int64_t> nevals(engines.size());

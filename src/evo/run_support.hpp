@@ -26,31 +26,41 @@ using nlohmann::json;
 std::vector<double> evaluate_rows(const Comm& comm, const double* rows, std::size_t count,
                                   std::size_t n, const Evaluator& evaluate);
 
-/// One generation's statistics (as DEAP's Statistics) and its best row.
+/// The best distinct rows seen, best first (the earlier first on ties), at most `size`.
+struct Elite {
+  std::vector<double> fitness;
+  std::vector<std::vector<double>> rows;
+  /// Offers a row; keeps the list sorted, distinct and within `size`.
+  void offer(double f, const double* row, std::size_t n, std::size_t size, double sign);
+};
+
+/// One generation's statistics (as DEAP's Statistics) and its best rows.
 struct GenerationStats {
   std::int64_t nevals = 0;
   double count = 0, mean = 0, m2 = 0, min = 0, max = 0;
-  double best_fitness = 0;  ///< the first best value (by the run's sense)
-  std::vector<double> best_row;
+  Elite top;  ///< the generation's best distinct rows
 };
 GenerationStats generation_stats(std::int64_t nevals, const std::vector<double>& f,
-                                 const double* rows, std::size_t n, bool minimize);
-/// a followed by b (Chan's merge of the moments; the best of a on ties).
-GenerationStats merge(const GenerationStats& a, const GenerationStats& b, bool minimize);
+                                 const double* rows, std::size_t n, bool minimize, std::size_t top);
+/// a followed by b (Chan's merge of the moments; a's rows first on ties).
+GenerationStats merge(const GenerationStats& a, const GenerationStats& b, bool minimize,
+                      std::size_t top);
 
 /// The logbook, the best row so far (the first best on ties) and the stopping rules.
 class Tracker {
  public:
-  /// Continues from the result's best so far (an IPOP restart keeps the earlier best).
-  Tracker(EvolutionResult& result, bool minimize)
+  /// Continues from the result's best so far (an IPOP restart keeps the earlier best);
+  /// keeps a hall of fame of `hall_of_fame` individuals.
+  Tracker(EvolutionResult& result, bool minimize, int hall_of_fame = 1)
       : r_(result),
         minimize_(minimize),
         sign_(minimize ? 1.0 : -1.0),
+        size_(static_cast<std::size_t>(hall_of_fame < 1 ? 1 : hall_of_fame)),
         best_g_(result.best.empty() ? INFINITY : sign_ * result.best_fitness) {}
   /// One generation's values f of rows (n genes each) after nevals evaluations.
   void record(int gen, std::int64_t nevals, const std::vector<double>& f, const double* rows,
               std::size_t n) {
-    record(gen, generation_stats(nevals, f, rows, n, minimize_));
+    record(gen, generation_stats(nevals, f, rows, n, minimize_, size_));
   }
   void record(int gen, const GenerationStats& s);
   /// sign · f of the best so far (smaller is better).
@@ -65,6 +75,7 @@ class Tracker {
   EvolutionResult& r_;
   bool minimize_;
   double sign_;
+  std::size_t size_;
   double best_g_ = INFINITY;
   int since_better_ = 0;
 };
@@ -120,12 +131,13 @@ struct Control {
   int stagnation = 0;
   Checkpoint checkpoint;
   Islands islands;
+  int hall_of_fame = 1;
 };
 
 template <class Params>
 Control control_of(const Params& p) {
-  return {p.generations, p.minimize,   p.target, p.max_evaluations,
-          p.stagnation,  p.checkpoint, p.islands};
+  return {p.generations, p.minimize,   p.target,  p.max_evaluations,
+          p.stagnation,  p.checkpoint, p.islands, p.hall_of_fame};
 }
 
 /// Islands that a population of this size can run (InvalidArgument otherwise).

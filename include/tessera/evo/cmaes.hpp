@@ -60,6 +60,7 @@ struct CMAESParams {
   double lo = -std::numeric_limits<double>::infinity();
   double hi = std::numeric_limits<double>::infinity();
   std::uint64_t seed = 0;
+  int hall_of_fame = 1;  ///< size of the result's hall of fame
   Checkpoint checkpoint;
   /// @throws InvalidArgument naming the bad parameter.
   void validate() const;

@@ -61,6 +61,7 @@ struct GAParams {
   std::int64_t max_evaluations = 0;
   int stagnation = 0;
   std::uint64_t seed = 0;
+  int hall_of_fame = 1;  ///< size of the result's hall of fame
   Checkpoint checkpoint;
   Islands islands;
   /// @throws InvalidArgument naming the bad parameter.

@@ -21,6 +21,12 @@ struct EvolutionResult {
   Logbook logbook;
   std::vector<double> best;  ///< the best individual evaluated (projected into the box)
   double best_fitness = 0;
+  /// The best distinct individuals of the populations the logbook records (CMA-ES, PSO,
+  /// eaSimple: every individual evaluated; (mu+lambda), DE: those selected), best first,
+  /// at most the parameters' `hall_of_fame` of them (DEAP's HallOfFame; the first is
+  /// `best`).
+  std::vector<std::vector<double>> hall_of_fame;
+  std::vector<double> hall_of_fame_fitness;
   std::int64_t evaluations = 0;
   int generations = 0;
   /// Why the last run stopped: "generations", "target", "evaluations", "stagnation",

@@ -40,6 +40,7 @@ struct PSOParams {
   std::int64_t max_evaluations = 0;
   int stagnation = 0;
   std::uint64_t seed = 0;
+  int hall_of_fame = 1;  ///< size of the result's hall of fame
   Checkpoint checkpoint;
   Islands islands;
   /// @throws InvalidArgument naming the bad parameter.
@@ -63,6 +64,7 @@ struct DEParams {
   std::int64_t max_evaluations = 0;
   int stagnation = 0;
   std::uint64_t seed = 0;
+  int hall_of_fame = 1;  ///< size of the result's hall of fame
   Checkpoint checkpoint;
   Islands islands;
   void validate() const;
