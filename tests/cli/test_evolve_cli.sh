@@ -38,9 +38,17 @@ b = json.load(open('ipop/best.json'))
 assert b['stop'] == 'target' and b['fitness'] < 1e-8, b
 sizes = sorted({int(r['nevals']) for r in csv.DictReader(open('ipop/logbook.csv'))})
 assert sizes == [8 * 2 ** i for i in range(len(sizes))] and len(sizes) == b['restarts'] + 1, (sizes, b['restarts'])"
-run ga_onemax "$tessera" evolve --algorithm ga --problem onemax --dim 100 --generations 100 --target 100 --out ga_onemax --quiet
-run ga_onemax3 "$mpiexec" -np 3 --oversubscribe "$tessera" evolve --algorithm ga --problem onemax --dim 100 --generations 100 --target 100 --out ga_onemax3 --quiet
-check "--algorithm ga: OneMax 100 solved, the same on 3 ranks" bash -c "[[ $(rc ga_onemax) == 0 && $(rc ga_onemax3) == 0 ]] && python3 -c \"import json; b = json.load(open('ga_onemax/best.json')); assert b['fitness'] == 100 and b['stop'] == 'target', b\" && cmp ga_onemax/logbook.csv ga_onemax3/logbook.csv"
+run ga_onemax "$tessera" evolve --algorithm ga --problem onemax --dim 100 --generations 100 --target 100 --hall-of-fame 5 --out ga_onemax --quiet
+run ga_onemax3 "$mpiexec" -np 3 --oversubscribe "$tessera" evolve --algorithm ga --problem onemax --dim 100 --generations 100 --target 100 --hall-of-fame 5 --out ga_onemax3 --quiet
+check "--algorithm ga: OneMax 100 solved, the same on 3 ranks" bash -c "[[ $(rc ga_onemax) == 0 && $(rc ga_onemax3) == 0 ]] && python3 -c \"import json; b = json.load(open('ga_onemax/best.json')); assert b['fitness'] == 100 and b['stop'] == 'target', b\" && cmp ga_onemax/logbook.csv ga_onemax3/logbook.csv && cmp ga_onemax/best.json ga_onemax3/best.json"
+check "--hall-of-fame 5: five distinct individuals, best first, each with its OneMax" python3 -c "
+import json
+b = json.load(open('ga_onemax/best.json'))
+h = b['hall_of_fame']
+assert len(h) == 5 and h[0]['solution'] == b['solution'] and h[0]['fitness'] == b['fitness']
+assert all(e['fitness'] == sum(e['solution']) for e in h)
+assert [e['fitness'] for e in h] == sorted((e['fitness'] for e in h), reverse=True)
+assert len({tuple(e['solution']) for e in h}) == 5"
 run ga_sphere "$tessera" evolve --algorithm ga --problem sphere --dim 10 --generations 1500 --target 1e-6 --out ga_sphere --quiet
 check "--algorithm ga: sphere 10-D below 1e-6" python3 -c "
 import json
@@ -102,6 +110,7 @@ bad cxpb_out_of_range "probabilities must be in" evolve --algorithm ga --cxpb 1.
 bad islands "islands are for ga, pso, de" evolve --islands 2
 bad migrants "migrants must be between 0 and the population" evolve --algorithm de --islands 2 --population 10 --migrants 11
 bad interval "migration interval must be >= 1" evolve --algorithm ga --islands 2 --migration-interval 0
+bad hall_of_fame "hall_of_fame must be >= 1" evolve --hall-of-fame 0
 bad checkpoint_every "checkpoint every must be >= 0" evolve --checkpoint-every -1
 bad restarts_negative "restarts must be >= 0" evolve --restarts -1
 
