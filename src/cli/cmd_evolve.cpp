@@ -35,6 +35,7 @@ struct EvolveOptions {
   int migrants = 2;
   int checkpoint_every = 0;
   int hall_of_fame = 1;
+  double tolfun = 1e-12;
   double target = std::numeric_limits<double>::quiet_NaN();
   long long max_evals = 0;
   int stagnation = 0;
@@ -75,6 +76,10 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
       ->capture_default_str();
   app.add_option("--migrants", o->migrants,
                  "best individuals of each island that replace the worst of the next")
+      ->capture_default_str();
+  app.add_option("--tolfun", o->tolfun,
+                 "cmaes: stop when the generation's and the recent bests' spread is below this "
+                 "(Hansen's TolFun; 0: off)")
       ->capture_default_str();
   app.add_option("--hall-of-fame", o->hall_of_fame,
                  "best distinct individuals kept -> 'hall_of_fame' in best.json")
@@ -174,6 +179,7 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
       p.sigma = o->sigma;
       p.lambda = o->population;
       p.restarts = o->restarts;
+      p.tolfun = o->tolfun;
       p.lo = lo;
       p.hi = hi;
       p.validate();

@@ -26,8 +26,11 @@ std::vector<double> evaluate_rows(const Comm& comm, const double* rows, std::siz
   const auto total = static_cast<std::int64_t>(count);
   const auto begin = static_cast<std::size_t>(total * comm.rank() / comm.size());
   const auto end = static_cast<std::size_t>(total * (comm.rank() + 1) / comm.size());
-  Kokkos::View<double**, Kokkos::LayoutRight, Memory> pop("evo_population", end - begin, n);
-  Fitness fit("evo_fitness", end - begin);
+  Kokkos::View<double**, Kokkos::LayoutRight, Memory> pop(
+      Kokkos::view_alloc(std::string("evo_population"), Kokkos::WithoutInitializing), end - begin,
+      n);
+  Fitness fit(Kokkos::view_alloc(std::string("evo_fitness"), Kokkos::WithoutInitializing),
+              end - begin);
   const auto pop_h = Kokkos::create_mirror_view(Kokkos::HostSpace(), pop);
   std::copy(rows + begin * n, rows + end * n, pop_h.data());
   Kokkos::deep_copy(pop, pop_h);
