@@ -5,9 +5,11 @@ all in one run on the same machine.
 
   /usr/bin/python3 bench/collections_vs_dask.py [--rows 20000 --cols 20000 --n 100000000]
 
-tessera: build/bench/bench_collections (one pass computing every column's and the
-overall moments from 2000-row chunks; the triad a = b + 3c runs in the same program) and
-`tessera stats` on an .npy file (its "reduce" phase reads and reduces, overlapped).
+tessera: build/bench/bench_collections (array::summary: sum, mean and std in one read,
+blocks of 2048 elements merged in order; beside it array::column_stats, every column's
+statistics, for reference; the triad a = b + 3c runs in the same program) and
+`tessera stats` on an .npy file (its "reduce" phase reads and reduces the per-column
+statistics, overlapped).
 NumPy: X.sum(), X.mean(), X.std() on the in-memory array. Dask: the same three from
 da.from_array(X, chunks=(2000, 2000)) in one dask.compute on the threaded scheduler.
 Ratios > 1 mean tessera is faster.
@@ -65,6 +67,8 @@ def main():
           f"threads: {os.environ.get('OMP_NUM_THREADS', 'all cores')}")
     X, gb, numpy, dask_time = peers((a.rows, a.cols), (2000, 2000), a.repeat)
     line(f"{a.rows} x {a.cols}", gb, m["seconds"], numpy, dask_time, triad)
+    print(f"{'  (per-column stats)':<22} {gb:6.2f} GB  tessera column_stats "
+          f"{m['column_stats_seconds']:7.3f} s ({gb / m['column_stats_seconds']:6.2f} GB/s)")
     assert abs(m["mean"] - 0.5) < 1e-3 and abs(X.mean() - 0.5) < 1e-3
 
     # Streaming the matrix from an .npy file (page cache warm) against cat's rate.

@@ -201,6 +201,40 @@ TEST(Gram, DigitsMatchNumpy) {
   }
 }
 
+// The one-pass whole-matrix summary against NumPy's X.sum(), X.mean(), X.std() (fixture),
+// closed forms, ddof, a large offset, NaN propagation, and sizes that leave short blocks
+// and chunks.
+TEST(Summary, MatchesNumpyInOnePass) {
+  const auto ref = test::read_json(test::fixture("digits_stats.json")).at("overall");
+  const Table t = io::digits();
+  for (const std::size_t chunk : {std::size_t(100), std::size_t(7), std::size_t(5000)}) {
+    const auto s = array::summary(array::whole(t.X, chunk));
+    EXPECT_EQ(s.count, 1797.0 * 64);
+    EXPECT_EQ(s.nan_count, 0.0);
+    EXPECT_EQ(s.sum, ref.at("sum").get<double>());
+    EXPECT_LE(test::rel_diff(s.mean, ref.at("mean").get<double>()), 1e-15);
+    EXPECT_LE(test::rel_diff(s.std, ref.at("std").get<double>()), 1e-14);
+  }
+  // Closed forms: 0, 1, ..., n-1 has mean (n-1)/2 and variance (n^2-1)/12 (ddof 0).
+  const std::size_t n = 10007;
+  HostMatrix R("R", n, 1);
+  for (std::size_t i = 0; i < n; ++i) R(i, 0) = double(i);
+  const auto r = array::summary(array::whole(R, 1000), 1);
+  EXPECT_EQ(r.sum, double(n) * double(n - 1) / 2);
+  EXPECT_NEAR(r.std, std::sqrt((double(n) * n - 1) / 12 * n / (n - 1)), 1e-9);
+  // A large offset does not hurt the variance (blocks are centred on their own mean).
+  double mean = 0, m2 = 0;  // the reference: two passes over the values without offset
+  for (std::size_t i = 0; i < n; ++i) mean += double(i % 3) / double(n);
+  for (std::size_t i = 0; i < n; ++i) m2 += (double(i % 3) - mean) * (double(i % 3) - mean);
+  for (std::size_t i = 0; i < n; ++i) R(i, 0) = 1e9 + double(i % 3);
+  const auto offset = array::summary(array::whole(R, 1000));
+  EXPECT_NEAR(offset.std, std::sqrt(m2 / double(n)), 1e-7);
+  R(4321, 0) = std::nan("");
+  const auto nan = array::summary(array::whole(R, 1000));
+  EXPECT_EQ(nan.nan_count, 1.0);
+  EXPECT_TRUE(std::isnan(nan.sum) && std::isnan(nan.mean) && std::isnan(nan.std));
+}
+
 TEST(Histogram, MatchesNumpyHistogram) {
   const Table t = io::digits();
   const auto ref = test::read_json(test::fixture("digits_stats.json"));

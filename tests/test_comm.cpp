@@ -211,6 +211,15 @@ TEST(DistMatrix, GeneratedRowsAndStatsIndependentOfRankCount) {
     for (std::size_t b = 0; b < 8; ++b) EXPECT_EQ(hist.counts(j, b), hist_one.counts(j, b));
 }
 
+// The one-pass summary: the same bits on any rank count.
+TEST(Summary, IndependentOfRankCount) {
+  const auto whole = io::load_table("random:rows=3001,cols=33,seed=5", {});
+  const auto dist = array::summary(array::distribute<Kokkos::HostSpace>(*g_world, whole.X, 100));
+  const auto one = array::summary(array::distribute<Kokkos::HostSpace>(Comm::self(), whole.X, 100));
+  EXPECT_EQ(std::memcmp(&dist, &one, sizeof(array::Summary)), 0);
+  EXPECT_EQ(dist.count, 3001.0 * 33);
+}
+
 // Group-by over ranks: same groups, same bits; a bad key on one rank fails on all.
 TEST(GroupStats, IndependentOfRankCount) {
   const Comm& c = *g_world;

@@ -1,7 +1,13 @@
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
 #include <tessera/array/reductions.hpp>
 #include <tessera/array/streaming.hpp>
 #include <tessera/core/error.hpp>
 #include <tessera/kernels/comoments.hpp>
+#include <tessera/kernels/moments.hpp>
 #include <tessera/linalg/linalg.hpp>
 
 namespace tessera::array {
@@ -167,8 +173,48 @@ Histogram histogram(const DistMatrix<double, MemorySpace>& X, double lo, double 
   return h;
 }
 
+template <class MemorySpace>
+Summary summary(const DistMatrix<double, MemorySpace>& X, double ddof) {
+  using Exec = typename MemorySpace::execution_space;
+  using tessera::detail::BlockSummary;
+  constexpr std::size_t block = 2048;
+  const auto local = X.local();
+  const std::size_t rows = local.extent(0), cols = local.extent(1);
+  const std::size_t chunk_rows = X.chunk_rows();
+  const std::size_t chunks = X.last_chunk() - X.first_chunk();
+  const std::size_t per_chunk = std::max<std::size_t>(1, (chunk_rows * cols + block - 1) / block);
+  Kokkos::View<BlockSummary*, MemorySpace> blocks(
+      Kokkos::view_alloc(std::string("summary_blocks"), Kokkos::WithoutInitializing),
+      chunks * per_chunk);
+  Kokkos::parallel_for("tessera::summary", Kokkos::RangePolicy<Exec>(0, chunks * per_chunk),
+                       tessera::detail::SummarizeBlocks<decltype(blocks)>{
+                           local.data(), rows, cols, chunk_rows, block, per_chunk, blocks});
+  const auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), blocks);
+  std::vector<BlockSummary> mine(chunks);  // per chunk, its blocks in order
+  for (std::size_t c = 0; c < chunks; ++c)
+    for (std::size_t b = 0; b < per_chunk; ++b) mine[c].merge(host(c * per_chunk + b));
+  const std::vector<BlockSummary> all = X.comm().allgatherv(mine);
+  BlockSummary total;
+  for (const auto& c : all) total.merge(c);  // chunk order
+  Summary s;
+  s.count = total.n;
+  s.nan_count = total.nan;
+  s.sum = total.sum;
+  s.mean = total.sum / total.n;  // NumPy's mean: the sum over the size
+  s.std = std::sqrt(total.m2 / (total.n - ddof));
+  return s;
+}
+
 }  // namespace impl
 
+Summary summary(const DistMatrix<double, Kokkos::HostSpace>& X, double ddof) {
+  return impl::summary(X, ddof);
+}
+#if defined(KOKKOS_ENABLE_CUDA)
+Summary summary(const DistMatrix<double, Kokkos::CudaSpace>& X, double ddof) {
+  return impl::summary(X, ddof);
+}
+#endif
 Covariance covariance(const DistMatrix<double, Kokkos::HostSpace>& X, int ddof) {
   return impl::covariance(X, ddof);
 }

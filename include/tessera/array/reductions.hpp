@@ -34,6 +34,21 @@ HostMatrix gram(const DistMatrix<double, Kokkos::HostSpace>& X);
 HostMatrix gram(const DistMatrix<double, Kokkos::CudaSpace>& X);
 #endif
 
+/// @brief Every element of a matrix summarised together in one pass: NumPy's X.size,
+/// X.sum(), X.mean(), X.std(ddof) (NaN propagates as in NumPy), and the NaN count.
+/// (Per-column and overall min/max and more: column_stats.)
+struct Summary {
+  double count = 0, nan_count = 0, sum = 0, mean = 0, std = 0;
+};
+/// @brief One read of the data: each chunk is cut into blocks of 2048 elements whose sum
+/// and M2 about the block mean are computed while the block is in cache, with eight
+/// vector lanes; blocks and chunks are merged (Chan et al.) in order, so the result is
+/// bitwise identical on any number of ranks and threads (collective).
+Summary summary(const DistMatrix<double, Kokkos::HostSpace>& X, double ddof = 0);
+#if defined(KOKKOS_ENABLE_CUDA)
+Summary summary(const DistMatrix<double, Kokkos::CudaSpace>& X, double ddof = 0);
+#endif
+
 /// @brief Per-column counts in `bins` equal bins over [lo, hi] (numpy.histogram with
 /// range=(lo, hi): the last bin includes hi).
 struct Histogram {
