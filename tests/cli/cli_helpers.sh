@@ -17,6 +17,21 @@ bad() {
   run $name "$tessera" "$@"
   check "$name: exit 2, one error line naming '$pattern'" bash -c "[[ $(rc $name) == 2 ]] && $(declare -f one_error_line); one_error_line $name '$pattern'"
 }
+# interrupt NAME CONDITION CMD...: runs CMD in the background, sends SIGTERM once the
+# shell test CONDITION holds (the run is midway), waits; keeps NAME.out/.err/.rc like run
+interrupt() {
+  local name=$1 condition=$2; shift 2
+  "$@" >"$name.out" 2>"$name.err" &
+  local pid=$!
+  for _ in $(seq 600); do
+    eval "$condition" && break
+    kill -0 $pid 2>/dev/null || break
+    sleep 0.05
+  done
+  kill -TERM $pid 2>/dev/null
+  wait $pid
+  echo $? >"$name.rc"
+}
 # finish NAME: the summary line the test's PASS_REGULAR_EXPRESSION looks for
 finish() {
   echo "$failures failure(s)"

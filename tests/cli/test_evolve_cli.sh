@@ -81,16 +81,7 @@ assert b['fitness'] == b['optimum'] > 0 and set(b['solution']) <= {0, 1}, b"
 long=("${isl[@]}" --generations 20000 --checkpoint-every 50)
 cut=(--seed 5 --out long_cut)
 run long_full "$tessera" evolve "${long[@]}" --seed 5 --out long_full --quiet
-"$mpiexec" -np 2 --oversubscribe "$tessera" evolve "${long[@]}" "${cut[@]}" --quiet >long_cut.out 2>long_cut.err &
-pid=$!
-for _ in $(seq 600); do
-  [[ -s long_cut/checkpoint.cbor ]] && break
-  kill -0 $pid 2>/dev/null || break
-  sleep 0.05
-done
-kill -TERM $pid 2>/dev/null
-wait $pid
-echo $? >long_cut.rc
+interrupt long_cut '[[ -s long_cut/checkpoint.cbor ]]' "$mpiexec" -np 2 --oversubscribe "$tessera" evolve "${long[@]}" "${cut[@]}" --quiet
 check "SIGTERM: exit 1, the interruption and the checkpoint named, no MPI_ABORT" bash -c "[[ $(rc long_cut) == 1 ]] && grep -q 'interrupted by SIGTERM after generation .*checkpoint.cbor' long_cut.err && ! grep -q MPI_ABORT long_cut.err && test ! -e long_cut/logbook.csv"
 run long_resume "$mpiexec" -np 3 --oversubscribe "$tessera" evolve "${long[@]}" "${cut[@]}" --quiet --resume
 check "--resume on 3 ranks: logbook.csv and best.json identical to the uninterrupted run" bash -c "[[ $(rc long_resume) == 0 ]] && cmp long_full/logbook.csv long_cut/logbook.csv && cmp long_full/best.json long_cut/best.json"

@@ -54,16 +54,7 @@ check "mpirun -np 3: the same cv_results as 1 rank" bash -c "diff <(scores s1/cv
 # --- SIGTERM midway (journal flushed), then --resume: the uninterrupted results
 grid=(--data train.libsvm --C logspace:-1:3:9 --gamma logspace:-4:-2:6 --folds 5)
 run full "$tessera" svm-search "${grid[@]}" --out full --quiet
-"$tessera" svm-search "${grid[@]}" --out cut --quiet >cut.out 2>cut.err &
-pid=$!
-for _ in $(seq 600); do
-  (( $(cat cut/journal/journal.*.bin 2>/dev/null | wc -c) > 32 )) && break
-  kill -0 $pid 2>/dev/null || break
-  sleep 0.1
-done
-kill -TERM $pid 2>/dev/null
-wait $pid
-echo $? >cut.rc
+interrupt cut '(( $(cat cut/journal/journal.*.bin 2>/dev/null | wc -c) > 32 ))' "$tessera" svm-search "${grid[@]}" --out cut --quiet
 check "SIGTERM: exit 1 with the interruption named" bash -c "[[ $(rc cut) == 1 ]] && grep -q 'interrupted by SIGTERM' cut.err"
 check "SIGTERM: no cv_results.csv" test ! -e cut/cv_results.csv
 run resume "$tessera" svm-search "${grid[@]}" --out cut --resume
