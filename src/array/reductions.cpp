@@ -49,26 +49,76 @@ Kokkos::View<double***, Kokkos::LayoutRight, MemorySpace> chunk_products(
   return out;
 }
 
+// Rows of the sub-blocks that covariance_partials cuts host chunks into (fits in cache).
+constexpr std::size_t kSubRows = 1024;
+
 // Per local chunk: its means, then the upper triangle of its co-moments.
+//
+// Host memory: one read of the data. Work items are chunks (in parallel); a chunk is cut
+// into sub-blocks of kSubRows rows: the sub-block's mean (row order), its rows centred on
+// it in a buffer that stays in cache, one serial syrk; sub-blocks merged with Chan et al.'s
+// update in order. Device memory: the chunk means, then the rows centred on them and one
+// cuBLAS syrk per chunk. Either way a chunk's result depends only on its rows.
 template <class MemorySpace>
 std::vector<double> covariance_partials(const DistMatrix<double, MemorySpace>& X) {
-  using Exec = typename MemorySpace::execution_space;
   const std::size_t d = X.cols(), local_chunks = X.last_chunk() - X.first_chunk();
-  using Local = typename DistMatrix<double, MemorySpace>::local_type;
-  Kokkos::View<double**, Kokkos::LayoutRight, MemorySpace> means("means", local_chunks, d);
-  Kokkos::parallel_for(
-      "tessera::covariance::means", Kokkos::RangePolicy<Exec>(0, local_chunks),
-      tessera::detail::ChunkMeans<Local, decltype(means)>{X.local(), means, X.chunk_rows()});
-  const auto comoments = chunk_products(X, means);
-  const auto hm = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), means);
-  const auto hc = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), comoments);
   const std::size_t width = d + d * (d + 1) / 2;
   std::vector<double> mine(local_chunks * width);
-  for (std::size_t c = 0; c < local_chunks; ++c) {
-    double* out = mine.data() + c * width;
-    for (std::size_t j = 0; j < d; ++j) *out++ = hm(c, j);
-    for (std::size_t i = 0; i < d; ++i)
-      for (std::size_t j = i; j < d; ++j) *out++ = hc(c, i, j);
+  if constexpr (Kokkos::SpaceAccessibility<Kokkos::HostSpace, MemorySpace>::accessible) {
+    const auto local = X.local();
+    const std::size_t n = local.extent(0), chunk_rows = X.chunk_rows();
+    double* out_all = mine.data();
+    linalg::prepare_serial();  // outside the parallel loop
+    Kokkos::parallel_for("tessera::covariance::chunks",
+                         Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace>(0, local_chunks),
+                         [=](const std::size_t c) {
+                           const std::size_t begin = c * chunk_rows,
+                                             end = std::min(n, begin + chunk_rows);
+                           std::vector<double> buffer(std::min(kSubRows, end - begin) * d),
+                               sub_mean(d), mean(d, 0.0), m2(d * d, 0.0), sub_m2(d * d), delta(d);
+                           double count = 0;
+                           for (std::size_t r0 = begin; r0 < end; r0 += kSubRows) {
+                             const std::size_t rows = std::min(kSubRows, end - r0);
+                             std::fill(sub_mean.begin(), sub_mean.end(), 0.0);
+                             for (std::size_t r = r0; r < r0 + rows; ++r)
+                               for (std::size_t j = 0; j < d; ++j) sub_mean[j] += local(r, j);
+                             for (std::size_t j = 0; j < d; ++j)
+                               sub_mean[j] /= static_cast<double>(rows);
+                             for (std::size_t r = 0; r < rows; ++r)
+                               for (std::size_t j = 0; j < d; ++j)
+                                 buffer[r * d + j] = local(r0 + r, j) - sub_mean[j];
+                             linalg::gram_upper_serial(1.0, HostMatrix(buffer.data(), rows, d), 0.0,
+                                                       HostMatrix(sub_m2.data(), d, d));
+                             const double nb = static_cast<double>(rows), total = count + nb;
+                             for (std::size_t j = 0; j < d; ++j) delta[j] = sub_mean[j] - mean[j];
+                             const double weight = count * nb / total;
+                             for (std::size_t i = 0; i < d; ++i)
+                               for (std::size_t j = i; j < d; ++j)
+                                 m2[i * d + j] += sub_m2[i * d + j] + delta[i] * delta[j] * weight;
+                             for (std::size_t j = 0; j < d; ++j) mean[j] += delta[j] * (nb / total);
+                             count = total;
+                           }
+                           double* out = out_all + c * width;
+                           for (std::size_t j = 0; j < d; ++j) *out++ = mean[j];
+                           for (std::size_t i = 0; i < d; ++i)
+                             for (std::size_t j = i; j < d; ++j) *out++ = m2[i * d + j];
+                         });
+  } else {
+    using Exec = typename MemorySpace::execution_space;
+    using Local = typename DistMatrix<double, MemorySpace>::local_type;
+    Kokkos::View<double**, Kokkos::LayoutRight, MemorySpace> means("means", local_chunks, d);
+    Kokkos::parallel_for(
+        "tessera::covariance::means", Kokkos::RangePolicy<Exec>(0, local_chunks),
+        tessera::detail::ChunkMeans<Local, decltype(means)>{X.local(), means, X.chunk_rows()});
+    const auto comoments = chunk_products(X, means);
+    const auto hm = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), means);
+    const auto hc = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), comoments);
+    for (std::size_t c = 0; c < local_chunks; ++c) {
+      double* out = mine.data() + c * width;
+      for (std::size_t j = 0; j < d; ++j) *out++ = hm(c, j);
+      for (std::size_t i = 0; i < d; ++i)
+        for (std::size_t j = i; j < d; ++j) *out++ = hc(c, i, j);
+    }
   }
   return mine;
 }

@@ -105,6 +105,16 @@ void gram(double alpha, const Matrix<Host>& A, double beta, const Matrix<Host>& 
       });
 }
 
+void prepare_serial() { single_threaded_blas(); }
+
+void gram_upper_serial(double alpha, const Matrix<Host>& A, double beta, const Matrix<Host>& C) {
+  detail::check_gram(A, C);
+  const int n = static_cast<int>(A.extent(0)), d = static_cast<int>(A.extent(1));
+  if (d == 0) return;
+  single_threaded_blas();
+  cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, d, n, alpha, A.data(), d, beta, C.data(), d);
+}
+
 void eigh(const Matrix<Host>& A, const Vector<Host>& w, const Matrix<Host>& V) {
   detail::check_eigh(A, w, V);
   const int n = static_cast<int>(A.extent(0));

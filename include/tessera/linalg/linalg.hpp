@@ -33,6 +33,17 @@ void gemm(Op op_a, Op op_b, double alpha, const Matrix<Kokkos::HostSpace>& A,
 void gram(double alpha, const Matrix<Kokkos::HostSpace>& A, double beta,
           const Matrix<Kokkos::HostSpace>& C);
 
+/// @brief Readies the host BLAS for the *_serial functions: call it outside any parallel
+/// region before a host parallel loop that calls them (it makes the BLAS single-threaded,
+/// once; done from inside an OpenMP region, that setting would not reach later calls).
+void prepare_serial();
+
+/// @brief The upper triangle of C = alpha·AᵀA + beta·C computed by the calling thread
+/// alone (no parallelism inside): for use within a host parallel loop, after
+/// prepare_serial(). A's rows must be contiguous (stride = its columns).
+void gram_upper_serial(double alpha, const Matrix<Kokkos::HostSpace>& A, double beta,
+                       const Matrix<Kokkos::HostSpace>& C);
+
 /// @brief Symmetric eigendecomposition A = V·diag(w)·Vᵀ (divide and conquer); A is not
 /// changed; w ascending; eigenvector k is column k of V.
 /// @throws InternalError if the solver does not converge.
