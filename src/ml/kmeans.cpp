@@ -15,6 +15,7 @@
 #include <tessera/core/error.hpp>
 #include <tessera/core/rng.hpp>
 #include <tessera/io/results.hpp>
+#include <tessera/kernels/moments.hpp>
 #include <tessera/linalg/linalg.hpp>
 
 #include "finite.hpp"
@@ -114,6 +115,8 @@ class Lloyd {
   // changed on this rank.
   std::int64_t assign(const HostMatrix& centers) {
     load_centers(centers);
+    if constexpr (Kokkos::SpaceAccessibility<Kokkos::HostSpace, MemorySpace>::accessible)
+      return assign_host();
     const Matrix X = X_.local();
     const Matrix C = centers_;
     const Vector cn = c_norms_;
@@ -170,8 +173,11 @@ class Lloyd {
                             end = begin + chunk_rows < n ? begin + chunk_rows : n;
           for (std::size_t r = begin; r < end; ++r) {
             const auto cl = static_cast<std::size_t>(labels(r));
-            for (std::size_t j = 0; j < d; ++j) sums(c, cl, j) += X(r, j);
-            sums(c, cl, d) += 1.0;
+            double* to = &sums(c, cl, 0);
+            const double* from = &X(r, 0);
+            TESSERA_SIMD
+            for (std::size_t j = 0; j < d; ++j) to[j] += from[j];
+            to[d] += 1.0;
           }
         });
     const auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), sums);
@@ -333,6 +339,62 @@ class Lloyd {
 
  private:
   static constexpr std::size_t kBlock = 4096;
+  // Rows per work item of assign_host (the split does not depend on the thread count).
+  static constexpr std::size_t kRows = 256;
+
+  // assign on the host: each work item multiplies the centroids by 256 rows in one serial
+  // GEMM into its thread's scratch block (centroids × rows: it stays in cache) and labels
+  // them at once, scanning the centroids in order for every row together (the loop over
+  // rows vectorises): ‖c‖² − 2 x·c, the first strict minimum wins, as scikit-learn.
+  std::int64_t assign_host() {
+    using HostExec = Kokkos::DefaultHostExecutionSpace;
+    const Matrix X = X_.local();
+    const Matrix C = centers_;
+    const Vector cn = c_norms_;
+    const Labels labels = labels_;
+    const std::size_t k = k_, n = n_;
+    const Kokkos::Experimental::UniqueToken<HostExec> token;
+    const std::size_t per = kRows * (k + 2);  // dots, best distance, best centroid
+    if (scratch_.extent(0) < static_cast<std::size_t>(token.size()) * per)
+      scratch_ = Vector("kmeans_scratch", static_cast<std::size_t>(token.size()) * per);
+    double* const scratch = scratch_.data();
+    linalg::prepare_serial();
+    std::int64_t changed = 0;
+    Kokkos::parallel_reduce(
+        "tessera::kmeans::assign_rows", Kokkos::RangePolicy<HostExec>(0, (n + kRows - 1) / kRows),
+        [=](const std::size_t b, std::int64_t& count) {
+          const int id = token.acquire();
+          const std::size_t begin = b * kRows, end = std::min(n, begin + kRows), m = end - begin;
+          double* const mine = scratch + static_cast<std::size_t>(id) * per;
+          const Matrix dots(mine, k, m);  // dots(c, r) = x_r · c
+          linalg::gemm_serial(linalg::Op::none, linalg::Op::transpose, 1.0, C,
+                              Kokkos::subview(X, std::make_pair(begin, end), Kokkos::ALL), 0.0,
+                              dots);
+          double* const best_d = mine + k * kRows;
+          double* const best = best_d + kRows;  // centroid indices, as doubles
+          const double* norms = cn.data();
+          for (std::size_t r = 0; r < m; ++r) best_d[r] = norms[0] - 2.0 * mine[r], best[r] = 0;
+          for (std::size_t c = 1; c < k; ++c) {
+            const double* dc = mine + c * m;
+            const double nc = norms[c], cd = static_cast<double>(c);
+            TESSERA_SIMD
+            for (std::size_t r = 0; r < m; ++r) {  // branch-free, so that it vectorises
+              const double dist = nc - 2.0 * dc[r], old = best_d[r];
+              const double take = static_cast<double>(dist < old);
+              best_d[r] = dist < old ? dist : old;
+              best[r] += take * (cd - best[r]);  // exact: take is 0 or 1
+            }
+          }
+          for (std::size_t r = 0; r < m; ++r) {
+            const int label = static_cast<int>(best[r]);
+            if (labels(begin + r) != label) ++count;
+            labels(begin + r) = label;
+          }
+          token.release(id);
+        },
+        changed);
+    return changed;
+  }
 
   static double total(const std::vector<double>& parts) {
     double s = 0;
@@ -347,6 +409,7 @@ class Lloyd {
   Matrix centers_;
   Vector c_norms_;
   Matrix block_dots_;
+  Vector scratch_;
 };
 
 // Counter streams of the initialisations (seed = params.seed, stream = run · 8 + kind).

@@ -38,6 +38,12 @@ void gram(double alpha, const Matrix<Kokkos::HostSpace>& A, double beta,
 /// once; done from inside an OpenMP region, that setting would not reach later calls).
 void prepare_serial();
 
+/// @brief gemm computed by the calling thread alone, in one BLAS call (no parallelism
+/// inside): for use within a host parallel loop, after prepare_serial().
+void gemm_serial(Op op_a, Op op_b, double alpha, const Matrix<Kokkos::HostSpace>& A,
+                 const Matrix<Kokkos::HostSpace>& B, double beta,
+                 const Matrix<Kokkos::HostSpace>& C);
+
 /// @brief The upper triangle of C = alpha·AᵀA + beta·C computed by the calling thread
 /// alone (no parallelism inside): for use within a host parallel loop, after
 /// prepare_serial(). A's rows must be contiguous (stride = its columns).
