@@ -339,8 +339,6 @@ class Lloyd {
 
  private:
   static constexpr std::size_t kBlock = 4096;
-  // Rows per work item of assign_host (the split does not depend on the thread count).
-  static constexpr std::size_t kRows = 256;
 
   // assign on the host: each work item multiplies the centroids by 256 rows in one serial
   // GEMM into its thread's scratch block (centroids × rows: it stays in cache) and labels
@@ -348,6 +346,7 @@ class Lloyd {
   // rows vectorises): ‖c‖² − 2 x·c, the first strict minimum wins, as scikit-learn.
   std::int64_t assign_host() {
     using HostExec = Kokkos::DefaultHostExecutionSpace;
+    constexpr std::size_t kRows = 256;  // rows per work item (not per thread: fixed)
     const Matrix X = X_.local();
     const Matrix C = centers_;
     const Vector cn = c_norms_;
