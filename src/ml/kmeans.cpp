@@ -50,6 +50,51 @@ void KMeansParams::validate() const {
         fmt::format("the initial centroids have {} rows for k = {}", initial_centers.extent(0), k));
 }
 
+// Built for several instruction sets, chosen when the program starts: the scan below only
+// compares, selects and adds exact values, so every version gives the same bits.
+#if defined(__GNUC__) && !defined(__clang__) && !defined(__CUDACC__) && defined(__x86_64__) && \
+    !defined(__SANITIZE_ADDRESS__)
+#define TESSERA_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define TESSERA_CLONES
+#endif
+
+// The nearest of k centroids for m rows from dots (k × m, dots(c, r) = x_r · c) and the
+// centroids' squared norms: ‖c‖² − 2 x·c, the first strict minimum wins (scikit-learn's
+// rule). Centroids in order for all rows together, branch-free so that the loop over rows
+// vectorises; best holds the centroid indices as doubles.
+namespace detail {
+TESSERA_CLONES void nearest_centroids(const double* dots, const double* norms, std::size_t k,
+                                      std::size_t m, double* best_d, double* best) {
+  for (std::size_t r = 0; r < m; ++r) best_d[r] = norms[0] - 2.0 * dots[r], best[r] = 0;
+  for (std::size_t c = 1; c < k; ++c) {
+    const double* dc = dots + c * m;
+    const double nc = norms[c], cd = static_cast<double>(c);
+    TESSERA_SIMD
+    for (std::size_t r = 0; r < m; ++r) {
+      const double dist = nc - 2.0 * dc[r], old = best_d[r];
+      const double take = static_cast<double>(dist < old);
+      best_d[r] = dist < old ? dist : old;
+      best[r] += take * (cd - best[r]);  // exact: take is 0 or 1
+    }
+  }
+}
+
+// sums(label, 0..d−1) += the row and sums(label, d) += 1 for `rows` consecutive rows of
+// d values, in row order (sums is k × (d + 1)); exact additions in a fixed order, so every
+// instruction-set version gives the same bits.
+TESSERA_CLONES void add_rows(const double* X, const int* labels, std::size_t rows, std::size_t d,
+                             double* sums) {
+  for (std::size_t r = 0; r < rows; ++r) {
+    double* to = sums + static_cast<std::size_t>(labels[r]) * (d + 1);
+    const double* from = X + r * d;
+    TESSERA_SIMD
+    for (std::size_t j = 0; j < d; ++j) to[j] += from[j];
+    to[d] += 1.0;
+  }
+}
+}  // namespace detail
+
 namespace {
 
 // The Lloyd machinery over one rank's rows of a DistMatrix in MemorySpace. Every
@@ -166,20 +211,31 @@ class Lloyd {
     const std::size_t chunk_rows = X_.chunk_rows(), n = n_;
     // One thread per chunk: its rows in order, each added whole to its cluster's sums
     // (column d counts the rows).
-    Kokkos::parallel_for(
-        "tessera::kmeans::sums", Kokkos::RangePolicy<Exec>(0, chunks),
-        KOKKOS_LAMBDA(const std::size_t c) {
-          const std::size_t begin = c * chunk_rows,
-                            end = begin + chunk_rows < n ? begin + chunk_rows : n;
-          for (std::size_t r = begin; r < end; ++r) {
-            const auto cl = static_cast<std::size_t>(labels(r));
-            double* to = &sums(c, cl, 0);
-            const double* from = &X(r, 0);
-            TESSERA_SIMD
-            for (std::size_t j = 0; j < d; ++j) to[j] += from[j];
-            to[d] += 1.0;
-          }
-        });
+    if constexpr (Kokkos::SpaceAccessibility<Kokkos::HostSpace, MemorySpace>::accessible) {
+      Kokkos::parallel_for("tessera::kmeans::sums",
+                           Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace>(0, chunks),
+                           [=](const std::size_t c) {
+                             const std::size_t begin = c * chunk_rows,
+                                               end = std::min(n, begin + chunk_rows);
+                             detail::add_rows(X.data() + begin * d, labels.data() + begin,
+                                              end - begin, d, &sums(c, 0, 0));
+                           });
+    } else {
+      Kokkos::parallel_for(
+          "tessera::kmeans::sums", Kokkos::RangePolicy<Exec>(0, chunks),
+          KOKKOS_LAMBDA(const std::size_t c) {
+            const std::size_t begin = c * chunk_rows,
+                              end = begin + chunk_rows < n ? begin + chunk_rows : n;
+            for (std::size_t r = begin; r < end; ++r) {
+              const auto cl = static_cast<std::size_t>(labels(r));
+              double* to = &sums(c, cl, 0);
+              const double* from = &X(r, 0);
+              TESSERA_SIMD
+              for (std::size_t j = 0; j < d; ++j) to[j] += from[j];
+              to[d] += 1.0;
+            }
+          });
+    }
     const auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), sums);
     const std::vector<double> all =
         X_.comm().allgatherv(std::vector<double>(host.data(), host.data() + host.span()));
@@ -371,19 +427,7 @@ class Lloyd {
                               dots);
           double* const best_d = mine + k * kRows;
           double* const best = best_d + kRows;  // centroid indices, as doubles
-          const double* norms = cn.data();
-          for (std::size_t r = 0; r < m; ++r) best_d[r] = norms[0] - 2.0 * mine[r], best[r] = 0;
-          for (std::size_t c = 1; c < k; ++c) {
-            const double* dc = mine + c * m;
-            const double nc = norms[c], cd = static_cast<double>(c);
-            TESSERA_SIMD
-            for (std::size_t r = 0; r < m; ++r) {  // branch-free, so that it vectorises
-              const double dist = nc - 2.0 * dc[r], old = best_d[r];
-              const double take = static_cast<double>(dist < old);
-              best_d[r] = dist < old ? dist : old;
-              best[r] += take * (cd - best[r]);  // exact: take is 0 or 1
-            }
-          }
+          detail::nearest_centroids(mine, cn.data(), k, m, best_d, best);
           for (std::size_t r = 0; r < m; ++r) {
             const int label = static_cast<int>(best[r]);
             if (labels(begin + r) != label) ++count;
