@@ -105,11 +105,12 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
     const bool ga = o->algorithm == "ga", pso = o->algorithm == "pso", de = o->algorithm == "de";
     evo::PSOParams sp;
     evo::DEParams dp;
+    evo::BenchmarkInfo info;  // of the problem at this dimension (the knapsack's is solved)
     agree(ctx.comm, [&] {
       if (o->algorithm != "cmaes" && !ga && !pso && !de)
         throw InvalidArgument("unknown algorithm '" + o->algorithm + "' (cmaes, ga, pso, de)");
       problem = evo::parse_benchmark(o->problem);
-      const evo::BenchmarkInfo info = evo::info(problem, o->dim);
+      info = evo::info(problem, o->dim);
       if (info.binary && !ga)
         throw InvalidArgument("--problem " + o->problem + " has binary genes: " + o->algorithm +
                               " searches real ones (use --algorithm ga)");
@@ -120,16 +121,18 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
       const double box_lo = std::isfinite(lo) ? lo : info.lo,
                    box_hi = std::isfinite(hi) ? hi : info.hi;
       // What every algorithm's parameters share: the problem, budget and stopping rules.
+      evo::RunOptions run;
+      run.minimize = info.minimize;
+      run.target = o->target;
+      run.max_evaluations = o->max_evals;
+      run.stagnation = o->stagnation;
+      run.seed = ctx.common.seed;
+      run.hall_of_fame = o->hall_of_fame;
+      run.checkpoint = {ctx.out_file("checkpoint.cbor"), o->checkpoint_every, ctx.common.resume};
       const auto shared = [&](auto& q) {
+        static_cast<evo::RunOptions&>(q) = run;
         q.dim = o->dim;
         q.generations = o->generations;
-        q.minimize = info.minimize;
-        q.target = o->target;
-        q.max_evaluations = o->max_evals;
-        q.stagnation = o->stagnation;
-        q.seed = ctx.common.seed;
-        q.hall_of_fame = o->hall_of_fame;
-        q.checkpoint = {ctx.out_file("checkpoint.cbor"), o->checkpoint_every, ctx.common.resume};
       };
       const evo::Islands islands{o->islands, o->migration_interval, o->migrants};
       if (pso) {
@@ -196,7 +199,6 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
           : de  ? evo::differential_evolution(ctx.comm, dp, f)
                 : evo::cmaes(ctx.comm, p, f);
     }
-    const evo::BenchmarkInfo info = evo::info(problem, o->dim);
     const bool minimize = info.minimize;
     const char* name = ga ? "GA" : pso ? "PSO" : de ? "DE" : "CMA-ES";
     if (!ctx.root()) return;

@@ -32,11 +32,9 @@ void CMAESParams::validate() const {
     throw InvalidArgument(fmt::format("generations must be >= 1, got {}", generations));
   if (!(lo < hi))
     throw InvalidArgument(fmt::format("bounds need lo < hi, got lo = {}, hi = {}", lo, hi));
-  if (max_evaluations < 0 || stagnation < 0 || restarts < 0)
-    throw InvalidArgument("max_evaluations, stagnation and restarts must be >= 0");
+  validate_run();
+  if (restarts < 0) throw InvalidArgument(fmt::format("restarts must be >= 0, got {}", restarts));
   if (!(tolfun >= 0)) throw InvalidArgument(fmt::format("tolfun must be >= 0, got {}", tolfun));
-  if (hall_of_fame < 1)
-    throw InvalidArgument(fmt::format("hall_of_fame must be >= 1, got {}", hall_of_fame));
   if (restarts > 20) throw InvalidArgument(fmt::format("restarts must be <= 20, got {}", restarts));
 }
 

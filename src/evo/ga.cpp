@@ -41,8 +41,7 @@ void GAParams::validate() const {
     throw InvalidArgument(
         "roulette and stochastic universal sampling select by positive "
         "fitness to maximise; use tournament selection to minimise");
-  if (max_evaluations < 0 || stagnation < 0)
-    throw InvalidArgument("max_evaluations and stagnation must be >= 0");
+  validate_run();
 }
 
 namespace ops {

@@ -174,11 +174,6 @@ std::string first_difference(const json& saved, const json& now) {
 Checkpointer::Checkpointer(const Comm& comm, const Checkpoint& options, std::string algorithm,
                            json config)
     : comm_(comm), options_(options), algorithm_(std::move(algorithm)), config_(std::move(config)) {
-  if (options_.every < 0)
-    throw InvalidArgument(
-        fmt::format("checkpoint every must be >= 0 generations, got {}", options_.every));
-  if (options_.resume && options_.path.empty())
-    throw InvalidArgument("resume needs a checkpoint path");
   if (enabled()) signals_.emplace();
 }
 
@@ -248,6 +243,26 @@ void Checkpointer::save(const json& state, int done) {
             detail::signal_name(signal_), done, options_.path),
         true);
 }
+
+}  // namespace tessera::evo::impl
+
+namespace tessera::evo {
+
+void RunOptions::validate_run() const {
+  if (max_evaluations < 0 || stagnation < 0)
+    throw InvalidArgument("max_evaluations and stagnation must be >= 0");
+  if (hall_of_fame < 1)
+    throw InvalidArgument(fmt::format("hall_of_fame must be >= 1, got {}", hall_of_fame));
+  if (checkpoint.every < 0)
+    throw InvalidArgument(
+        fmt::format("checkpoint every must be >= 0 generations, got {}", checkpoint.every));
+  if (checkpoint.resume && checkpoint.path.empty())
+    throw InvalidArgument("resume needs a checkpoint path");
+}
+
+}  // namespace tessera::evo
+
+namespace tessera::evo::impl {
 
 void validate_islands(const Islands& islands, int population) {
   if (islands.count < 1)
@@ -382,8 +397,6 @@ json gather_states(const Comm& comm, const Placement& place,
 EvolutionResult run_generations(const Comm& comm, const Control& c, const std::string& name,
                                 const json& config,
                                 const std::function<std::unique_ptr<Engine>(int)>& make) {
-  if (c.hall_of_fame < 1)
-    throw InvalidArgument(fmt::format("hall_of_fame must be >= 1, got {}", c.hall_of_fame));
   const int count = c.islands.count;
   json key = config;
   key["hall_of_fame"] = c.hall_of_fame;

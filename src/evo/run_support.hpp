@@ -123,21 +123,14 @@ class Engine {
 };
 
 /// What the driver needs of an algorithm's parameters.
-struct Control {
+struct Control : RunOptions {
   int generations = 0;
-  bool minimize = true;
-  double target = NAN;
-  std::int64_t max_evaluations = 0;
-  int stagnation = 0;
-  Checkpoint checkpoint;
   Islands islands;
-  int hall_of_fame = 1;
 };
 
 template <class Params>
 Control control_of(const Params& p) {
-  return {p.generations, p.minimize,   p.target,  p.max_evaluations,
-          p.stagnation,  p.checkpoint, p.islands, p.hall_of_fame};
+  return {static_cast<const RunOptions&>(p), p.generations, p.islands};
 }
 
 /// Islands that a population of this size can run (InvalidArgument otherwise).

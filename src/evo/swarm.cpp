@@ -15,20 +15,18 @@
 namespace tessera::evo {
 
 namespace {
-void check_common(int dim, int generations, double lo, double hi, std::int64_t max_evaluations,
-                  int stagnation) {
+void check_common(const RunOptions& run, int dim, int generations, double lo, double hi) {
   if (dim < 1) throw InvalidArgument(fmt::format("dim must be >= 1, got {}", dim));
   if (generations < 0)
     throw InvalidArgument(fmt::format("generations must be >= 0, got {}", generations));
   if (!(lo < hi) || !std::isfinite(lo) || !std::isfinite(hi))
     throw InvalidArgument(fmt::format("bounds need finite lo < hi, got lo = {}, hi = {}", lo, hi));
-  if (max_evaluations < 0 || stagnation < 0)
-    throw InvalidArgument("max_evaluations and stagnation must be >= 0");
+  run.validate_run();
 }
 }  // namespace
 
 void PSOParams::validate() const {
-  check_common(dim, generations, lo, hi, max_evaluations, stagnation);
+  check_common(*this, dim, generations, lo, hi);
   if (particles < 2)
     throw InvalidArgument(fmt::format("PSO needs at least 2 particles, got {}", particles));
   if (variant == Variant::constriction && !(phi1 + phi2 > 4))
@@ -38,7 +36,7 @@ void PSOParams::validate() const {
 }
 
 void DEParams::validate() const {
-  check_common(dim, generations, lo, hi, max_evaluations, stagnation);
+  check_common(*this, dim, generations, lo, hi);
   if (population < 4)
     throw InvalidArgument(
         fmt::format("differential evolution needs a population of at least 4, got {}", population));

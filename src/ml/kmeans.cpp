@@ -118,7 +118,9 @@ class Lloyd {
         values_("kmeans_row_values", n_),
         centers_("kmeans_centers", k_, d_),
         c_norms_("kmeans_center_norms", k_),
-        block_dots_("kmeans_dots", std::min<std::size_t>(n_, kBlock), k_) {}
+        // only the device path keeps a dots block; host work items use scratch_
+        block_dots_(kHost ? Matrix()
+                          : Matrix("kmeans_dots", std::min<std::size_t>(n_, kBlock), k_)) {}
 
   std::size_t rows() const { return n_; }
   const Labels& labels() const { return labels_; }
@@ -160,38 +162,40 @@ class Lloyd {
   // changed on this rank.
   std::int64_t assign(const HostMatrix& centers) {
     load_centers(centers);
-    if constexpr (Kokkos::SpaceAccessibility<Kokkos::HostSpace, MemorySpace>::accessible)
+    if constexpr (kHost) {
       return assign_host();
-    const Matrix X = X_.local();
-    const Matrix C = centers_;
-    const Vector cn = c_norms_;
-    const Labels labels = labels_;
-    const std::size_t k = k_;
-    std::int64_t changed_total = 0;
-    for (std::size_t begin = 0; begin < n_; begin += kBlock) {
-      const std::size_t end = std::min(n_, begin + kBlock);
-      const auto rows = Kokkos::subview(X, std::make_pair(begin, end), Kokkos::ALL);
-      const auto dots =
-          Kokkos::subview(block_dots_, std::make_pair(std::size_t(0), end - begin), Kokkos::ALL);
-      linalg::gemm(linalg::Op::none, linalg::Op::transpose, 1.0, rows, C, 0.0, dots);
-      std::int64_t changed = 0;
-      Kokkos::parallel_reduce(
-          "tessera::kmeans::assign", Kokkos::RangePolicy<Exec>(0, end - begin),
-          KOKKOS_LAMBDA(const std::size_t r, std::int64_t& count) {
-            // scikit-learn's ‖c‖² − 2 x·c; the first minimum wins
-            int best = 0;
-            double best_d = cn(0) - 2.0 * dots(r, 0);
-            for (std::size_t c = 1; c < k; ++c) {
-              const double dist = cn(c) - 2.0 * dots(r, c);
-              if (dist < best_d) best_d = dist, best = static_cast<int>(c);
-            }
-            if (labels(begin + r) != best) ++count;
-            labels(begin + r) = best;
-          },
-          changed);
-      changed_total += changed;
+    } else {
+      const Matrix X = X_.local();
+      const Matrix C = centers_;
+      const Vector cn = c_norms_;
+      const Labels labels = labels_;
+      const std::size_t k = k_;
+      std::int64_t changed_total = 0;
+      for (std::size_t begin = 0; begin < n_; begin += kBlock) {
+        const std::size_t end = std::min(n_, begin + kBlock);
+        const auto rows = Kokkos::subview(X, std::make_pair(begin, end), Kokkos::ALL);
+        const auto dots =
+            Kokkos::subview(block_dots_, std::make_pair(std::size_t(0), end - begin), Kokkos::ALL);
+        linalg::gemm(linalg::Op::none, linalg::Op::transpose, 1.0, rows, C, 0.0, dots);
+        std::int64_t changed = 0;
+        Kokkos::parallel_reduce(
+            "tessera::kmeans::assign", Kokkos::RangePolicy<Exec>(0, end - begin),
+            KOKKOS_LAMBDA(const std::size_t r, std::int64_t& count) {
+              // scikit-learn's ‖c‖² − 2 x·c; the first minimum wins
+              int best = 0;
+              double best_d = cn(0) - 2.0 * dots(r, 0);
+              for (std::size_t c = 1; c < k; ++c) {
+                const double dist = cn(c) - 2.0 * dots(r, c);
+                if (dist < best_d) best_d = dist, best = static_cast<int>(c);
+              }
+              if (labels(begin + r) != best) ++count;
+              labels(begin + r) = best;
+            },
+            changed);
+        changed_total += changed;
+      }
+      return changed_total;
     }
-    return changed_total;
   }
 
   // Σ over rows of the squared distance to the labelled centroid (the loaded ones), in
@@ -211,7 +215,7 @@ class Lloyd {
     const std::size_t chunk_rows = X_.chunk_rows(), n = n_;
     // One thread per chunk: its rows in order, each added whole to its cluster's sums
     // (column d counts the rows).
-    if constexpr (Kokkos::SpaceAccessibility<Kokkos::HostSpace, MemorySpace>::accessible) {
+    if constexpr (kHost) {
       Kokkos::parallel_for("tessera::kmeans::sums",
                            Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace>(0, chunks),
                            [=](const std::size_t c) {
@@ -395,6 +399,8 @@ class Lloyd {
 
  private:
   static constexpr std::size_t kBlock = 4096;
+  static constexpr bool kHost =
+      Kokkos::SpaceAccessibility<Kokkos::HostSpace, MemorySpace>::accessible;
 
   // assign on the host: each work item multiplies the centroids by 256 rows in one serial
   // GEMM into its thread's scratch block (centroids × rows: it stays in cache) and labels

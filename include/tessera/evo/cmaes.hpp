@@ -30,7 +30,7 @@
 namespace tessera::evo {
 
 /// @brief Parameters of a CMA-ES run (DEAP's defaults where it has them).
-struct CMAESParams {
+struct CMAESParams : RunOptions {
   int dim = 0;
   /// Start mean: dim values, or one for every coordinate.
   std::vector<double> centroid{0.0};
@@ -39,12 +39,6 @@ struct CMAESParams {
   int lambda = 0;
   int mu = 0;
   int generations = 250;
-  /// Stop once the best fitness reaches this (minimising: ≤; maximising: ≥). NaN: off.
-  double target = std::numeric_limits<double>::quiet_NaN();
-  /// Stop after this many evaluations (0: no limit).
-  std::int64_t max_evaluations = 0;
-  /// Stop after this many generations without a better best (0: off).
-  int stagnation = 0;
   /// A run also stops when this generation's values and the last 10 + 30·dim/λ best
   /// values all lie within tolfun (Hansen's TolFun).
   double tolfun = 1e-12;
@@ -53,15 +47,11 @@ struct CMAESParams {
   /// bounds are given), up to this many times. max_evaluations and target span all runs;
   /// generations and stagnation count per run.
   int restarts = 0;
-  bool minimize = true;
   /// Box bounds for every gene (lo < hi), or none (±inf): an individual outside is
   /// evaluated at its projection into the box, plus its squared distance to it
   /// (minimising; minus, maximising), so the search is pushed back inside.
   double lo = -std::numeric_limits<double>::infinity();
   double hi = std::numeric_limits<double>::infinity();
-  std::uint64_t seed = 0;
-  int hall_of_fame = 1;  ///< size of the result's hall of fame
-  Checkpoint checkpoint;
   /// @throws InvalidArgument naming the bad parameter.
   void validate() const;
 };

@@ -33,7 +33,7 @@ enum class Mutation { none, gaussian, polynomial, bitflip };
 enum class Scheme { simple, mu_plus_lambda, mu_comma_lambda };
 
 /// @brief Parameters of a GA run (DEAP's examples' values as defaults).
-struct GAParams {
+struct GAParams : RunOptions {
   int dim = 0;
   int population = 100;  ///< μ
   int offspring = 0;     ///< λ of (μ+λ) and (μ,λ); 0: the population size
@@ -56,13 +56,6 @@ struct GAParams {
   bool binary = false;
   /// Best individuals of the parents that replace the worst offspring (eaSimple).
   int elitism = 0;
-  bool minimize = true;
-  double target = std::numeric_limits<double>::quiet_NaN();
-  std::int64_t max_evaluations = 0;
-  int stagnation = 0;
-  std::uint64_t seed = 0;
-  int hall_of_fame = 1;  ///< size of the result's hall of fame
-  Checkpoint checkpoint;
   Islands islands;
   /// @throws InvalidArgument naming the bad parameter.
   void validate() const;

@@ -4,6 +4,7 @@
 /// individual), checkpoints for resuming a run that Slurm stopped, and the island model.
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,24 @@ struct Checkpoint {
   std::string path;  ///< "" : no checkpoints, signals keep their usual effect
   int every = 0;     ///< also write after every this many generations (0: on signals only)
   bool resume = false;
+};
+
+/// @brief What the parameters of every algorithm share: the sense of the search, the
+/// stopping rules besides the generation count, the seed, the hall of fame, checkpoints.
+struct RunOptions {
+  bool minimize = true;
+  /// Stop once the best fitness reaches this (minimising: ≤; maximising: ≥). NaN: off.
+  double target = std::numeric_limits<double>::quiet_NaN();
+  /// Stop after this many evaluations (0: no limit).
+  std::int64_t max_evaluations = 0;
+  /// Stop after this many generations without a better best (0: off).
+  int stagnation = 0;
+  std::uint64_t seed = 0;
+  int hall_of_fame = 1;  ///< size of the result's hall of fame
+  Checkpoint checkpoint;
+  /// @throws InvalidArgument naming the bad setting (negative budgets, a hall of fame
+  /// below 1, a negative checkpoint interval, resume without a checkpoint path).
+  void validate_run() const;
 };
 
 /// @brief The island model: `count` populations evolving side by side, each on its own

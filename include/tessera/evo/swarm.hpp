@@ -20,7 +20,7 @@
 namespace tessera::evo {
 
 /// @brief PSO with a global-best topology.
-struct PSOParams {
+struct PSOParams : RunOptions {
   enum class Variant {
     inertia,       ///< v ← w·v + c1·r1·(p − x) + c2·r2·(g − x)
     constriction,  ///< v ← χ·(v + φ1·r1·(p − x) + φ2·r2·(g − x)), Clerc & Kennedy 2002
@@ -35,20 +35,13 @@ struct PSOParams {
   /// vmax_fraction · (hi − lo).
   double lo = -5.12, hi = 5.12;
   double vmax_fraction = 0.2;
-  bool minimize = true;
-  double target = std::numeric_limits<double>::quiet_NaN();
-  std::int64_t max_evaluations = 0;
-  int stagnation = 0;
-  std::uint64_t seed = 0;
-  int hall_of_fame = 1;  ///< size of the result's hall of fame
-  Checkpoint checkpoint;
   Islands islands;
   /// @throws InvalidArgument naming the bad parameter.
   void validate() const;
 };
 
 /// @brief Differential evolution (Storn & Price 1997), binomial crossover.
-struct DEParams {
+struct DEParams : RunOptions {
   enum class Variant {
     rand1bin,  ///< mutant = x_a + F·(x_b − x_c)
     best1bin,  ///< mutant = x_best + F·(x_b − x_c)
@@ -59,13 +52,6 @@ struct DEParams {
   Variant variant = Variant::rand1bin;
   double F = 0.5, CR = 0.9;
   double lo = -5.12, hi = 5.12;  ///< initial range; trial vectors are clipped into it
-  bool minimize = true;
-  double target = std::numeric_limits<double>::quiet_NaN();
-  std::int64_t max_evaluations = 0;
-  int stagnation = 0;
-  std::uint64_t seed = 0;
-  int hall_of_fame = 1;  ///< size of the result's hall of fame
-  Checkpoint checkpoint;
   Islands islands;
   void validate() const;
 };
