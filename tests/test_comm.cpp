@@ -274,6 +274,21 @@ TEST(GroupStats, StreamedEqualsInMemoryOnAnyRankCount) {
             0)
             << "limit " << limit << " key " << one[k].key << " column " << j;
     }
+    // Both in one read: each what the functions give apart.
+    auto again = io::open_npy_source(path);
+    const auto [columns, groups] = array::column_and_group_stats(c, *again, 64, 1, options, limit);
+    auto third = io::open_npy_source(path);
+    const auto alone = array::column_stats(c, *third, 64, options, limit);
+    ASSERT_EQ(columns.columns.size(), alone.columns.size());
+    for (std::size_t j = 0; j < alone.columns.size(); ++j)
+      EXPECT_EQ(std::memcmp(&columns.columns[j], &alone.columns[j], sizeof(array::ColumnSummary)),
+                0);
+    ASSERT_EQ(groups.size(), streamed.size());
+    for (std::size_t k = 0; k < groups.size(); ++k)
+      for (std::size_t j = 0; j < 2; ++j)
+        EXPECT_EQ(std::memcmp(&groups[k].columns[j], &streamed[k].columns[j],
+                              sizeof(array::ColumnSummary)),
+                  0);
   }
   c.barrier();
   if (c.rank() == 0) {

@@ -235,13 +235,19 @@ ColumnStats column_stats(const Comm& comm, io::ChunkSource& source, std::size_t 
   return impl::merge_partials(comm, grid, mine, selected, options);
 }
 
-std::vector<GroupStats> group_stats(const Comm& comm, io::ChunkSource& source,
-                                    std::size_t chunk_rows, long key_column,
-                                    const ColumnStatsOptions& options, std::uint64_t memory_limit,
-                                    std::size_t max_groups) {
+namespace {
+
+// group_stats of a source in one read; with `columns`, column_stats of the same read too.
+std::vector<GroupStats> stream_groups(const Comm& comm, io::ChunkSource& source,
+                                      std::size_t chunk_rows, long key_column,
+                                      const ColumnStatsOptions& options, std::uint64_t memory_limit,
+                                      std::size_t max_groups, ColumnStats* columns) {
   using tessera::detail::Moments;
   TESSERA_EXPECTS(chunk_rows > 0, "tessera::array::group_stats: chunk_rows must be > 0");
   const ChunkGrid grid{source.rows(), chunk_rows};
+  const std::vector<long> column_selected =
+      columns ? impl::select_columns(options, source.cols()) : std::vector<long>();
+  std::vector<Moments> column_partials;
   const std::vector<long> selected = impl::group_columns(options, source.cols(), key_column);
   const std::size_t nc = selected.size();
   // Sparse partials: for every (chunk, key present in it), the moments of each column.
@@ -254,6 +260,11 @@ std::vector<GroupStats> group_stats(const Comm& comm, io::ChunkSource& source,
       comm, source, chunk_rows, memory_limit,
       [&](const HostMatrix& block, std::size_t first_chunk) {
         const auto row0 = static_cast<std::int64_t>(grid.chunk_begin(first_chunk));
+        if (columns) {  // what column_stats over the source does with this batch
+          const auto part = impl::chunk_partials<Kokkos::HostSpace>(
+              block, chunk_rows, grid.chunk_begin(first_chunk), column_selected);
+          column_partials.insert(column_partials.end(), part.begin(), part.end());
+        }
         std::vector<double> keys;
         for (std::size_t r = 0; r < block.extent(0); ++r) {
           const double k = block(r, static_cast<std::size_t>(key_column));
@@ -316,7 +327,28 @@ std::vector<GroupStats> group_stats(const Comm& comm, io::ChunkSource& source,
   TESSERA_EXPECTS(groups.size() <= max_groups,
                   "tessera::array::group_stats: " + std::to_string(groups.size()) +
                       " distinct keys, more than the " + std::to_string(max_groups) + " allowed");
+  if (columns)
+    *columns = impl::merge_partials(comm, grid, column_partials, column_selected, options);
   return groups;
+}
+
+}  // namespace
+
+std::vector<GroupStats> group_stats(const Comm& comm, io::ChunkSource& source,
+                                    std::size_t chunk_rows, long key_column,
+                                    const ColumnStatsOptions& options, std::uint64_t memory_limit,
+                                    std::size_t max_groups) {
+  return stream_groups(comm, source, chunk_rows, key_column, options, memory_limit, max_groups,
+                       nullptr);
+}
+
+std::pair<ColumnStats, std::vector<GroupStats>> column_and_group_stats(
+    const Comm& comm, io::ChunkSource& source, std::size_t chunk_rows, long key_column,
+    const ColumnStatsOptions& options, std::uint64_t memory_limit, std::size_t max_groups) {
+  std::pair<ColumnStats, std::vector<GroupStats>> out;
+  out.second = stream_groups(comm, source, chunk_rows, key_column, options, memory_limit,
+                             max_groups, &out.first);
+  return out;
 }
 
 ColumnStats column_stats(const Comm& comm, const HostMatrix& X, const ColumnStatsOptions& options) {

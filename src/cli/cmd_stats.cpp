@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <memory>
 #include <optional>
+#include <tuple>
 
 #include <fmt/format.h>
 #include <tessera/array/column_stats.hpp>
@@ -144,15 +145,12 @@ Command setup_stats(CLI::App& parent, CommonOptions& common) {
           return opened;
         });
       }
-      {
-        auto t = ctx.times.scope("reduce");  // reading overlapped with reducing
+      auto t = ctx.times.scope("reduce");  // reading overlapped with reducing
+      if (key_column >= 0)                 // the columns and the groups in one read
+        std::tie(result, groups) = array::column_and_group_stats(
+            ctx.comm, *source, options->chunk_rows, key_column, stats, limit);
+      else
         result = array::column_stats(ctx.comm, *source, options->chunk_rows, stats, limit);
-      }
-      if (key_column >= 0) {  // a second pass over the source
-        auto t = ctx.times.scope("group-by");
-        groups =
-            array::group_stats(ctx.comm, *source, options->chunk_rows, key_column, stats, limit);
-      }
     } else {
       {
         auto t = ctx.times.scope("read");

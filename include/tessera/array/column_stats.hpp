@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include <tessera/array/dist_matrix.hpp>
@@ -103,6 +104,13 @@ std::vector<GroupStats> group_stats(const Comm& comm, io::ChunkSource& source,
                                     std::size_t chunk_rows, long key_column,
                                     const ColumnStatsOptions& options = {},
                                     std::uint64_t memory_limit = 0, std::size_t max_groups = 10000);
+
+/// @brief column_stats and group_stats of a streamed source in one read of it (each bit
+/// for bit what the two functions give apart; collective).
+std::pair<ColumnStats, std::vector<GroupStats>> column_and_group_stats(
+    const Comm& comm, io::ChunkSource& source, std::size_t chunk_rows, long key_column,
+    const ColumnStatsOptions& options = {}, std::uint64_t memory_limit = 0,
+    std::size_t max_groups = 10000);
 
 /// @brief Reduces the columns of X, which every rank holds whole; rank r reduces its
 /// share of the chunks of `options.chunk_rows` rows, in place (collective over comm).
