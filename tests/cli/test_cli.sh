@@ -229,6 +229,8 @@ import json; r = json.load(open('mpi$np/run.json')); assert r['ranks'] == $np an
   done
   run mpi_group "$mpiexec" -np 3 --oversubscribe "$tessera" stats --data keyed.csv --group-by 1 --chunk-rows 100 --memory-limit 5K --out mpigroup --quiet
   check "mpirun -np 3: streamed --group-by bitwise equal to 1 rank" cmp mpigroup/stats.json gwhole/stats.json
+  run mpi_hist "$mpiexec" -np 3 --oversubscribe "$tessera" stats --data keyed.csv --columns 0,2 --bins 7 --chunk-rows 100 --memory-limit 5K --out mpihist --quiet
+  check "mpirun -np 3: streamed --bins bitwise equal to 1 rank" cmp mpihist/stats.json hstream/stats.json
   run mpi_npy "$mpiexec" -np 3 --oversubscribe "$tessera" stats --data big.npy --chunk-rows 100 --memory-limit 5K --out mpinpy --quiet
   check "mpirun -np 3 streamed npy: bitwise equal to 1 rank" cmp mpinpy/stats.json npywhole/stats.json
   run mpi_csv "$mpiexec" -np 3 --oversubscribe "$tessera" stats --data big.csv --chunk-rows 100 --memory-limit 5K --out mpicsv --quiet

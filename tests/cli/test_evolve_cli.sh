@@ -59,6 +59,13 @@ for alg in pso de; do
   run ${alg}3 "$mpiexec" -np 3 --oversubscribe "$tessera" evolve --algorithm $alg --problem sphere --dim 10 --generations 3000 --target 1e-6 --out ${alg}3 --quiet
   check "--algorithm $alg: sphere 10-D below 1e-6, the same on 3 ranks" bash -c "[[ $(rc $alg) == 0 && $(rc ${alg}3) == 0 ]] && python3 -c \"import json; b = json.load(open('$alg/best.json')); assert b['fitness'] < 1e-6 and b['stop'] == 'target', b\" && cmp $alg/logbook.csv ${alg}3/logbook.csv"
 done
+run tolfun_on "$tessera" evolve --problem sphere --dim 5 --generations 400 --out tolfun_on --quiet
+run tolfun_off "$tessera" evolve --problem sphere --dim 5 --generations 400 --tolfun 0 --out tolfun_off --quiet
+check "--tolfun: by default the run stops on TolFun; --tolfun 0 runs every generation" python3 -c "
+import json
+on, off = json.load(open('tolfun_on/best.json')), json.load(open('tolfun_off/best.json'))
+assert on['stop'] == 'tolfun' and on['generations'] < 400, on
+assert off['stop'] == 'generations' and off['generations'] == 400, off"
 run bounded "$tessera" evolve --problem rastrigin --dim 5 --generations 40 --centroid 4 --sigma 3 --bounds 3:5 --out bounded --quiet
 check "--bounds 3:5: the solution inside the box" python3 -c "
 import json
@@ -101,6 +108,7 @@ bad cxpb_out_of_range "probabilities must be in" evolve --algorithm ga --cxpb 1.
 bad islands "islands are for ga, pso, de" evolve --islands 2
 bad migrants "migrants must be between 0 and the population" evolve --algorithm de --islands 2 --population 10 --migrants 11
 bad interval "migration interval must be >= 1" evolve --algorithm ga --islands 2 --migration-interval 0
+bad tolfun_negative "tolfun must be >= 0" evolve --tolfun -1
 bad hall_of_fame "hall_of_fame must be >= 1" evolve --hall-of-fame 0
 bad checkpoint_every "checkpoint every must be >= 0" evolve --checkpoint-every -1
 bad restarts_negative "restarts must be >= 0" evolve --restarts -1
