@@ -120,6 +120,7 @@ CvResults grid_search(const Comm& comm, const HostMatrix& X, const HostVector& y
     }
     const std::vector<int> train = as_int(fold.train), test = as_int(fold.test);
     impl::OvoSet set = impl::make_ovo(train, cls, static_cast<int>(classes.size()));
+    impl::prepare_kernel(set, K);
     double previous_C = 0;
     std::vector<double> previous_alpha, previous_rho;  // the previous C's solution
     for (std::size_t k = 0; k < groups[g].size(); ++k) {
@@ -134,7 +135,7 @@ CvResults grid_search(const Comm& comm, const HostMatrix& X, const HostVector& y
         for (double& gr : set.grad) gr = shrink * (gr + 1.0) - 1.0;  // Q(sα) − e
       }
       Timer timer;
-      impl::solve_ovo(K, set, C, weight, options.base.tol, options.base.max_iter, warm);
+      impl::solve_ovo(set, C, weight, options.base.tol, options.base.max_iter, warm);
       const double fit_time = timer.seconds();
       if (k > 0 && set.alpha == previous_alpha && set.rho == previous_rho) {
         // The same model as for the previous C (it was already optimal): same scores.

@@ -50,15 +50,8 @@ void KMeansParams::validate() const {
         fmt::format("the initial centroids have {} rows for k = {}", initial_centers.extent(0), k));
 }
 
-// Built for several instruction sets, chosen when the program starts: the scan below only
-// compares, selects and adds exact values, so every version gives the same bits.
-#if defined(__GNUC__) && !defined(__clang__) && !defined(__CUDACC__) && defined(__x86_64__) && \
-    !defined(__SANITIZE_ADDRESS__)
-#define TESSERA_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define TESSERA_CLONES
-#endif
-
+// TESSERA_CLONES (several instruction sets): the scan below only compares, selects and
+// adds exact values, so every version gives the same bits.
 // The nearest of k centroids for m rows from dots (k × m, dots(c, r) = x_r · c) and the
 // centroids' squared norms: ‖c‖² − 2 x·c, the first strict minimum wins (scikit-learn's
 // rule). Centroids in order for all rows together, branch-free so that the loop over rows

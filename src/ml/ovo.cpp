@@ -103,6 +103,11 @@ OvoSet make_ovo(const std::vector<int>& train, const std::vector<int>& cls, int 
   std::vector<std::vector<int>> members(static_cast<std::size_t>(n_classes));
   for (int id : train)
     members[static_cast<std::size_t>(cls[static_cast<std::size_t>(id)])].push_back(id);
+  set.class_start.push_back(0);
+  for (const auto& m : members) {
+    set.order.insert(set.order.end(), m.begin(), m.end());
+    set.class_start.push_back(static_cast<int>(set.order.size()));
+  }
   set.offset.push_back(0);
   for (int a = 0; a < n_classes; ++a)
     for (int b = a + 1; b < n_classes; ++b) {
@@ -137,12 +142,124 @@ void host_copy(const View& from, std::vector<T>& to) {
   Kokkos::deep_copy(host, from);
 }
 
+#if !defined(KOKKOS_ENABLE_CUDA)
+// Kernel values of a row from its dot products with `count` rows (norms: theirs) as float;
+// RBF values with a vectorised exp.
+TESSERA_CLONES void kernel_row(const tessera::detail::KernelSpec& spec, const double* dots,
+                               double norm, const double* norms, std::size_t count, float* out) {
+  if (spec.kind == tessera::detail::KernelKind::rbf) {
+    const double g = spec.gamma;
+    TESSERA_SIMD
+    for (std::size_t c = 0; c < count; ++c)
+      out[c] = static_cast<float>(
+          tessera::detail::kmath::exp_fast(-g * (norm + norms[c] - 2.0 * dots[c])));
+  } else {
+    for (std::size_t c = 0; c < count; ++c)
+      out[c] = static_cast<float>(spec(dots[c], norm, norms[c]));
+  }
+}
+#endif
+
+// The set's structure on the device (once per set).
+void prepare_structure(OvoSet& set) {
+  const std::size_t pairs = set.pairs.size();
+  Kokkos::View<int* [4], Kokkos::HostSpace> seg("svm_seg", pairs);
+  for (std::size_t p = 0; p < pairs; ++p) {
+    const auto a = static_cast<std::size_t>(set.pairs[p][0]);
+    const auto b = static_cast<std::size_t>(set.pairs[p][1]);
+    seg(p, 0) = set.class_start[a];
+    seg(p, 1) = set.class_start[a + 1] - set.class_start[a];
+    seg(p, 2) = set.class_start[b];
+    seg(p, 3) = set.class_start[b + 1] - set.class_start[b];
+  }
+  set.d_seg = Kokkos::create_mirror_view_and_copy(Mem(), seg);
+  set.d_offset = device_copy(set.offset, "svm_offset");
+  set.d_y = device_copy(set.y, "svm_y");
+  const std::size_t n = set.order.size();
+  set.Kf = Kokkos::View<float**, Kokkos::LayoutRight, Mem>(
+      Kokkos::view_alloc(std::string("svm_Kf"), Kokkos::WithoutInitializing), n, n);
+  set.kdiag = DVector(Kokkos::view_alloc(std::string("svm_kdiag"), Kokkos::WithoutInitializing), n);
+}
+
 }  // namespace
 
-void solve_ovo(const DMatrix& K, OvoSet& set, double C, const std::vector<double>& weight,
-               double tol, std::int64_t max_iter, bool warm) {
+void prepare_kernel(OvoSet& set, const DMatrix& K) {
+  if (set.Kf.extent(0) == set.order.size() && set.d_offset.extent(0)) return;
+  prepare_structure(set);
+  const auto order = device_copy(set.order, "svm_order");
+  const int n = static_cast<int>(set.order.size());
+  using Gather = detail::GatherKernel<DMatrix, Kokkos::View<int*, Mem>,
+                                      Kokkos::View<float**, Kokkos::LayoutRight, Mem>, DVector>;
+  using Policy = Kokkos::MDRangePolicy<Space, Kokkos::Rank<2>>;
+  Kokkos::parallel_for("tessera::svm::gather_kernel", Policy({0, 0}, {n, n}),
+                       Gather{K, order, set.Kf, set.kdiag});
+}
+
+void prepare_kernel(OvoSet& set, const DMatrix& X, const detail::KernelSpec& spec) {
+  if (set.Kf.extent(0) == set.order.size() && set.d_offset.extent(0)) return;
+  prepare_structure(set);
+  const std::size_t n = set.order.size(), d = X.extent(1);
+  const auto order = device_copy(set.order, "svm_order");
+  DMatrix Xs(Kokkos::view_alloc(std::string("svm_Xs"), Kokkos::WithoutInitializing), n, d);
+  using Policy = Kokkos::MDRangePolicy<Space, Kokkos::Rank<2>>;
+  Kokkos::parallel_for(
+      "tessera::svm::gather_rows", Policy({0, 0}, {n, d}),
+      KOKKOS_LAMBDA(const std::size_t r, const std::size_t k) { Xs(r, k) = X(order(r), k); });
+  const DVector norms = row_norms(Xs);
+  const auto Kf = set.Kf;
+  const auto kdiag = set.kdiag;
+  // Panels of rows: their dot products with the rows from the panel's first on (one
+  // GEMM into a reused buffer), kernel values as float above the diagonal; then the
+  // lower triangle mirrored.
+  const std::size_t panel = 256;
+  DMatrix buffer(Kokkos::view_alloc(std::string("svm_panel"), Kokkos::WithoutInitializing),
+                 std::min(panel, n), n);
+  for (std::size_t r0 = 0; r0 < n; r0 += panel) {
+    const std::size_t r1 = std::min(n, r0 + panel), m = r1 - r0, w = n - r0;
+    const auto rows = Kokkos::subview(Xs, std::make_pair(r0, r1), Kokkos::ALL);
+    const auto cols = Kokkos::subview(Xs, std::make_pair(r0, n), Kokkos::ALL);
+    const Kokkos::View<double**, Kokkos::LayoutRight, Mem, Kokkos::MemoryUnmanaged> dots(
+        buffer.data(), m, w);
+    linalg::gemm(linalg::Op::none, linalg::Op::transpose, 1.0, rows, cols, 0.0, dots);
+#if defined(KOKKOS_ENABLE_CUDA)
+    Kokkos::parallel_for(
+        "tessera::svm::panel_kernel", Policy({0, 0}, {m, w}),
+        KOKKOS_LAMBDA(const std::size_t i, const std::size_t c) {
+          const std::size_t r = r0 + i, col = r0 + c;
+          if (col < r) return;
+          const double v = spec(dots(i, c), norms(r), norms(col));
+          Kf(r, col) = static_cast<float>(v);
+          if (col == r) kdiag(r) = v;
+        });
+#else
+    Kokkos::parallel_for("tessera::svm::panel_kernel", Kokkos::RangePolicy<Space>(0, m),
+                         [=](const std::size_t i) {
+                           const std::size_t r = r0 + i;
+                           kernel_row(spec, &dots(i, i), norms(r), &norms(r), w - i, &Kf(r, r));
+                           kdiag(r) = spec(dots(i, i), norms(r), norms(r));
+                         });
+#endif
+  }
+  // The mirror in 64 × 64 tiles (a tile and its source stay in cache).
+  constexpr std::size_t tile = 64;
+  const std::size_t tiles = (n + tile - 1) / tile;
+  Kokkos::parallel_for(
+      "tessera::svm::mirror_kernel", Policy({0, 0}, {tiles, tiles}),
+      KOKKOS_LAMBDA(const std::size_t bi, const std::size_t bj) {
+        if (bj > bi) return;
+        const std::size_t r_end = bi * tile + tile < n ? bi * tile + tile : n;
+        for (std::size_t r = bi * tile; r < r_end; ++r) {
+          const std::size_t c_end = bj == bi ? r : bj * tile + tile;
+          for (std::size_t c = bj * tile; c < c_end; ++c) Kf(r, c) = Kf(c, r);
+        }
+      });
+}
+
+void solve_ovo(OvoSet& set, double C, const std::vector<double>& weight, double tol,
+               std::int64_t max_iter, bool warm) {
   const std::size_t pairs = set.pairs.size();
   if (pairs == 0) return;
+  TESSERA_ASSERT(set.Kf.extent(0) == set.order.size() && set.d_offset.extent(0) == pairs + 1);
   std::vector<double> c_pos(pairs), c_neg(pairs);
   std::size_t longest = 0;
   for (std::size_t p = 0; p < pairs; ++p) {
@@ -152,28 +269,6 @@ void solve_ovo(const DMatrix& K, OvoSet& set, double C, const std::vector<double
         std::max<std::size_t>(longest, static_cast<std::size_t>(set.offset[p + 1] - set.offset[p]));
   }
   if (!warm) std::fill(set.alpha.begin(), set.alpha.end(), 0.0);
-  if (set.Q.extent(0) == 0) {  // the set's structure and Q blocks, once per set
-    std::vector<std::int64_t> qoffset(pairs + 1, 0);
-    for (std::size_t p = 0; p < pairs; ++p) {
-      const std::int64_t l = set.offset[p + 1] - set.offset[p];
-      qoffset[p + 1] = qoffset[p] + l * l;
-    }
-    set.d_index = device_copy(set.index, "svm_index");
-    set.d_offset = device_copy(set.offset, "svm_offset");
-    set.d_y = device_copy(set.y, "svm_y");
-    set.d_qoffset = device_copy(qoffset, "svm_qoffset");
-    set.Q = Kokkos::View<float*, Mem>(
-        Kokkos::view_alloc(std::string("svm_Q"), Kokkos::WithoutInitializing), qoffset[pairs]);
-    set.qdiag = DVector(Kokkos::view_alloc(std::string("svm_qdiag"), Kokkos::WithoutInitializing),
-                        set.index.size());
-    using Build = detail::BuildQ<DMatrix, Kokkos::View<int*, Mem>, DVector,
-                                 Kokkos::View<std::int64_t*, Mem>, Kokkos::View<float*, Mem>>;
-    using Policy = Kokkos::MDRangePolicy<Space, Kokkos::Rank<2>>;
-    Kokkos::parallel_for(
-        "tessera::svm::build_q",
-        Policy({0, 0}, {static_cast<std::int64_t>(pairs), static_cast<std::int64_t>(longest)}),
-        Build{K, set.d_index, set.d_offset, set.d_y, set.d_qoffset, set.Q, set.qdiag});
-  }
   const auto alpha = device_copy(set.alpha, "svm_alpha");
   const auto pos = device_copy(c_pos, "svm_cpos");
   const auto neg = device_copy(c_neg, "svm_cneg");
@@ -183,12 +278,12 @@ void solve_ovo(const DMatrix& K, OvoSet& set, double C, const std::vector<double
       grad_given ? device_copy(set.grad, "svm_grad") : DVector("svm_grad", set.index.size());
   DVector rho("svm_rho", pairs);
   Kokkos::View<std::int64_t*, Mem> iterations("svm_iterations", pairs);
-  using Solver = detail::SmoBatch<DMatrix, Kokkos::View<int*, Mem>, DVector, decltype(iterations),
-                                  Kokkos::View<std::int64_t*, Mem>, Kokkos::View<float*, Mem>>;
+  using Solver = detail::SmoBatch<decltype(set.Kf), Kokkos::View<int*, Mem>, decltype(set.d_seg),
+                                  DVector, decltype(iterations)>;
   const std::int64_t limit = max_iter > 0 ? max_iter : default_max_iter(longest);
   Kokkos::parallel_for("tessera::svm::smo", Kokkos::RangePolicy<Space>(0, static_cast<int>(pairs)),
-                       Solver{K, set.d_index, set.d_offset, set.d_y, alpha, grad, pos, neg, rho,
-                              iterations, set.d_qoffset, set.Q, set.qdiag, tol, limit, grad_given});
+                       Solver{set.Kf, set.kdiag, set.d_offset, set.d_seg, set.d_y, alpha, grad, pos,
+                              neg, rho, iterations, tol, limit, grad_given});
   host_copy(alpha, set.alpha);
   host_copy(grad, set.grad);
   host_copy(rho, set.rho);
@@ -200,16 +295,18 @@ double training_accuracy(const DMatrix& K, const std::vector<int>& ids, const st
   // A training sample's decision in a pair it belongs to is y_s (G_s + 1) − rho. G comes
   // from float Q entries, so a sign counts only beyond a margin that bounds that rounding:
   // 1e-6 · (Σ alpha · max K_tt + |rho| + 1) per pair (|K_st| <= max K_tt for these kernels).
-  TESSERA_ASSERT(set.qdiag.extent(0) == set.index.size() && set.grad.size() == set.index.size());
-  std::vector<double> qdiag(set.index.size());
-  host_copy(set.qdiag, qdiag);
+  TESSERA_ASSERT(set.kdiag.extent(0) == set.order.size() && set.grad.size() == set.index.size());
+  std::vector<double> kdiag;
+  host_copy(set.kdiag, kdiag);
   std::vector<int> wins(cls.size(), 0), own(cls.size(), 0);
   for (std::size_t p = 0; p < set.pairs.size(); ++p) {
     double alpha_sum = 0, kmax = 1;
-    for (int pos = set.offset[p]; pos < set.offset[p + 1]; ++pos) {
+    for (int pos = set.offset[p]; pos < set.offset[p + 1]; ++pos)
       alpha_sum += set.alpha[static_cast<std::size_t>(pos)];
-      kmax = std::max(kmax, std::abs(qdiag[static_cast<std::size_t>(pos)]));
-    }
+    for (int c : set.pairs[p])
+      for (int r = set.class_start[static_cast<std::size_t>(c)];
+           r < set.class_start[static_cast<std::size_t>(c) + 1]; ++r)
+        kmax = std::max(kmax, std::abs(kdiag[static_cast<std::size_t>(r)]));
     const double margin = 1e-6 * (alpha_sum * kmax + std::abs(set.rho[p]) + 1.0);
     for (int pos = set.offset[p]; pos < set.offset[p + 1]; ++pos) {
       const auto k = static_cast<std::size_t>(pos);

@@ -55,14 +55,19 @@ struct OvoSet {
   std::vector<double> y;                  // +1 for class a, -1 for class b
   std::vector<double> alpha;              // solution (≥ 0)
   std::vector<double> grad;               // Qα − e at the solution
-  // Built by the first solve on the device and kept for the next (the set's structure
-  // does not change along a C chain): index, offset, y, each pair's Q block start, the
-  // Q blocks (y_s y_t K(s, t) as float, as libsvm) and K(s, s) per position.
-  Kokkos::View<int*, Mem> d_index, d_offset;
+  // The training samples ordered by class (universe ids) and where each class starts
+  // there: the rows of the set's kernel matrix. Pair (a, b)'s positions are class a's
+  // samples, then class b's, in this order.
+  std::vector<int> order;
+  std::vector<int> class_start;
+  // On the device, made by prepare_kernel and kept for every solve (the set's structure
+  // does not change along a C chain): the kernel matrix of `order` as float (libsvm's Q
+  // precision), K(x, x) per row in double, each pair's offset and row segments.
+  Kokkos::View<float**, Kokkos::LayoutRight, Mem> Kf;
+  DVector kdiag;
+  Kokkos::View<int*, Mem> d_offset;
+  Kokkos::View<int* [4], Mem> d_seg;
   DVector d_y;
-  Kokkos::View<std::int64_t*, Mem> d_qoffset;
-  Kokkos::View<float*, Mem> Q;
-  DVector qdiag;
   std::vector<double> rho;               // per pair
   std::vector<std::int64_t> iterations;  // per pair
   /// y·alpha at a position (the dual coefficient).
@@ -84,11 +89,17 @@ double training_accuracy(const DMatrix& K, const std::vector<int>& ids, const st
 double accuracy_of(const std::vector<int>& predicted, const std::vector<int>& ids,
                    const std::vector<int>& cls);
 
-/// Solves every problem of `set` at once on the universe kernel K. C of a sample is
+/// The set's kernel matrix gathered from the universe kernel matrix K (once per set).
+void prepare_kernel(OvoSet& set, const DMatrix& K);
+/// The set's kernel matrix computed from the universe's rows X (on the device): only the
+/// set's samples, the upper triangle in GEMM panels, mirrored (once per set).
+void prepare_kernel(OvoSet& set, const DMatrix& X, const detail::KernelSpec& spec);
+
+/// Solves every problem of `set` (its kernel prepared) at once. C of a sample is
 /// C · weight[class]. With warm = true, set.alpha holds a feasible start (same set), and
 /// set.grad, when filled, its gradient Qα − e (not recomputed then).
-void solve_ovo(const DMatrix& K, OvoSet& set, double C, const std::vector<double>& weight,
-               double tol, std::int64_t max_iter, bool warm = false);
+void solve_ovo(OvoSet& set, double C, const std::vector<double>& weight, double tol,
+               std::int64_t max_iter, bool warm = false);
 
 /// Decision values (queries × pairs): Σ coef · K(query_ids[r], index) − rho. K's rows
 /// are query samples and its columns universe samples.

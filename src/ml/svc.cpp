@@ -145,9 +145,16 @@ SVC& SVC::fit(const HostMatrix& X, const HostVector& y) {
   impl::OvoSet set = impl::make_ovo(all, cls, static_cast<int>(classes.size()));
   // The kernel matrix when it fits the budget (all pairs at once), else cached Q rows
   // (one pair at a time).
-  if (static_cast<std::uint64_t>(n) * n * sizeof(double) <= params_.kernel_memory) {
-    const impl::DMatrix K = impl::kernel_matrix(Xd, Xd, spec);
-    impl::solve_ovo(K, set, params_.C, weight, params_.tol, params_.max_iter);
+  if (static_cast<std::uint64_t>(n) * n * sizeof(float) <= params_.kernel_memory) {
+    Kokkos::Timer timer;
+    impl::prepare_kernel(set, Xd, spec);
+    Kokkos::fence();
+    const double t_kernel = timer.seconds();
+    impl::solve_ovo(set, params_.C, weight, params_.tol, params_.max_iter);
+    std::int64_t total = 0;
+    for (auto it : set.iterations) total += it;
+    log_debug(fmt::format("SVC::fit: kernel matrix {:.4f} s, SMO {:.4f} s ({} iterations)",
+                          t_kernel, timer.seconds() - t_kernel, total));
   } else {
     const impl::CacheStats stats = impl::solve_ovo_cached(
         Xd, set, spec, params_.C, weight, params_.tol, params_.max_iter, params_.kernel_memory);

@@ -7,13 +7,6 @@
 #include <Kokkos_Core.hpp>
 #include <tessera/kernels/math.hpp>
 
-// Asks the host compiler to vectorise a loop whose iterations are independent.
-#if defined(_OPENMP) && !defined(__CUDACC__)
-#define TESSERA_SIMD _Pragma("omp simd")
-#else
-#define TESSERA_SIMD
-#endif
-
 namespace tessera::detail {
 
 struct Moments {

@@ -57,26 +57,20 @@ struct RowSquaredNorms {
   }
 };
 
-// Q_st = y_s y_t K(x_s, x_t) of every binary problem, rounded to float as libsvm stores
-// its Q matrix (Qfloat): the iterates then follow libsvm's (and scikit-learn's) closely,
-// even where the problem is degenerate. Problem p's l × l block starts at qoffset(p).
-template <class KView, class IntView, class RealView, class OffsetView, class FloatView>
-struct BuildQ {
+// The kernel matrix of a set's training samples ordered by class, as float (libsvm keeps
+// its Q matrix, y_s y_t K(x_s, x_t), as float: the iterates then follow libsvm's and
+// scikit-learn's closely, even where a problem is degenerate), gathered from a universe
+// kernel matrix: Kf(r, c) = K(order(r), order(c)) and kdiag(r) = K(order(r), order(r)).
+template <class KView, class IntView, class FloatMatrix, class RealView>
+struct GatherKernel {
   KView K;
-  IntView index;
-  IntView offset;
-  RealView y;
-  OffsetView qoffset;
-  FloatView Q;
-  RealView qdiag;
-  KOKKOS_INLINE_FUNCTION void operator()(const int p, const int row) const {
-    const int begin = offset(p), l = offset(p + 1) - begin;
-    if (row >= l) return;
-    const int s = begin + row;
-    qdiag(s) = K(index(s), index(s));
-    float* out = &Q(qoffset(p) + static_cast<std::int64_t>(row) * l);
-    for (int t = 0; t < l; ++t)
-      out[t] = static_cast<float>(y(s) * y(begin + t) * K(index(s), index(begin + t)));
+  IntView order;
+  FloatMatrix Kf;
+  RealView kdiag;
+  KOKKOS_INLINE_FUNCTION void operator()(const int r, const int c) const {
+    const double v = K(order(r), order(c));
+    Kf(r, c) = static_cast<float>(v);
+    if (r == c) kdiag(r) = v;
   }
 };
 
@@ -152,35 +146,41 @@ KOKKOS_INLINE_FUNCTION double smo_rho(const RealView& y, const RealView& alpha,
   return free > 0 ? sum_free / free : (ub + lb) / 2;
 }
 
-// libsvm's Solver for C-SVC without shrinking: minimise ½αᵀQα − eᵀα subject to
-// yᵀα = 0, 0 ≤ α_t ≤ C_t. Problem p owns positions [offset(p), offset(p + 1)) of `index`
-// (rows and columns of K), `y` (±1), `alpha` (start values in — zeros, or a feasible warm
-// start — solution out) and `grad` (out: Qα − e); its Q block is at Q(qoffset(p)).
-template <class KView, class IntView, class RealView, class CountView, class OffsetView,
-          class FloatView>
+// libsvm's Solver for C-SVC without shrinking, for many binary problems at once (one
+// per thread): minimise ½αᵀQα − eᵀα subject to yᵀα = 0, 0 ≤ α_t ≤ C_t.
+//
+// Problem p owns positions [offset(p), offset(p + 1)) of `y` (±1), `alpha` (start values
+// in — zeros, or a feasible warm start — solution out) and `grad` (out: Qα − e). Its
+// positions are class a's samples (y = +1) then class b's (y = −1); they are the rows
+// seg(p, 0) … seg(p, 0) + seg(p, 1) − 1 and seg(p, 2) … seg(p, 2) + seg(p, 3) − 1 of the
+// class-ordered float kernel matrix Kf, so Q(s, t) = y_s y_t Kf(row s, row t) and every
+// Q row is two contiguous pieces of a Kf row. kdiag: K(x, x) per Kf row, in double.
+//
+// Each iteration reads the problem's positions twice, as libsvm's Solver does: the
+// gradient update of the previous step fused with the first half of the working-set
+// selection, then the second half.
+template <class FloatMatrix, class IntView, class SegView, class RealView, class CountView>
 struct SmoBatch {
-  KView K;
-  IntView index;
+  FloatMatrix Kf;
+  RealView kdiag;
   IntView offset;
+  SegView seg;
   RealView y;
   RealView alpha;
   RealView grad;
   RealView c_pos, c_neg;  // per problem: C of the +1 and -1 samples
   RealView rho;           // out, per problem
   CountView iterations;   // out, per problem (max_iter + 1: stopped by the limit)
-  OffsetView qoffset;
-  FloatView Q;
-  RealView qdiag;  // K(x_t, x_t) per position
   double eps;
   std::int64_t max_iter;
   bool grad_given;  // grad already holds Qα − e for the start values
 
   static constexpr double tau = 1e-12;
 
-  // Row s of problem p's Q block (positions relative to the problem's first).
-  KOKKOS_INLINE_FUNCTION const float* q_row(int p, int s) const {
-    const int begin = offset(p), l = offset(p + 1) - begin;
-    return &Q(qoffset(p) + static_cast<std::int64_t>(s - begin) * l);
+  // Row of Kf that holds position s of problem p.
+  KOKKOS_INLINE_FUNCTION int row_of(int p, int s) const {
+    const int r = s - offset(p);
+    return r < seg(p, 1) ? seg(p, 0) + r : seg(p, 2) + (r - seg(p, 1));
   }
   KOKKOS_INLINE_FUNCTION double c_of(int t, int p) const { return y(t) > 0 ? c_pos(p) : c_neg(p); }
 
@@ -191,85 +191,111 @@ struct SmoBatch {
       for (int s = begin; s < end; ++s) grad(s) = -1.0;
       for (int t = begin; t < end; ++t) {
         if (alpha(t) == 0.0) continue;
-        const float* qt = q_row(p, t);  // Q is symmetric
-        for (int s = begin; s < end; ++s) grad(s) += static_cast<double>(qt[s - begin]) * alpha(t);
+        const int rt = row_of(p, t);
+        for (int h = 0; h < 2; ++h) {
+          const double coef = (h ? -y(t) : y(t)) * alpha(t);  // y_s y_t α_t, y_s = ±1
+          const float* k = &Kf(rt, seg(p, 2 * h));
+          const int first = begin + (h ? seg(p, 1) : 0), len = seg(p, 2 * h + 1);
+          for (int r = 0; r < len; ++r) grad(first + r) += static_cast<double>(k[r]) * coef;
+        }
       }
     }
     std::int64_t iter = 0;
-    while (iter < max_iter) {
-      int i = -1, j = -1;
-      if (select_working_set(p, begin, end, i, j)) break;
+    int i = -1, j = -1;
+    double di = 0, dj = 0;  // the last step's alpha changes, not yet in grad
+    for (;;) {
+      double gmax, gmax2;
+      const int next_i = first_pick(p, begin, i, j, di, dj, gmax, gmax2);
+      di = dj = 0;
+      if (iter >= max_iter) break;
+      i = next_i;
+      j = i < 0 ? -1 : second_pick(p, begin, i, gmax);
+      if (gmax + gmax2 < eps || j < 0) break;
       ++iter;
-      update_pair(p, begin, end, i, j);
+      step(p, i, j, di, dj);
     }
     iterations(p) = iter >= max_iter ? max_iter + 1 : iter;
-    rho(p) = compute_rho(p, begin, end);
+    rho(p) = smo_rho(y, alpha, grad, begin, end, c_pos(p), c_neg(p));
   }
 
-  // Returns true when the maximal violating pair's gap is below eps (optimal). libsvm's
-  // WSS2 written without branches on the label: with w = −y·G, i maximises w over I_up
-  // (y = +1 below C, y = −1 above 0); j minimises −(gmax − w)²/quad over I_low with
-  // gmax − w > 0. Same comparisons and ties (the last index wins) as libsvm.
-  KOKKOS_INLINE_FUNCTION bool select_working_set(int p, int begin, int end, int& out_i,
-                                                 int& out_j) const {
-    const double cp = c_pos(p), cn = c_neg(p);
-    double gmax = -__builtin_huge_val(), gmax2 = -__builtin_huge_val();
-    int gmax_idx = -1, gmin_idx = -1;
-    double obj_diff_min = __builtin_huge_val();
-    for (int t = begin; t < end; ++t) {
-      const double yt = y(t), a = alpha(t);
-      const bool up = yt > 0 ? a < cp : a > 0.0;
-      const double w = -yt * grad(t);
-      const bool better = up && w >= gmax;
-      gmax = better ? w : gmax;
-      gmax_idx = better ? t : gmax_idx;
+  // Adds the previous step (pair i, j with changes di, dj; i < 0: none) to the gradient
+  // and returns i of the working set: the position maximising w = −y·G over I_up (y = +1
+  // below C, y = −1 above 0; ties: the last position, as libsvm). gmax = that w; gmax2 =
+  // the maximum of y·G over I_low, the other half of the stopping gap.
+  KOKKOS_INLINE_FUNCTION int first_pick(int p, int begin, int i, int j, double di, double dj,
+                                        double& gmax, double& gmax2) const {
+    const bool update = i >= 0 && (di != 0.0 || dj != 0.0);
+    const int ri = update ? row_of(p, i) : 0, rj = update ? row_of(p, j) : 0;
+    gmax = -__builtin_huge_val();
+    gmax2 = -__builtin_huge_val();
+    int best = -1;
+    for (int h = 0; h < 2; ++h) {
+      const double yt = h ? -1.0 : 1.0;
+      const double up_bound = h ? 0.0 : c_pos(p);   // y = +1: up while α < C_p
+      const double low_bound = h ? c_neg(p) : 0.0;  // y = −1: low while α < C_n
+      const int first = begin + (h ? seg(p, 1) : 0), len = seg(p, 2 * h + 1);
+      const float* ki = update ? &Kf(ri, seg(p, 2 * h)) : nullptr;
+      const float* kj = update ? &Kf(rj, seg(p, 2 * h)) : nullptr;
+      const double ci = update ? y(i) * yt * di : 0.0, cj = update ? y(j) * yt * dj : 0.0;
+      for (int r = 0; r < len; ++r) {
+        const int t = first + r;
+        double g = grad(t);
+        if (update) {
+          g += static_cast<double>(ki[r]) * ci + static_cast<double>(kj[r]) * cj;
+          grad(t) = g;
+        }
+        const double a = alpha(t);
+        const bool up = h ? a > up_bound : a < up_bound;
+        const bool low = h ? a < low_bound : a > low_bound;
+        const double w = -yt * g;
+        const bool better = up && w >= gmax;
+        gmax = better ? w : gmax;
+        best = better ? t : best;
+        gmax2 = low && -w >= gmax2 ? -w : gmax2;
+      }
     }
-    const int i = gmax_idx;
-    if (i >= 0) {
-      const double qd_i = qdiag(i), y_i = y(i);
-      const float* qi = q_row(p, i);
-      for (int t = begin; t < end; ++t) {
-        const double yt = y(t), a = alpha(t);
-        const bool low = yt > 0 ? a > 0.0 : a < cn;
-        const double v = yt * grad(t);  // = −w
-        gmax2 = low && v >= gmax2 ? v : gmax2;
-        const double grad_diff = gmax + v;
-        const double quad = qd_i + qdiag(t) - 2.0 * y_i * yt * static_cast<double>(qi[t - begin]);
+    return best;
+  }
+
+  // j of the working set: minimises −(gmax + y·G)² / quad over I_low where
+  // gmax + y·G > 0, quad = K_ii + K_tt − 2 K_it (ties: the last position). −1: none.
+  KOKKOS_INLINE_FUNCTION int second_pick(int p, int begin, int i, double gmax) const {
+    const int ri = row_of(p, i);
+    const double qd_i = kdiag(ri);
+    double obj_min = __builtin_huge_val();
+    int best = -1;
+    for (int h = 0; h < 2; ++h) {
+      const double yt = h ? -1.0 : 1.0;
+      const double low_bound = h ? c_neg(p) : 0.0;
+      const int first = begin + (h ? seg(p, 1) : 0), len = seg(p, 2 * h + 1);
+      const int row0 = seg(p, 2 * h);
+      const float* ki = &Kf(ri, row0);
+      for (int r = 0; r < len; ++r) {
+        const int t = first + r;
+        const double a = alpha(t);
+        const bool low = h ? a < low_bound : a > low_bound;
+        const double grad_diff = gmax + yt * grad(t);
+        const double quad = qd_i + kdiag(row0 + r) - 2.0 * static_cast<double>(ki[r]);
         const double obj = -(grad_diff * grad_diff) / (quad > 0 ? quad : tau);
-        const bool better = low && grad_diff > 0 && obj <= obj_diff_min;
-        obj_diff_min = better ? obj : obj_diff_min;
-        gmin_idx = better ? t : gmin_idx;
-      }
-    } else {
-      for (int t = begin; t < end; ++t) {
-        const double yt = y(t), a = alpha(t);
-        const bool low = yt > 0 ? a > 0.0 : a < cn;
-        const double v = yt * grad(t);
-        gmax2 = low && v >= gmax2 ? v : gmax2;
+        const bool better = low && grad_diff > 0 && obj <= obj_min;
+        obj_min = better ? obj : obj_min;
+        best = better ? t : best;
       }
     }
-    if (gmax + gmax2 < eps || gmin_idx == -1) return true;
-    out_i = gmax_idx;
-    out_j = gmin_idx;
-    return false;
+    return best;
   }
 
-  KOKKOS_INLINE_FUNCTION void update_pair(int p, int begin, int end, int i, int j) const {
-    const float* qi = q_row(p, i);
-    const float* qj = q_row(p, j);
+  // The SMO step on (i, j): new alpha(i), alpha(j) and their changes.
+  KOKKOS_INLINE_FUNCTION void step(int p, int i, int j, double& di, double& dj) const {
     const double old_i = alpha(i), old_j = alpha(j);
     double ai = old_i, aj = old_j;
-    smo_pair_step(y(i), y(j), c_of(i, p), c_of(j, p), qdiag(i), qdiag(j),
-                  static_cast<double>(qi[j - begin]), grad(i), grad(j), ai, aj);
+    const double qij = y(i) * y(j) * static_cast<double>(Kf(row_of(p, i), row_of(p, j)));
+    smo_pair_step(y(i), y(j), c_of(i, p), c_of(j, p), kdiag(row_of(p, i)), kdiag(row_of(p, j)), qij,
+                  grad(i), grad(j), ai, aj);
     alpha(i) = ai;
     alpha(j) = aj;
-    const double di = ai - old_i, dj = aj - old_j;
-    for (int t = begin; t < end; ++t)
-      grad(t) += static_cast<double>(qi[t - begin]) * di + static_cast<double>(qj[t - begin]) * dj;
-  }
-
-  KOKKOS_INLINE_FUNCTION double compute_rho(int p, int begin, int end) const {
-    return smo_rho(y, alpha, grad, begin, end, c_pos(p), c_neg(p));
+    di = ai - old_i;
+    dj = aj - old_j;
   }
 };
 
