@@ -255,6 +255,16 @@ void prepare_kernel(OvoSet& set, const DMatrix& X, const detail::KernelSpec& spe
       });
 }
 
+namespace {
+using Solver =
+    detail::SmoBatch<Kokkos::View<float**, Kokkos::LayoutRight, Mem>, Kokkos::View<int*, Mem>,
+                     Kokkos::View<int* [4], Mem>, DVector, Kokkos::View<std::int64_t*, Mem>>;
+#if !defined(KOKKOS_ENABLE_CUDA)
+// One problem's SMO, compiled for several instruction sets (the scans vectorise).
+TESSERA_CLONES [[gnu::flatten]] void solve_problem(const Solver& solver, int p) { solver(p); }
+#endif
+}  // namespace
+
 void solve_ovo(OvoSet& set, double C, const std::vector<double>& weight, double tol,
                std::int64_t max_iter, bool warm) {
   const std::size_t pairs = set.pairs.size();
@@ -278,12 +288,19 @@ void solve_ovo(OvoSet& set, double C, const std::vector<double>& weight, double 
       grad_given ? device_copy(set.grad, "svm_grad") : DVector("svm_grad", set.index.size());
   DVector rho("svm_rho", pairs);
   Kokkos::View<std::int64_t*, Mem> iterations("svm_iterations", pairs);
-  using Solver = detail::SmoBatch<decltype(set.Kf), Kokkos::View<int*, Mem>, decltype(set.d_seg),
-                                  DVector, decltype(iterations)>;
   const std::int64_t limit = max_iter > 0 ? max_iter : default_max_iter(longest);
+  const Solver solver{set.Kf, set.kdiag, set.d_offset, set.d_seg,  set.d_y, alpha, grad,
+                      pos,    neg,       rho,          iterations, tol,     limit, grad_given};
+  // Problems take from a few to thousands of iterations: dynamic scheduling on the host.
+#if defined(KOKKOS_ENABLE_CUDA)
   Kokkos::parallel_for("tessera::svm::smo", Kokkos::RangePolicy<Space>(0, static_cast<int>(pairs)),
-                       Solver{set.Kf, set.kdiag, set.d_offset, set.d_seg, set.d_y, alpha, grad, pos,
-                              neg, rho, iterations, tol, limit, grad_given});
+                       solver);
+#else
+  Kokkos::parallel_for(
+      "tessera::svm::smo",
+      Kokkos::RangePolicy<Space, Kokkos::Schedule<Kokkos::Dynamic>>(0, static_cast<int>(pairs)),
+      [=](const int p) { solve_problem(solver, p); });
+#endif
   host_copy(alpha, set.alpha);
   host_copy(grad, set.grad);
   host_copy(rho, set.rho);

@@ -10,6 +10,7 @@ scores() { python3 -c "
 import csv, sys
 for r in csv.DictReader(open(sys.argv[1])):
     print({k: v for k, v in r.items() if 'fit_time' not in k})" "$1"; }
+export -f scores  # used inside the checks' bash -c
 
 # Digits as libsvm files: the first 1500 rows to train, the rest to test.
 "$tessera" datasets >/dev/null  # the binary runs
@@ -52,7 +53,7 @@ check "mpirun -np 3: exit 0" test "$(rc search3)" = 0
 check "mpirun -np 3: the same cv_results as 1 rank" bash -c "diff <(scores s1/cv_results.csv) <(scores s3/cv_results.csv)"
 
 # --- SIGTERM midway (journal flushed), then --resume: the uninterrupted results
-grid=(--data train.libsvm --C logspace:-1:3:9 --gamma logspace:-4:-2:6 --folds 5)
+grid=(--data train.libsvm --C logspace:-1:3:9 --gamma logspace:-4:-2:30 --folds 5)  # seconds: long enough to stop
 run full "$tessera" svm-search "${grid[@]}" --out full --quiet
 interrupt cut '(( $(cat cut/journal/journal.*.bin 2>/dev/null | wc -c) > 32 ))' "$tessera" svm-search "${grid[@]}" --out cut --quiet
 check "SIGTERM: exit 1 with the interruption named" bash -c "[[ $(rc cut) == 1 ]] && grep -q 'interrupted by SIGTERM' cut.err"

@@ -224,23 +224,40 @@ struct SmoBatch {
   // the maximum of y·G over I_low, the other half of the stopping gap.
   KOKKOS_INLINE_FUNCTION int first_pick(int p, int begin, int i, int j, double di, double dj,
                                         double& gmax, double& gmax2) const {
-    const bool update = i >= 0 && (di != 0.0 || dj != 0.0);
-    const int ri = update ? row_of(p, i) : 0, rj = update ? row_of(p, j) : 0;
-    gmax = -__builtin_huge_val();
-    gmax2 = -__builtin_huge_val();
-    int best = -1;
+    return i >= 0 && (di != 0.0 || dj != 0.0)
+               ? first_pick_lanes<true>(p, begin, row_of(p, i), row_of(p, j), y(i) * di, y(j) * dj,
+                                        gmax, gmax2)
+               : first_pick_lanes<false>(p, begin, 0, 0, 0.0, 0.0, gmax, gmax2);
+  }
+
+  // The scans keep `lanes` independent running bests (position t goes to lane t mod
+  // lanes, the tail to lane 0), so that the host compiler vectorises them; each lane sees
+  // its positions in increasing order, and merging takes the best value, ties to the
+  // larger position: the same pick as one scan.
+#if defined(__CUDA_ARCH__) || defined(__HIP_DEVICE_COMPILE__)
+  static constexpr int lanes = 1;
+#else
+  static constexpr int lanes = 8;
+#endif
+
+  template <bool Update>
+  KOKKOS_INLINE_FUNCTION int first_pick_lanes(int p, int begin, int ri, int rj, double yd_i,
+                                              double yd_j, double& gmax, double& gmax2) const {
+    double best_w[lanes], best_low[lanes];
+    int best_t[lanes];
+    for (int l = 0; l < lanes; ++l) best_w[l] = best_low[l] = -__builtin_huge_val(), best_t[l] = -1;
     for (int h = 0; h < 2; ++h) {
       const double yt = h ? -1.0 : 1.0;
       const double up_bound = h ? 0.0 : c_pos(p);   // y = +1: up while α < C_p
       const double low_bound = h ? c_neg(p) : 0.0;  // y = −1: low while α < C_n
       const int first = begin + (h ? seg(p, 1) : 0), len = seg(p, 2 * h + 1);
-      const float* ki = update ? &Kf(ri, seg(p, 2 * h)) : nullptr;
-      const float* kj = update ? &Kf(rj, seg(p, 2 * h)) : nullptr;
-      const double ci = update ? y(i) * yt * di : 0.0, cj = update ? y(j) * yt * dj : 0.0;
-      for (int r = 0; r < len; ++r) {
+      const float* ki = Update ? &Kf(ri, seg(p, 2 * h)) : nullptr;
+      const float* kj = Update ? &Kf(rj, seg(p, 2 * h)) : nullptr;
+      const double ci = yt * yd_i, cj = yt * yd_j;  // Q(i, t) / K(i, t) · Δα_i, likewise j
+      const auto visit = [&](int l, int r) {
         const int t = first + r;
         double g = grad(t);
-        if (update) {
+        if (Update) {
           g += static_cast<double>(ki[r]) * ci + static_cast<double>(kj[r]) * cj;
           grad(t) = g;
         }
@@ -248,13 +265,25 @@ struct SmoBatch {
         const bool up = h ? a > up_bound : a < up_bound;
         const bool low = h ? a < low_bound : a > low_bound;
         const double w = -yt * g;
-        const bool better = up && w >= gmax;
-        gmax = better ? w : gmax;
-        best = better ? t : best;
-        gmax2 = low && -w >= gmax2 ? -w : gmax2;
-      }
+        const bool better = up & (w >= best_w[l]);
+        best_w[l] = better ? w : best_w[l];
+        best_t[l] = better ? t : best_t[l];
+        best_low[l] = low & (-w >= best_low[l]) ? -w : best_low[l];
+      };
+      int r = 0;
+      for (; r + lanes <= len; r += lanes)
+        for (int l = 0; l < lanes; ++l) visit(l, r + l);
+      for (; r < len; ++r) visit(0, r);
     }
-    return best;
+    for (int l = 1; l < lanes; ++l) {
+      const bool take = best_w[l] > best_w[0] || (best_w[l] == best_w[0] && best_t[l] > best_t[0]);
+      best_w[0] = take ? best_w[l] : best_w[0];
+      best_t[0] = take ? best_t[l] : best_t[0];
+      best_low[0] = best_low[l] > best_low[0] ? best_low[l] : best_low[0];
+    }
+    gmax = best_w[0];
+    gmax2 = best_low[0];
+    return best_t[0];
   }
 
   // j of the working set: minimises −(gmax + y·G)² / quad over I_low where
@@ -262,27 +291,38 @@ struct SmoBatch {
   KOKKOS_INLINE_FUNCTION int second_pick(int p, int begin, int i, double gmax) const {
     const int ri = row_of(p, i);
     const double qd_i = kdiag(ri);
-    double obj_min = __builtin_huge_val();
-    int best = -1;
+    double best_obj[lanes];
+    int best_t[lanes];
+    for (int l = 0; l < lanes; ++l) best_obj[l] = __builtin_huge_val(), best_t[l] = -1;
     for (int h = 0; h < 2; ++h) {
       const double yt = h ? -1.0 : 1.0;
       const double low_bound = h ? c_neg(p) : 0.0;
       const int first = begin + (h ? seg(p, 1) : 0), len = seg(p, 2 * h + 1);
       const int row0 = seg(p, 2 * h);
       const float* ki = &Kf(ri, row0);
-      for (int r = 0; r < len; ++r) {
+      const auto visit = [&](int l, int r) {
         const int t = first + r;
         const double a = alpha(t);
         const bool low = h ? a < low_bound : a > low_bound;
         const double grad_diff = gmax + yt * grad(t);
         const double quad = qd_i + kdiag(row0 + r) - 2.0 * static_cast<double>(ki[r]);
         const double obj = -(grad_diff * grad_diff) / (quad > 0 ? quad : tau);
-        const bool better = low && grad_diff > 0 && obj <= obj_min;
-        obj_min = better ? obj : obj_min;
-        best = better ? t : best;
-      }
+        const bool better = low & (grad_diff > 0) & (obj <= best_obj[l]);
+        best_obj[l] = better ? obj : best_obj[l];
+        best_t[l] = better ? t : best_t[l];
+      };
+      int r = 0;
+      for (; r + lanes <= len; r += lanes)
+        for (int l = 0; l < lanes; ++l) visit(l, r + l);
+      for (; r < len; ++r) visit(0, r);
     }
-    return best;
+    for (int l = 1; l < lanes; ++l) {
+      const bool take =
+          best_obj[l] < best_obj[0] || (best_obj[l] == best_obj[0] && best_t[l] > best_t[0]);
+      best_obj[0] = take ? best_obj[l] : best_obj[0];
+      best_t[0] = take ? best_t[l] : best_t[0];
+    }
+    return best_t[0];
   }
 
   // The SMO step on (i, j): new alpha(i), alpha(j) and their changes.
