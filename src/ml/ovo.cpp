@@ -218,8 +218,9 @@ void prepare_kernel(OvoSet& set, const DMatrix& X, const detail::KernelSpec& spe
     const std::size_t r1 = std::min(n, r0 + panel), m = r1 - r0, w = n - r0;
     const auto rows = Kokkos::subview(Xs, std::make_pair(r0, r1), Kokkos::ALL);
     const auto cols = Kokkos::subview(Xs, std::make_pair(r0, n), Kokkos::ALL);
-    const Kokkos::View<double**, Kokkos::LayoutRight, Mem, Kokkos::MemoryUnmanaged> dots(
-        buffer.data(), m, w);
+    const DMatrix dots =  // the buffer's first m × w values, rows contiguous
+        Kokkos::View<double**, Kokkos::LayoutRight, Mem, Kokkos::MemoryUnmanaged>(buffer.data(), m,
+                                                                                  w);
     linalg::gemm(linalg::Op::none, linalg::Op::transpose, 1.0, rows, cols, 0.0, dots);
 #if defined(KOKKOS_ENABLE_CUDA)
     Kokkos::parallel_for(
@@ -360,46 +361,71 @@ double accuracy_of(const std::vector<int>& predicted, const std::vector<int>& id
 
 HostMatrix ovo_decisions(const DMatrix& K, const std::vector<int>& query_ids, const OvoSet& set) {
   const std::size_t pairs = set.pairs.size(), n = query_ids.size();
-  // Decisions are one GEMM: the queries' kernel values at the support vectors (samples
-  // with a nonzero coefficient in some pair) times their coefficients, a dense
-  // support-vector × pair matrix (a sample sits in n_classes − 1 pairs).
-  std::vector<int> column(K.extent(1), -1), support;
-  for (std::size_t k = 0; k < set.index.size(); ++k)
-    if (set.alpha[k] != 0.0 && column[static_cast<std::size_t>(set.index[k])] < 0) {
-      column[static_cast<std::size_t>(set.index[k])] = 0;
-      support.push_back(set.index[k]);
+  const auto k = static_cast<std::size_t>(set.n_classes);
+  TESSERA_ASSERT(set.class_start.size() == k + 1);
+  // A support vector of class c has a coefficient in the k − 1 pairs with c only, so the
+  // decisions are one GEMM per class: the queries' kernel values at that class's support
+  // vectors times their coefficients (support vectors × other classes, libsvm's dual_coef
+  // layout), added into the pairs' columns; the class of a pair's first side first.
+  std::vector<std::vector<int>> support(k);  // universe ids per class, ascending
+  std::vector<std::vector<int>> column(k);   // per class: support column of a universe id
+  std::vector<int> pair_of(k * k, -1);       // (c, other) -> pair
+  for (std::size_t p = 0; p < pairs; ++p) {
+    const auto a = static_cast<std::size_t>(set.pairs[p][0]);
+    const auto b = static_cast<std::size_t>(set.pairs[p][1]);
+    pair_of[a * k + b] = pair_of[b * k + a] = static_cast<int>(p);
+    const int na = set.class_start[a + 1] - set.class_start[a];
+    for (int pos = set.offset[p]; pos < set.offset[p + 1]; ++pos)
+      if (set.alpha[static_cast<std::size_t>(pos)] != 0.0)
+        support[pos - set.offset[p] < na ? a : b].push_back(
+            set.index[static_cast<std::size_t>(pos)]);
+  }
+  DMatrix out("svm_decisions", n, pairs);
+  const auto queries = device_copy(query_ids, "svm_queries");
+  using Policy = Kokkos::MDRangePolicy<Space, Kokkos::Rank<2>>;
+  for (std::size_t c = 0; c < k; ++c) {
+    auto& ids = support[c];
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    const std::size_t nsv = ids.size();
+    if (nsv == 0 || n == 0) continue;
+    HostMatrix coef("svm_coef", nsv, k - 1);
+    for (std::size_t o = 0; o < k; ++o) {
+      if (o == c) continue;
+      const auto p = static_cast<std::size_t>(pair_of[c * k + o]);
+      const bool first = set.pairs[p][0] == static_cast<int>(c);
+      const int na = set.class_start[static_cast<std::size_t>(set.pairs[p][0]) + 1] -
+                     set.class_start[static_cast<std::size_t>(set.pairs[p][0])];
+      for (int pos = set.offset[p]; pos < set.offset[p + 1]; ++pos) {
+        const auto q = static_cast<std::size_t>(pos);
+        if (set.alpha[q] == 0.0 || (pos - set.offset[p] < na) != first) continue;
+        const auto j = static_cast<std::size_t>(
+            std::lower_bound(ids.begin(), ids.end(), set.index[q]) - ids.begin());
+        coef(j, o < c ? o : o - 1) = set.coef(q);
+      }
     }
-  std::sort(support.begin(), support.end());
-  for (std::size_t j = 0; j < support.size(); ++j)
-    column[static_cast<std::size_t>(support[j])] = static_cast<int>(j);
-  const std::size_t nsv = support.size();
-  HostMatrix coef("svm_coef", nsv, pairs);
-  for (std::size_t p = 0; p < pairs; ++p)
-    for (int k = set.offset[p]; k < set.offset[p + 1]; ++k)
-      if (set.alpha[static_cast<std::size_t>(k)] != 0.0)
-        coef(static_cast<std::size_t>(
-                 column[static_cast<std::size_t>(set.index[static_cast<std::size_t>(k)])]),
-             p) = set.coef(static_cast<std::size_t>(k));
-  DMatrix out(Kokkos::view_alloc(std::string("svm_decisions"), Kokkos::WithoutInitializing), n,
-              pairs);
-  if (n && pairs && nsv) {
     const auto dense = Kokkos::create_mirror_view_and_copy(Mem(), coef);
-    const auto queries = device_copy(query_ids, "svm_queries");
-    const auto columns = device_copy(support, "svm_support");
+    const auto columns = device_copy(ids, "svm_support");
     DMatrix rows(Kokkos::view_alloc(std::string("svm_query_rows"), Kokkos::WithoutInitializing), n,
                  nsv);
-    using Policy = Kokkos::MDRangePolicy<Space, Kokkos::Rank<2>>;
     Kokkos::parallel_for(
         "tessera::svm::gather_rows", Policy({0, 0}, {n, nsv}),
         KOKKOS_LAMBDA(const std::size_t r, const std::size_t j) {
           rows(r, j) = K(queries(r), columns(j));
         });
-    linalg::gemm(linalg::Op::none, linalg::Op::none, 1.0, rows, dense, 0.0, out);
-  } else {
-    Kokkos::deep_copy(out, 0.0);
+    DMatrix part(
+        Kokkos::view_alloc(std::string("svm_class_decisions"), Kokkos::WithoutInitializing), n,
+        k - 1);
+    linalg::gemm(linalg::Op::none, linalg::Op::none, 1.0, rows, dense, 0.0, part);
+    std::vector<int> target(k - 1);
+    for (std::size_t o = 0, col = 0; o < k; ++o)
+      if (o != c) target[col++] = pair_of[c * k + o];
+    const auto to = device_copy(target, "svm_pair_of");
+    Kokkos::parallel_for(
+        "tessera::svm::add_class", Policy({0, 0}, {n, k - 1}),
+        KOKKOS_LAMBDA(const std::size_t r, const std::size_t o) { out(r, to(o)) += part(r, o); });
   }
   const auto rho = device_copy(set.rho, "svm_rho");
-  using Policy = Kokkos::MDRangePolicy<Space, Kokkos::Rank<2>>;
   Kokkos::parallel_for(
       "tessera::svm::minus_rho", Policy({0, 0}, {n, pairs}),
       KOKKOS_LAMBDA(const std::size_t r, const std::size_t p) { out(r, p) -= rho(p); });

@@ -100,6 +100,7 @@ impl::OvoSet model_set(const std::vector<int>& n_support, const HostMatrix& dual
   set.n_classes = k;
   std::vector<int> start(static_cast<std::size_t>(k) + 1, 0);
   for (int c = 0; c < k; ++c) start[c + 1] = start[c] + n_support[static_cast<std::size_t>(c)];
+  set.class_start = start;
   set.offset.push_back(0);
   for (int a = 0; a < k; ++a)
     for (int b = a + 1; b < k; ++b) {
