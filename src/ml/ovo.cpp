@@ -163,7 +163,7 @@ TESSERA_CLONES void kernel_row(const tessera::detail::KernelSpec& spec, const do
 // The set's structure on the device (once per set).
 void prepare_structure(OvoSet& set) {
   const std::size_t pairs = set.pairs.size();
-  Kokkos::View<int* [4], Kokkos::HostSpace> seg("svm_seg", pairs);
+  Kokkos::View<int* [4], Kokkos::LayoutRight, Kokkos::HostSpace> seg("svm_seg", pairs);
   for (std::size_t p = 0; p < pairs; ++p) {
     const auto a = static_cast<std::size_t>(set.pairs[p][0]);
     const auto b = static_cast<std::size_t>(set.pairs[p][1]);
@@ -259,7 +259,8 @@ void prepare_kernel(OvoSet& set, const DMatrix& X, const detail::KernelSpec& spe
 namespace {
 using Solver =
     detail::SmoBatch<Kokkos::View<float**, Kokkos::LayoutRight, Mem>, Kokkos::View<int*, Mem>,
-                     Kokkos::View<int* [4], Mem>, DVector, Kokkos::View<std::int64_t*, Mem>>;
+                     Kokkos::View<int* [4], Kokkos::LayoutRight, Mem>, DVector,
+                     Kokkos::View<std::int64_t*, Mem>>;
 #if !defined(KOKKOS_ENABLE_CUDA)
 // One problem's SMO, compiled for several instruction sets (the scans vectorise).
 TESSERA_CLONES [[gnu::flatten]] void solve_problem(const Solver& solver, int p) { solver(p); }

@@ -66,7 +66,7 @@ struct OvoSet {
   Kokkos::View<float**, Kokkos::LayoutRight, Mem> Kf;
   DVector kdiag;
   Kokkos::View<int*, Mem> d_offset;
-  Kokkos::View<int* [4], Mem> d_seg;
+  Kokkos::View<int* [4], Kokkos::LayoutRight, Mem> d_seg;
   DVector d_y;
   std::vector<double> rho;               // per pair
   std::vector<std::int64_t> iterations;  // per pair
