@@ -8,6 +8,8 @@
 #include <tessera/io/results.hpp>
 #include <tessera/linalg/linalg.hpp>
 
+#include "../core/prefault.hpp"
+
 namespace tessera::ml::impl {
 
 Encoded encode_labels(const HostVector& y, const std::map<double, double>& class_weight,
@@ -178,6 +180,7 @@ void prepare_structure(OvoSet& set) {
   const std::size_t n = set.order.size();
   set.Kf = Kokkos::View<float**, Kokkos::LayoutRight, Mem>(
       Kokkos::view_alloc(std::string("svm_Kf"), Kokkos::WithoutInitializing), n, n);
+  tessera::impl::prefault<Mem>(set.Kf.data(), set.Kf.span() * sizeof(float));
   set.kdiag = DVector(Kokkos::view_alloc(std::string("svm_kdiag"), Kokkos::WithoutInitializing), n);
 }
 
@@ -209,11 +212,12 @@ void prepare_kernel(OvoSet& set, const DMatrix& X, const detail::KernelSpec& spe
   const auto Kf = set.Kf;
   const auto kdiag = set.kdiag;
   // Panels of rows: their dot products with the rows from the panel's first on (one
-  // GEMM into a reused buffer), kernel values as float above the diagonal; then the
-  // lower triangle mirrored.
-  const std::size_t panel = 256;
+  // GEMM into a reused buffer), kernel values as float on and above the diagonal, and
+  // mirrored below it.
+  const std::size_t panel = 128;
   DMatrix buffer(Kokkos::view_alloc(std::string("svm_panel"), Kokkos::WithoutInitializing),
                  std::min(panel, n), n);
+  tessera::impl::prefault<Mem>(buffer.data(), buffer.span() * sizeof(double));
   for (std::size_t r0 = 0; r0 < n; r0 += panel) {
     const std::size_t r1 = std::min(n, r0 + panel), m = r1 - r0, w = n - r0;
     const auto rows = Kokkos::subview(Xs, std::make_pair(r0, r1), Kokkos::ALL);
@@ -240,20 +244,23 @@ void prepare_kernel(OvoSet& set, const DMatrix& X, const detail::KernelSpec& spe
                            kdiag(r) = spec(dots(i, i), norms(r), norms(r));
                          });
 #endif
+    // The mirror while the panel is in cache: rows below it take its values as their
+    // columns [r0, r1), 16 rows per work item (a cache line of the panel per read); the
+    // last item mirrors the panel's own lower triangle.
+    const std::size_t blocks = (n - r1 + 15) / 16;
+    Kokkos::parallel_for(
+        "tessera::svm::mirror_panel", Kokkos::RangePolicy<Space>(0, blocks + 1),
+        KOKKOS_LAMBDA(const std::size_t b) {
+          if (b == blocks) {
+            for (std::size_t r = r0; r < r1; ++r)
+              for (std::size_t c = r0; c < r; ++c) Kf(r, c) = Kf(c, r);
+            return;
+          }
+          const std::size_t c0 = r1 + 16 * b, c1 = c0 + 16 < n ? c0 + 16 : n;
+          for (std::size_t r = r0; r < r1; ++r)
+            for (std::size_t c = c0; c < c1; ++c) Kf(c, r) = Kf(r, c);
+        });
   }
-  // The mirror in 64 × 64 tiles (a tile and its source stay in cache).
-  constexpr std::size_t tile = 64;
-  const std::size_t tiles = (n + tile - 1) / tile;
-  Kokkos::parallel_for(
-      "tessera::svm::mirror_kernel", Policy({0, 0}, {tiles, tiles}),
-      KOKKOS_LAMBDA(const std::size_t bi, const std::size_t bj) {
-        if (bj > bi) return;
-        const std::size_t r_end = bi * tile + tile < n ? bi * tile + tile : n;
-        for (std::size_t r = bi * tile; r < r_end; ++r) {
-          const std::size_t c_end = bj == bi ? r : bj * tile + tile;
-          for (std::size_t c = bj * tile; c < c_end; ++c) Kf(r, c) = Kf(c, r);
-        }
-      });
 }
 
 namespace {
