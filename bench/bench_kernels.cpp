@@ -1,4 +1,4 @@
-// Kernel throughput: Philox draws and per-column statistics.
+// Kernel throughput: Philox draws, per-column statistics, one SVC fit on digits.
 //   build with -DTESSERA_BUILD_BENCH=ON, run build/bench/bench_kernels
 #include <benchmark/benchmark.h>
 
@@ -6,7 +6,9 @@
 #include <tessera/array/column_stats.hpp>
 #include <tessera/core/rng.hpp>
 #include <tessera/core/runtime.hpp>
+#include <tessera/io/dataset.hpp>
 #include <tessera/io/generators.hpp>
+#include <tessera/ml/svc.hpp>
 
 namespace {
 
@@ -36,6 +38,21 @@ void BM_column_stats(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(rows * cols * 8));
 }
 BENCHMARK(BM_column_stats)->Arg(1 << 16)->Arg(1 << 21)->Unit(benchmark::kMillisecond);
+
+// The single fit of bench/svm_vs_sklearn.py (RBF, C = 10, gamma = 0.001, digits) in the
+// process, for profiling it (perf record build/bench/bench_kernels --benchmark_filter=svc).
+void BM_svc_fit_digits(benchmark::State& state) {
+  const tessera::Table digits = tessera::io::digits();
+  tessera::ml::SVCParams p;
+  p.C = 10;
+  p.gamma = tessera::ml::Gamma::value(0.001);
+  for (auto _ : state) {
+    tessera::ml::SVC clf(p);
+    clf.fit(digits.X, digits.y);
+    benchmark::DoNotOptimize(clf.n_support());
+  }
+}
+BENCHMARK(BM_svc_fit_digits)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

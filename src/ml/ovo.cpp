@@ -53,10 +53,7 @@ void require_finite(const HostMatrix& X, const std::string& who) {
 }
 
 DMatrix to_device(const HostMatrix& X) {
-  DMatrix D(Kokkos::view_alloc(std::string("svm_X"), Kokkos::WithoutInitializing), X.extent(0),
-            X.extent(1));
-  Kokkos::deep_copy(D, X);
-  return D;
+  return Kokkos::create_mirror_view_and_copy(Mem(), X);  // X itself where Mem is host memory
 }
 
 DVector row_norms(const DMatrix& X) {

@@ -34,7 +34,8 @@ Encoded encode_labels(const HostVector& y, const std::map<double, double>& class
 /// holds NaN or ±inf: SVMs have no meaning for them.
 void require_finite(const HostMatrix& X, const std::string& who);
 
-/// Rows of a host matrix copied to the device.
+/// Rows of a host matrix on the device (the same View where the device is the host: not
+/// to be written).
 DMatrix to_device(const HostMatrix& X);
 /// Squared norms of the rows.
 DVector row_norms(const DMatrix& X);
