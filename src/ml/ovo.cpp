@@ -364,67 +364,77 @@ double accuracy_of(const std::vector<int>& predicted, const std::vector<int>& id
   return ids.empty() ? 0.0 : static_cast<double>(right) / static_cast<double>(ids.size());
 }
 
-HostMatrix ovo_decisions(const DMatrix& K, const std::vector<int>& query_ids, const OvoSet& set) {
-  const std::size_t pairs = set.pairs.size(), n = query_ids.size();
+QueryKernel query_kernel(const DMatrix& K, const std::vector<int>& query_ids, const OvoSet& set) {
+  const std::size_t k = static_cast<std::size_t>(set.n_classes), n = query_ids.size();
+  TESSERA_ASSERT(set.class_start.size() == k + 1 &&
+                 set.order.size() == static_cast<std::size_t>(set.class_start[k]));
+  QueryKernel out;
+  out.queries = n;
+  out.storage = Kokkos::View<double*, Mem>(
+      Kokkos::view_alloc(std::string("svm_query_kernel"), Kokkos::WithoutInitializing),
+      n * set.order.size());
+  for (std::size_t c = 0; c < k; ++c)
+    out.blocks.push_back(Kokkos::View<double**, Kokkos::LayoutRight, Mem, Kokkos::MemoryUnmanaged>(
+        out.storage.data() + n * static_cast<std::size_t>(set.class_start[c]), n,
+        static_cast<std::size_t>(set.class_start[c + 1] - set.class_start[c])));
+  if (n == 0 || set.order.empty()) return out;
+  // Row by row (each of K's rows read once), every class's block from it.
+  const auto queries = device_copy(query_ids, "svm_queries");
+  const auto order = device_copy(set.order, "svm_order");
+  const auto start = device_copy(set.class_start, "svm_class_start");
+  const auto storage = out.storage;
+  Kokkos::parallel_for(
+      "tessera::svm::query_kernel", Kokkos::RangePolicy<Space>(0, n),
+      KOKKOS_LAMBDA(const std::size_t r) {
+        const int q = queries(r);
+        for (std::size_t c = 0; c + 1 < start.extent(0); ++c) {
+          const auto first = static_cast<std::size_t>(start(c));
+          const auto count = static_cast<std::size_t>(start(c + 1)) - first;
+          double* to = storage.data() + n * first + r * count;
+          for (std::size_t j = 0; j < count; ++j) to[j] = K(q, order(first + j));
+        }
+      });
+  return out;
+}
+
+HostMatrix ovo_decisions(const QueryKernel& QK, const OvoSet& set) {
+  const std::size_t pairs = set.pairs.size(), n = QK.queries;
   const auto k = static_cast<std::size_t>(set.n_classes);
-  TESSERA_ASSERT(set.class_start.size() == k + 1);
-  // A support vector of class c has a coefficient in the k − 1 pairs with c only, so the
-  // decisions are one GEMM per class: the queries' kernel values at that class's support
-  // vectors times their coefficients (support vectors × other classes, libsvm's dual_coef
-  // layout), added into the pairs' columns; the class of a pair's first side first.
-  std::vector<std::vector<int>> support(k);  // universe ids per class, ascending
-  std::vector<std::vector<int>> column(k);   // per class: support column of a universe id
-  std::vector<int> pair_of(k * k, -1);       // (c, other) -> pair
+  TESSERA_ASSERT(QK.blocks.size() == k);
+  std::vector<int> pair_of(k * k, -1);  // (c, other) -> pair
   for (std::size_t p = 0; p < pairs; ++p) {
     const auto a = static_cast<std::size_t>(set.pairs[p][0]);
     const auto b = static_cast<std::size_t>(set.pairs[p][1]);
     pair_of[a * k + b] = pair_of[b * k + a] = static_cast<int>(p);
-    const int na = set.class_start[a + 1] - set.class_start[a];
-    for (int pos = set.offset[p]; pos < set.offset[p + 1]; ++pos)
-      if (set.alpha[static_cast<std::size_t>(pos)] != 0.0)
-        support[pos - set.offset[p] < na ? a : b].push_back(
-            set.index[static_cast<std::size_t>(pos)]);
   }
   DMatrix out("svm_decisions", n, pairs);
-  const auto queries = device_copy(query_ids, "svm_queries");
   using Policy = Kokkos::MDRangePolicy<Space, Kokkos::Rank<2>>;
   for (std::size_t c = 0; c < k; ++c) {
-    auto& ids = support[c];
-    std::sort(ids.begin(), ids.end());
-    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-    const std::size_t nsv = ids.size();
-    if (nsv == 0 || n == 0) continue;
-    HostMatrix coef("svm_coef", nsv, k - 1);
-    for (std::size_t o = 0; o < k; ++o) {
+    const std::size_t members = QK.blocks[c].extent(1);
+    if (members == 0 || n == 0) continue;
+    // The class's coefficients, members × other classes (libsvm's dual_coef layout).
+    HostMatrix coef("svm_coef", members, k - 1);
+    std::vector<int> target(k - 1);
+    bool any = false;
+    for (std::size_t o = 0, col = 0; o < k; ++o) {
       if (o == c) continue;
       const auto p = static_cast<std::size_t>(pair_of[c * k + o]);
-      const bool first = set.pairs[p][0] == static_cast<int>(c);
-      const int na = set.class_start[static_cast<std::size_t>(set.pairs[p][0]) + 1] -
-                     set.class_start[static_cast<std::size_t>(set.pairs[p][0])];
-      for (int pos = set.offset[p]; pos < set.offset[p + 1]; ++pos) {
-        const auto q = static_cast<std::size_t>(pos);
-        if (set.alpha[q] == 0.0 || (pos - set.offset[p] < na) != first) continue;
-        const auto j = static_cast<std::size_t>(
-            std::lower_bound(ids.begin(), ids.end(), set.index[q]) - ids.begin());
-        coef(j, o < c ? o : o - 1) = set.coef(q);
+      target[col] = static_cast<int>(p);
+      const auto a = static_cast<std::size_t>(set.pairs[p][0]);
+      const int first = set.offset[p] + (a == c ? 0 : set.class_start[a + 1] - set.class_start[a]);
+      for (std::size_t m = 0; m < members; ++m) {
+        const auto pos = static_cast<std::size_t>(first) + m;
+        coef(m, col) = set.coef(pos);
+        any = any || set.alpha[pos] != 0.0;
       }
+      ++col;
     }
+    if (!any) continue;
     const auto dense = Kokkos::create_mirror_view_and_copy(Mem(), coef);
-    const auto columns = device_copy(ids, "svm_support");
-    DMatrix rows(Kokkos::view_alloc(std::string("svm_query_rows"), Kokkos::WithoutInitializing), n,
-                 nsv);
-    Kokkos::parallel_for(
-        "tessera::svm::gather_rows", Policy({0, 0}, {n, nsv}),
-        KOKKOS_LAMBDA(const std::size_t r, const std::size_t j) {
-          rows(r, j) = K(queries(r), columns(j));
-        });
     DMatrix part(
         Kokkos::view_alloc(std::string("svm_class_decisions"), Kokkos::WithoutInitializing), n,
         k - 1);
-    linalg::gemm(linalg::Op::none, linalg::Op::none, 1.0, rows, dense, 0.0, part);
-    std::vector<int> target(k - 1);
-    for (std::size_t o = 0, col = 0; o < k; ++o)
-      if (o != c) target[col++] = pair_of[c * k + o];
+    linalg::gemm(linalg::Op::none, linalg::Op::none, 1.0, QK.blocks[c], dense, 0.0, part);
     const auto to = device_copy(target, "svm_pair_of");
     Kokkos::parallel_for(
         "tessera::svm::add_class", Policy({0, 0}, {n, k - 1}),
@@ -438,6 +448,10 @@ HostMatrix ovo_decisions(const DMatrix& K, const std::vector<int>& query_ids, co
                   pairs);
   Kokkos::deep_copy(host, out);
   return host;
+}
+
+HostMatrix ovo_decisions(const DMatrix& K, const std::vector<int>& query_ids, const OvoSet& set) {
+  return ovo_decisions(query_kernel(K, query_ids, set), set);
 }
 
 std::vector<int> ovo_votes(const HostMatrix& decisions, int n_classes) {

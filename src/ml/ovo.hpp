@@ -102,8 +102,21 @@ void prepare_kernel(OvoSet& set, const DMatrix& X, const detail::KernelSpec& spe
 void solve_ovo(OvoSet& set, double C, const std::vector<double>& weight, double tol,
                std::int64_t max_iter, bool warm = false);
 
-/// Decision values (queries × pairs): Σ coef · K(query_ids[r], index) − rho. K's rows
-/// are query samples and its columns universe samples.
+/// Kernel values of query samples at a set's training samples, one block per class
+/// (queries × the class's samples in the set's order): gathered once, they serve every
+/// solution of the set (each C of a chain).
+struct QueryKernel {
+  std::size_t queries = 0;
+  Kokkos::View<double*, Mem> storage;  // the blocks one after another
+  std::vector<DMatrix> blocks;         // views of storage
+};
+/// K's rows are query samples and its columns universe samples.
+QueryKernel query_kernel(const DMatrix& K, const std::vector<int>& query_ids, const OvoSet& set);
+
+/// Decision values (queries × pairs): Σ coef · K(query, sample) − rho, one GEMM per class
+/// (a sample has a coefficient in the k − 1 pairs of its class only).
+HostMatrix ovo_decisions(const QueryKernel& QK, const OvoSet& set);
+/// The same from a kernel matrix whose rows are query samples, columns universe samples.
 HostMatrix ovo_decisions(const DMatrix& K, const std::vector<int>& query_ids, const OvoSet& set);
 
 /// libsvm's vote over decision rows (pairs in libsvm's order (0,1), (0,2), …): class

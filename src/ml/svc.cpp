@@ -101,6 +101,8 @@ impl::OvoSet model_set(const std::vector<int>& n_support, const HostMatrix& dual
   std::vector<int> start(static_cast<std::size_t>(k) + 1, 0);
   for (int c = 0; c < k; ++c) start[c + 1] = start[c] + n_support[static_cast<std::size_t>(c)];
   set.class_start = start;
+  set.order.resize(static_cast<std::size_t>(start[static_cast<std::size_t>(k)]));
+  std::iota(set.order.begin(), set.order.end(), 0);  // support vectors by class already
   set.offset.push_back(0);
   for (int a = 0; a < k; ++a)
     for (int b = a + 1; b < k; ++b) {
