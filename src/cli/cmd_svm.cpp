@@ -35,6 +35,7 @@ struct SvmOptions {
   bool shuffle = false;
   bool no_warm_start = false;
   std::string kernel_memory = "8G";
+  bool shrinking = false;
   std::string labels;
 };
 
@@ -308,6 +309,9 @@ Command setup_svm_train(CLI::App& parent, CommonOptions& common) {
                  "fits, else an LRU cache of kernel rows per class pair")
       ->type_name("BYTES")
       ->capture_default_str();
+  app.add_flag("--shrinking", o->shrinking,
+               "libsvm's shrinking heuristic (scikit-learn's default) where kernel rows are "
+               "cached; the in-memory solver does not need it");
   cmd.run = [o](Context& ctx) {
     Table train;
     ml::SVCParams p;
@@ -320,6 +324,7 @@ Command setup_svm_train(CLI::App& parent, CommonOptions& common) {
         p.degree = std::stoi(o->degree);
         p.coef0 = std::stod(o->coef0);
         p.kernel_memory = parse_bytes(o->kernel_memory, "--kernel-memory");
+        p.shrinking = o->shrinking;
         p.validate();
         train = load_labeled(o->data, load_options(ctx, *o), "--data");
       });

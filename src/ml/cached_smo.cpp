@@ -143,10 +143,162 @@ struct Solution {
   std::int64_t iterations = 0;
 };
 
+// libsvm's shrinking for one problem: the positions still in play (ascending), G_bar =
+// Σ over alphas at their upper bound of C_s·Q_s (kept for every position), and the
+// gradient of the positions left out rebuilt from it when they come back.
+class Shrinker {
+ public:
+  Shrinker(const DMatrix& X, const DVector& norms, const std::vector<double>& y, double cp,
+           double cn, const detail::KernelSpec& spec)
+      : X_(X),
+        norms_(norms),
+        y_(y),
+        cp_(cp),
+        cn_(cn),
+        spec_(spec),
+        gbar_("svm_gbar", X.extent(0)),
+        active_host_(X.extent(0)) {
+    for (std::size_t t = 0; t < active_host_.size(); ++t) active_host_[t] = static_cast<int>(t);
+  }
+
+  const DVector& gbar() const { return gbar_; }
+  /// The active positions on the device; empty while all are active.
+  const IntVector& active() const { return active_; }
+  int size() const { return static_cast<int>(active_host_.size()); }
+  bool all() const { return active_host_.size() == X_.extent(0); }
+  bool has(int t) const {
+    return all() || std::binary_search(active_host_.begin(), active_host_.end(), t);
+  }
+  int shrinks() const { return shrinks_; }
+
+  /// G_bar += c_i·Q_i + c_j·Q_j over every position (c: the step's delta(2), delta(3)).
+  template <class Row>
+  void update_gbar(const Row& qi, const Row& qj, double ci, double cj) {
+    if (ci == 0.0 && cj == 0.0) return;
+    const DVector gbar = gbar_;
+    Kokkos::parallel_for(
+        "tessera::svm::gbar", Kokkos::RangePolicy<Space>(0, static_cast<int>(X_.extent(0))),
+        KOKKOS_LAMBDA(const int t) {
+          gbar(t) += ci * static_cast<double>(qi(t)) + cj * static_cast<double>(qj(t));
+        });
+  }
+
+  /// libsvm's do_shrinking, gmax / gmax2 the active set's extremes: once the gap is
+  /// within 10·tol, everything comes back (once); then positions at a bound whose
+  /// gradient keeps them out of both extremes leave.
+  void shrink(DVector& alpha, DVector& grad, double gmax, double gmax2, double tol) {
+    if (!unshrunk_ && gmax + gmax2 <= 10 * tol) {
+      unshrunk_ = true;
+      reconstruct(alpha, grad);
+    }
+    const auto a = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), alpha);
+    const auto g = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), grad);
+    std::vector<int> keep;
+    keep.reserve(active_host_.size());
+    for (int t : active_host_) {
+      const auto u = static_cast<std::size_t>(t);
+      const double c = y_[u] > 0 ? cp_ : cn_;
+      bool out = false;
+      if (a(u) >= c)
+        out = y_[u] > 0 ? -g(u) > gmax : -g(u) > gmax2;
+      else if (a(u) <= 0)
+        out = y_[u] > 0 ? g(u) > gmax2 : g(u) > gmax;
+      if (!out) keep.push_back(t);
+    }
+    if (keep.size() == active_host_.size()) return;
+    ++shrinks_;
+    active_host_.swap(keep);
+    active_ = IntVector(Kokkos::view_alloc(std::string("svm_active"), Kokkos::WithoutInitializing),
+                        active_host_.size());
+    Kokkos::deep_copy(active_, HostArray<int>(active_host_.data(), active_host_.size()));
+  }
+
+  /// libsvm's reconstruct_gradient: G = G_bar − 1 + Σ over free active alphas of
+  /// alpha_s Q_s for the positions left out (kernel values in GEMM blocks); then all are
+  /// active again.
+  void reconstruct(const DVector& alpha, const DVector& grad) {
+    if (all()) return;
+    const std::size_t l = X_.extent(0);
+    const auto a = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), alpha);
+    std::vector<char> in(l, 0);
+    for (int t : active_host_) in[static_cast<std::size_t>(t)] = 1;
+    std::vector<int> free, out;
+    std::vector<double> coef;
+    for (std::size_t t = 0; t < l; ++t) {
+      const double c = y_[t] > 0 ? cp_ : cn_;
+      if (!in[t])
+        out.push_back(static_cast<int>(t));
+      else if (a(t) > 0 && a(t) < c)
+        free.push_back(static_cast<int>(t)), coef.push_back(a(t) * y_[t]);
+    }
+    const DVector gbar = gbar_, g = grad, norms = norms_;
+    const auto outs = device_copy(out, "svm_inactive");
+    const auto ys = device_copy(y_, "svm_y");
+    Kokkos::parallel_for(
+        "tessera::svm::gbar_gradient", Kokkos::RangePolicy<Space>(0, static_cast<int>(out.size())),
+        KOKKOS_LAMBDA(const int u) { g(outs(u)) = gbar(outs(u)) - 1.0; });
+    if (!free.empty()) {
+      const auto frees = device_copy(free, "svm_free");
+      const auto coefs = device_copy(coef, "svm_free_coef");
+      const DMatrix X = X_;
+      const std::size_t d = X.extent(1), nf = free.size();
+      DMatrix Xf(Kokkos::view_alloc(std::string("svm_free_x"), Kokkos::WithoutInitializing), nf, d);
+      using Policy = Kokkos::MDRangePolicy<Space, Kokkos::Rank<2>>;
+      Kokkos::parallel_for(
+          "tessera::svm::free_rows", Policy({0, 0}, {nf, d}),
+          KOKKOS_LAMBDA(const std::size_t r, const std::size_t k) { Xf(r, k) = X(frees(r), k); });
+      const std::size_t block = std::max<std::size_t>(64, (std::size_t(32) << 20) / (8 * nf));
+      for (std::size_t b0 = 0; b0 < out.size(); b0 += block) {
+        const std::size_t m = std::min(out.size(), b0 + block) - b0;
+        DMatrix Xo(Kokkos::view_alloc(std::string("svm_out_x"), Kokkos::WithoutInitializing), m, d);
+        Kokkos::parallel_for(
+            "tessera::svm::out_rows", Policy({0, 0}, {m, d}),
+            KOKKOS_LAMBDA(const std::size_t r, const std::size_t k) {
+              Xo(r, k) = X(outs(b0 + r), k);
+            });
+        const DMatrix D = dots(Xo, Xf);
+        const detail::KernelSpec spec = spec_;
+        Kokkos::parallel_for(
+            "tessera::svm::reconstruct", Kokkos::RangePolicy<Space>(0, m),
+            KOKKOS_LAMBDA(const std::size_t r) {
+              const int t = outs(b0 + r);
+              double sum = 0;
+              for (std::size_t f = 0; f < nf; ++f)
+                sum += coefs(f) * spec(D(r, f), norms(t), norms(frees(f)));
+              g(t) += ys(t) * sum;
+            });
+      }
+    }
+    active_host_.resize(l);
+    for (std::size_t t = 0; t < l; ++t) active_host_[t] = static_cast<int>(t);
+    active_ = IntVector();
+  }
+
+ private:
+  template <class T>
+  static Kokkos::View<T*, Mem> device_copy(const std::vector<T>& v, const char* label) {
+    Kokkos::View<T*, Mem> out(Kokkos::view_alloc(std::string(label), Kokkos::WithoutInitializing),
+                              v.size());
+    Kokkos::deep_copy(out, HostArray<T>(v.data(), v.size()));
+    return out;
+  }
+
+  DMatrix X_;
+  DVector norms_;
+  std::vector<double> y_;
+  double cp_, cn_;
+  detail::KernelSpec spec_;
+  DVector gbar_;
+  IntVector active_;
+  std::vector<int> active_host_;
+  bool unshrunk_ = false;
+  int shrinks_ = 0;
+};
+
 // One binary problem over the rows of X (l × d) with labels y (±1).
 Solution solve_binary(const DMatrix& X, const std::vector<double>& y_host, double cp, double cn,
                       const detail::KernelSpec& spec, double tol, std::int64_t limit,
-                      std::uint64_t cache_bytes, int batch, CacheStats& stats) {
+                      std::uint64_t cache_bytes, int batch, bool shrinking, CacheStats& stats) {
   const std::size_t l = X.extent(0);
   const int n = static_cast<int>(l);
   const DVector norms = row_norms(X);
@@ -157,11 +309,12 @@ Solution solve_binary(const DMatrix& X, const std::vector<double>& y_host, doubl
   Kokkos::parallel_for(
       "tessera::svm::qdiag", Kokkos::RangePolicy<Space>(0, n),
       KOKKOS_LAMBDA(const int t) { qdiag(t) = k(norms(t), norms(t), norms(t)); });
-  DVector alpha("svm_alpha", l), grad("svm_grad", l), delta("svm_delta", 2);
+  DVector alpha("svm_alpha", l), grad("svm_grad", l), delta("svm_delta", 4);
   Kokkos::deep_copy(grad, -1.0);
   const auto qdiag_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), qdiag);
   const auto alpha_host = Kokkos::create_mirror_view(Kokkos::HostSpace(), alpha);
   const auto grad_host = Kokkos::create_mirror_view(Kokkos::HostSpace(), grad);
+  const auto delta_host = Kokkos::create_mirror_view(Kokkos::HostSpace(), delta);
 
   const std::uint64_t row_bytes = sizeof(float) * l;
   const std::size_t slots = std::min<std::size_t>(
@@ -172,9 +325,10 @@ Solution solve_binary(const DMatrix& X, const std::vector<double>& y_host, doubl
       std::min<std::size_t>(static_cast<std::size_t>(batch), slots == l ? l : slots - 2));
   RowCache cache(X, norms, y, spec, slots, batch);
   stats.slots = std::max(stats.slots, slots);
+  Shrinker shrinker(X, norms, y_host, cp, cn, spec);
 
-  // A missing row comes with the most violating uncached positions: score = how far a
-  // position's −y·G (in I_up) or y·G (in I_low) passes the other side's extreme.
+  // A missing row comes with the most violating uncached active positions: score = how
+  // far a position's −y·G (in I_up) or y·G (in I_low) passes the other side's extreme.
   std::vector<std::pair<double, int>> candidates;
   std::vector<int> rows;
   const auto fetch = [&](int r, double gmax, double gmax2) {
@@ -183,7 +337,7 @@ Solution solve_binary(const DMatrix& X, const std::vector<double>& y_host, doubl
     Kokkos::deep_copy(grad_host, grad);
     candidates.clear();
     for (int t = 0; t < n; ++t) {
-      if (t == r || cache.has(t)) continue;
+      if (t == r || cache.has(t) || !shrinker.has(t)) continue;
       const double yt = y_host[static_cast<std::size_t>(t)], a = alpha_host(t);
       const double w = -yt * grad_host(t);
       const bool up = yt > 0 ? a < cp : a > 0.0;
@@ -203,34 +357,78 @@ Solution solve_binary(const DMatrix& X, const std::vector<double>& y_host, doubl
     ++stats.batches;
   };
 
-  using First = detail::SelectFirst<DVector, Row>;
-  using Second = detail::SelectSecond<DVector, Row>;
+  using First = detail::SelectFirst<DVector, Row, IntVector>;
+  using Second = detail::SelectSecond<DVector, Row, IntVector>;
   using Update = detail::PairUpdate<DVector, Row>;
   Row qi, qj;
+  bool pending = false;  // a step not yet in the gradient (applied by the next select_i)
+  const auto select_i = [&] {
+    detail::FirstPick first{};
+    Kokkos::parallel_reduce(
+        "tessera::svm::select_i", Kokkos::RangePolicy<Space>(0, shrinker.size()),
+        First{y, alpha, grad, qi, qj, delta, cp, cn, pending, shrinker.active()}, first);
+    pending = false;
+    return first;
+  };
+  const int interval = std::min(n, 1000);  // libsvm shrinks every min(l, 1000) iterations
+  int counter = interval + 1;
   std::int64_t iter = 0;
   for (;;) {
     // Applies the previous step's change to the gradient while picking i.
-    detail::FirstPick first{};
-    Kokkos::parallel_reduce("tessera::svm::select_i", Kokkos::RangePolicy<Space>(0, n),
-                            First{y, alpha, grad, qi, qj, delta, cp, cn, iter > 0}, first);
-    if (iter >= limit || first.i < 0 || first.gmax + first.gmax2 < tol) break;
+    detail::FirstPick first = select_i();
+    if (iter >= limit) break;
+    if (shrinking && --counter == 0) {
+      counter = interval;
+      shrinker.shrink(alpha, grad, first.gmax, first.gmax2, tol);
+      first = select_i();  // over the positions still active
+    }
+    const auto optimal = [&](const detail::FirstPick& f) {
+      return f.i < 0 || f.gmax + f.gmax2 < tol;
+    };
+    int j = -1;
+    if (!optimal(first)) {
+      if (!cache.has(first.i)) fetch(first.i, first.gmax, first.gmax2);
+      qi = cache.row(first.i);
+      detail::SecondPick second{};
+      Kokkos::parallel_reduce(
+          "tessera::svm::select_j", Kokkos::RangePolicy<Space>(0, shrinker.size()),
+          Second{y, alpha, grad, qdiag, qi, first.gmax, qdiag_host(first.i),
+                 y_host[static_cast<std::size_t>(first.i)], cn, shrinker.active()},
+          second);
+      j = second.j;
+    }
+    if (j < 0) {
+      // Optimal over the active positions: over all of them once they are back?
+      if (shrinker.all()) break;
+      shrinker.reconstruct(alpha, grad);
+      first = select_i();
+      if (optimal(first)) break;
+      counter = 1;  // shrink again at the next iteration, as libsvm
+      if (!cache.has(first.i)) fetch(first.i, first.gmax, first.gmax2);
+      qi = cache.row(first.i);
+      detail::SecondPick second{};
+      Kokkos::parallel_reduce("tessera::svm::select_j", Kokkos::RangePolicy<Space>(0, n),
+                              Second{y, alpha, grad, qdiag, qi, first.gmax, qdiag_host(first.i),
+                                     y_host[static_cast<std::size_t>(first.i)], cn, IntVector()},
+                              second);
+      j = second.j;
+      if (j < 0) break;
+    }
     const int i = first.i;
-    if (!cache.has(i)) fetch(i, first.gmax, first.gmax2);
-    qi = cache.row(i);
-    detail::SecondPick second{};
-    Kokkos::parallel_reduce("tessera::svm::select_j", Kokkos::RangePolicy<Space>(0, n),
-                            Second{y, alpha, grad, qdiag, qi, first.gmax, qdiag_host(i),
-                                   y_host[static_cast<std::size_t>(i)], cn},
-                            second);
-    if (second.j < 0) break;
-    const int j = second.j;
     if (!cache.has(j)) fetch(j, first.gmax, first.gmax2);
     qj = cache.row(j);
     qi = cache.row(i);  // i stays the most recent (never evicted by j's batch)
     ++iter;
     Kokkos::parallel_for("tessera::svm::pair_step", Kokkos::RangePolicy<Space>(0, 1),
                          Update{y, alpha, grad, qdiag, delta, qi, i, j, cp, cn});
+    pending = true;
+    if (shrinking) {
+      Kokkos::deep_copy(delta_host, delta);
+      shrinker.update_gbar(qi, qj, delta_host(2), delta_host(3));
+    }
   }
+  shrinker.reconstruct(alpha, grad);
+  stats.shrinks += shrinker.shrinks();
   Solution out;
   out.iterations = iter >= limit ? limit + 1 : iter;
   Kokkos::deep_copy(alpha_host, alpha);
@@ -247,7 +445,7 @@ Solution solve_binary(const DMatrix& X, const std::vector<double>& y_host, doubl
 
 CacheStats solve_ovo_cached(const DMatrix& X, OvoSet& set, const detail::KernelSpec& spec, double C,
                             const std::vector<double>& weight, double tol, std::int64_t max_iter,
-                            std::uint64_t cache_bytes, int batch) {
+                            std::uint64_t cache_bytes, bool shrinking, int batch) {
   TESSERA_EXPECTS(batch >= 1, "solve_ovo_cached: batch must be >= 1");
   CacheStats stats;
   set.alpha.assign(set.index.size(), 0.0);
@@ -268,7 +466,8 @@ CacheStats solve_ovo_cached(const DMatrix& X, OvoSet& set, const detail::KernelS
     const double cp = C * weight[static_cast<std::size_t>(set.pairs[p][0])];
     const double cn = C * weight[static_cast<std::size_t>(set.pairs[p][1])];
     const std::int64_t limit = max_iter > 0 ? max_iter : default_max_iter(l);
-    const Solution s = solve_binary(Xp, y, cp, cn, spec, tol, limit, cache_bytes, batch, stats);
+    const Solution s =
+        solve_binary(Xp, y, cp, cn, spec, tol, limit, cache_bytes, batch, shrinking, stats);
     std::copy(s.alpha.begin(), s.alpha.end(), set.alpha.begin() + begin);
     std::copy(s.grad.begin(), s.grad.end(), set.grad.begin() + begin);
     set.rho[p] = s.rho;

@@ -146,6 +146,7 @@ SVC& SVC::fit(const HostMatrix& X, const HostVector& y) {
   std::vector<int> all(n);
   std::iota(all.begin(), all.end(), 0);
   impl::OvoSet set = impl::make_ovo(all, cls, static_cast<int>(classes.size()));
+  shrink_rounds_ = 0;
   // The kernel matrix when it fits the budget (all pairs at once), else cached Q rows
   // (one pair at a time).
   if (static_cast<std::uint64_t>(n) * n * sizeof(float) <= params_.kernel_memory) {
@@ -159,12 +160,14 @@ SVC& SVC::fit(const HostMatrix& X, const HostVector& y) {
     log_debug(fmt::format("SVC::fit: kernel matrix {:.4f} s, SMO {:.4f} s ({} iterations)",
                           t_kernel, timer.seconds() - t_kernel, total));
   } else {
-    const impl::CacheStats stats = impl::solve_ovo_cached(
-        Xd, set, spec, params_.C, weight, params_.tol, params_.max_iter, params_.kernel_memory);
+    const impl::CacheStats stats =
+        impl::solve_ovo_cached(Xd, set, spec, params_.C, weight, params_.tol, params_.max_iter,
+                               params_.kernel_memory, params_.shrinking);
+    shrink_rounds_ = stats.shrinks;
     log_debug(
         fmt::format("SVC::fit: kernel-row cache of {} rows: {} rows computed in {} batches "
-                    "for {} misses",
-                    stats.slots, stats.rows_computed, stats.batches, stats.misses));
+                    "for {} misses; {} shrinking rounds",
+                    stats.slots, stats.rows_computed, stats.batches, stats.misses, stats.shrinks));
   }
 
   // libsvm's model layout: support vectors grouped by class, training order within.

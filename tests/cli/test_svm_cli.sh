@@ -78,6 +78,11 @@ assert len(a) == len(b) and a == b, sum(x != y for x, y in zip(a, b))"
     check "libsvm's svm-predict is installed (scripts/setup.sh installs libsvm-tools)" false
   fi
 done
+run shrink "$tessera" svm-train --data train.libsvm --C 10 --gamma 0.001 --kernel-memory 1M --shrinking --model shrink.model
+run shrink_predict "$tessera" svm-predict --data test.libsvm --model shrink.model --out p_shrink
+check "svm-train --shrinking (cached rows): the in-memory model's predictions" python3 -c "
+a = open('p_/predictions.csv').read().split(); b = open('p_shrink/predictions.csv').read().split()
+assert len(a) == len(b) == 297 and sum(x != y for x, y in zip(a, b)) <= 2, (len(a), len(b))"
 
 # --- the kernel-row cache: a --kernel-memory far below the 1500 x 1500 kernel matrix;
 # the model still reads in libsvm and predicts as the full matrix's (scikit-learn

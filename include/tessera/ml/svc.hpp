@@ -64,14 +64,17 @@ struct SVCParams {
   int degree = 3;
   double coef0 = 0.0;
   double tol = 1e-3;
-  /// Accepted for compatibility; the solver does not shrink (results are those of
-  /// `shrinking=False`, the reference configuration).
+  /// libsvm's shrinking heuristic for training sets solved with cached kernel rows (above
+  /// `kernel_memory`): samples at a bound that cannot enter the working set are set aside
+  /// every min(l, 1000) iterations and their gradient rebuilt at the end. The in-memory
+  /// solver (all pairs at once) scans every sample. The optimum is the same either way
+  /// (within `tol`); off by default, the reference configuration.
   bool shrinking = false;
   /// Iterations per binary problem; -1: libsvm's own limit (max(10⁷, 100·n)).
   std::int64_t max_iter = -1;
   /// Per-class multipliers of C (label → weight); classes not named get 1.
   std::map<double, double> class_weight;
-  /// Bytes the kernel matrix (n × n doubles) may take. Above it, each class pair is
+  /// Bytes the kernel matrix (n × n floats) may take. Above it, each class pair is
   /// solved on its own with kernel rows (float, as libsvm) computed in GEMM batches into
   /// an LRU cache of at most this many bytes (at least 3 rows).
   std::uint64_t kernel_memory = std::uint64_t(8) << 30;
@@ -123,6 +126,8 @@ class SVC {
   double gamma_value() const { return gamma_value_; }
   /// SMO iterations per class pair in the last fit.
   const std::vector<std::int64_t>& iterations() const { return iterations_; }
+  /// Shrinking rounds that set samples aside in the last fit (the cached solver only).
+  std::int64_t shrink_rounds() const { return shrink_rounds_; }
 
  private:
   SVCParams params_;
@@ -134,6 +139,7 @@ class SVC {
   HostMatrix dual_coef_;
   std::vector<double> rho_;
   std::vector<std::int64_t> iterations_;
+  std::int64_t shrink_rounds_ = 0;
 };
 
 }  // namespace tessera::ml

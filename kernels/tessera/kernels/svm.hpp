@@ -352,16 +352,18 @@ struct FirstPick {
   double gmax2;
 };
 
-template <class RealView, class RowView>
+template <class RealView, class RowView, class IntView>
 struct SelectFirst {
   using value_type = FirstPick;
   RealView y, alpha, grad;
   RowView qi, qj;  // rows of the previous step's pair (read when update)
-  RealView delta;  // the previous step's alpha changes (2 values)
+  RealView delta;  // the previous step's alpha changes (first 2 values)
   double cp, cn;   // C of the +1 / −1 samples
   bool update;
+  IntView active;  // the positions to visit (shrinking), ascending; empty: all
 
-  KOKKOS_INLINE_FUNCTION void operator()(const int t, value_type& v) const {
+  KOKKOS_INLINE_FUNCTION void operator()(const int q, value_type& v) const {
+    const int t = active.extent(0) ? active(q) : q;
     double g = grad(t);
     if (update) {
       g += static_cast<double>(qi(t)) * delta(0) + static_cast<double>(qj(t)) * delta(1);
@@ -397,14 +399,16 @@ struct SecondPick {
   int j;
 };
 
-template <class RealView, class RowView>
+template <class RealView, class RowView, class IntView>
 struct SelectSecond {
   using value_type = SecondPick;
   RealView y, alpha, grad, qdiag;
   RowView qi;  // row i of Q
   double gmax, qd_i, y_i, cn;
+  IntView active;  // as SelectFirst's
 
-  KOKKOS_INLINE_FUNCTION void operator()(const int t, value_type& v) const {
+  KOKKOS_INLINE_FUNCTION void operator()(const int q, value_type& v) const {
+    const int t = active.extent(0) ? active(q) : q;
     const double yt = y(t), a = alpha(t);
     const bool low = yt > 0 ? a > 0.0 : a < cn;
     const double grad_diff = gmax + yt * grad(t);
@@ -427,7 +431,9 @@ struct SelectSecond {
   }
 };
 
-// The pair step on the device (one thread): new alpha(i), alpha(j); their changes in delta.
+// The pair step on the device (one thread): new alpha(i), alpha(j); their changes in
+// delta(0), delta(1); in delta(2), delta(3) the change of C_i·[alpha_i = C_i] and likewise
+// for j (libsvm's G_bar = Σ_{alpha_s = C_s} C_s Q_s moves by it times Q row i or j).
 template <class RealView, class RowView>
 struct PairUpdate {
   RealView y, alpha, grad, qdiag, delta;
@@ -436,13 +442,16 @@ struct PairUpdate {
   double cp, cn;
   KOKKOS_INLINE_FUNCTION void operator()(const int) const {
     const double old_i = alpha(i), old_j = alpha(j);
+    const double ci = y(i) > 0 ? cp : cn, cj = y(j) > 0 ? cp : cn;
     double ai = old_i, aj = old_j;
-    smo_pair_step(y(i), y(j), y(i) > 0 ? cp : cn, y(j) > 0 ? cp : cn, qdiag(i), qdiag(j),
-                  static_cast<double>(qi(j)), grad(i), grad(j), ai, aj);
+    smo_pair_step(y(i), y(j), ci, cj, qdiag(i), qdiag(j), static_cast<double>(qi(j)), grad(i),
+                  grad(j), ai, aj);
     alpha(i) = ai;
     alpha(j) = aj;
     delta(0) = ai - old_i;
     delta(1) = aj - old_j;
+    delta(2) = ((ai >= ci) - (old_i >= ci)) * ci;
+    delta(3) = ((aj >= cj) - (old_j >= cj)) * cj;
   }
 };
 
