@@ -161,7 +161,6 @@ class Shrinker {
     for (std::size_t t = 0; t < active_host_.size(); ++t) active_host_[t] = static_cast<int>(t);
   }
 
-  const DVector& gbar() const { return gbar_; }
   /// The active positions on the device; empty while all are active.
   const IntVector& active() const { return active_; }
   int size() const { return static_cast<int>(active_host_.size()); }

@@ -78,9 +78,9 @@ KOKKOS_INLINE_FUNCTION double exp_fast(double x) {
   p = p * r + 0.5;
   p = p * r + 1.0;
   p = p * r + 1.0;
-  std::int64_t bits;
+  std::uint64_t bits;  // unsigned: wraps for negative k and NaN, never undefined
   __builtin_memcpy(&bits, &kd, sizeof bits);
-  bits = (bits - std::int64_t(0x4338000000000000) + 1023) << 52;  // 2^k
+  bits = (bits - std::uint64_t(0x4338000000000000) + 1023) << 52;  // 2^k
   double scale;
   __builtin_memcpy(&scale, &bits, sizeof scale);
   const double overflow = x > 709.0 ? __builtin_huge_val() : 1.0;
