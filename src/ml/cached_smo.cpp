@@ -148,10 +148,9 @@ struct Solution {
 // gradient of the positions left out rebuilt from it when they come back.
 class Shrinker {
  public:
-  Shrinker(const DMatrix& X, const DVector& norms, const std::vector<double>& y, double cp,
-           double cn, const detail::KernelSpec& spec)
+  Shrinker(const DMatrix& X, const std::vector<double>& y, double cp, double cn,
+           const detail::KernelSpec& spec)
       : X_(X),
-        norms_(norms),
         y_(y),
         cp_(cp),
         cn_(cn),
@@ -207,13 +206,11 @@ class Shrinker {
     if (keep.size() == active_host_.size()) return;
     ++shrinks_;
     active_host_.swap(keep);
-    active_ = IntVector(Kokkos::view_alloc(std::string("svm_active"), Kokkos::WithoutInitializing),
-                        active_host_.size());
-    Kokkos::deep_copy(active_, HostArray<int>(active_host_.data(), active_host_.size()));
+    active_ = device_copy(active_host_, "svm_active");
   }
 
   /// libsvm's reconstruct_gradient: G = G_bar − 1 + Σ over free active alphas of
-  /// alpha_s Q_s for the positions left out (kernel values in GEMM blocks); then all are
+  /// alpha_s Q_s for the positions left out (kernel values in blocks); then all are
   /// active again.
   void reconstruct(const DVector& alpha, const DVector& grad) {
     if (all()) return;
@@ -230,41 +227,27 @@ class Shrinker {
       else if (a(t) > 0 && a(t) < c)
         free.push_back(static_cast<int>(t)), coef.push_back(a(t) * y_[t]);
     }
-    const DVector gbar = gbar_, g = grad, norms = norms_;
+    const DVector gbar = gbar_, g = grad;
     const auto outs = device_copy(out, "svm_inactive");
     const auto ys = device_copy(y_, "svm_y");
     Kokkos::parallel_for(
         "tessera::svm::gbar_gradient", Kokkos::RangePolicy<Space>(0, static_cast<int>(out.size())),
         KOKKOS_LAMBDA(const int u) { g(outs(u)) = gbar(outs(u)) - 1.0; });
     if (!free.empty()) {
-      const auto frees = device_copy(free, "svm_free");
       const auto coefs = device_copy(coef, "svm_free_coef");
-      const DMatrix X = X_;
-      const std::size_t d = X.extent(1), nf = free.size();
-      DMatrix Xf(Kokkos::view_alloc(std::string("svm_free_x"), Kokkos::WithoutInitializing), nf, d);
-      using Policy = Kokkos::MDRangePolicy<Space, Kokkos::Rank<2>>;
-      Kokkos::parallel_for(
-          "tessera::svm::free_rows", Policy({0, 0}, {nf, d}),
-          KOKKOS_LAMBDA(const std::size_t r, const std::size_t k) { Xf(r, k) = X(frees(r), k); });
+      const DMatrix Xf = gather_rows(X_, device_copy(free, "svm_free"));
+      const std::size_t nf = free.size();
       const std::size_t block = std::max<std::size_t>(64, (std::size_t(32) << 20) / (8 * nf));
       for (std::size_t b0 = 0; b0 < out.size(); b0 += block) {
-        const std::size_t m = std::min(out.size(), b0 + block) - b0;
-        DMatrix Xo(Kokkos::view_alloc(std::string("svm_out_x"), Kokkos::WithoutInitializing), m, d);
+        const auto rows =
+            Kokkos::subview(outs, std::make_pair(b0, std::min(out.size(), b0 + block)));
+        const DMatrix K = kernel_matrix(gather_rows(X_, rows), Xf, spec_);
         Kokkos::parallel_for(
-            "tessera::svm::out_rows", Policy({0, 0}, {m, d}),
-            KOKKOS_LAMBDA(const std::size_t r, const std::size_t k) {
-              Xo(r, k) = X(outs(b0 + r), k);
-            });
-        const DMatrix D = dots(Xo, Xf);
-        const detail::KernelSpec spec = spec_;
-        Kokkos::parallel_for(
-            "tessera::svm::reconstruct", Kokkos::RangePolicy<Space>(0, m),
+            "tessera::svm::reconstruct", Kokkos::RangePolicy<Space>(0, rows.extent(0)),
             KOKKOS_LAMBDA(const std::size_t r) {
-              const int t = outs(b0 + r);
               double sum = 0;
-              for (std::size_t f = 0; f < nf; ++f)
-                sum += coefs(f) * spec(D(r, f), norms(t), norms(frees(f)));
-              g(t) += ys(t) * sum;
+              for (std::size_t f = 0; f < nf; ++f) sum += coefs(f) * K(r, f);
+              g(rows(r)) += ys(rows(r)) * sum;
             });
       }
     }
@@ -274,16 +257,7 @@ class Shrinker {
   }
 
  private:
-  template <class T>
-  static Kokkos::View<T*, Mem> device_copy(const std::vector<T>& v, const char* label) {
-    Kokkos::View<T*, Mem> out(Kokkos::view_alloc(std::string(label), Kokkos::WithoutInitializing),
-                              v.size());
-    Kokkos::deep_copy(out, HostArray<T>(v.data(), v.size()));
-    return out;
-  }
-
   DMatrix X_;
-  DVector norms_;
   std::vector<double> y_;
   double cp_, cn_;
   detail::KernelSpec spec_;
@@ -324,7 +298,7 @@ Solution solve_binary(const DMatrix& X, const std::vector<double>& y_host, doubl
       std::min<std::size_t>(static_cast<std::size_t>(batch), slots == l ? l : slots - 2));
   RowCache cache(X, norms, y, spec, slots, batch);
   stats.slots = std::max(stats.slots, slots);
-  Shrinker shrinker(X, norms, y_host, cp, cn, spec);
+  Shrinker shrinker(X, y_host, cp, cn, spec);
 
   // A missing row comes with the most violating uncached active positions: score = how
   // far a position's −y·G (in I_up) or y·G (in I_low) passes the other side's extreme.
@@ -369,6 +343,21 @@ Solution solve_binary(const DMatrix& X, const std::vector<double>& y_host, doubl
     pending = false;
     return first;
   };
+  const auto optimal = [&](const detail::FirstPick& f) {
+    return f.i < 0 || f.gmax + f.gmax2 < tol;
+  };
+  // j for the pick i (its Q row fetched), over the active positions; −1: none.
+  const auto select_j = [&](const detail::FirstPick& first) {
+    if (!cache.has(first.i)) fetch(first.i, first.gmax, first.gmax2);
+    qi = cache.row(first.i);
+    detail::SecondPick second{};
+    Kokkos::parallel_reduce(
+        "tessera::svm::select_j", Kokkos::RangePolicy<Space>(0, shrinker.size()),
+        Second{y, alpha, grad, qdiag, qi, first.gmax, qdiag_host(first.i),
+               y_host[static_cast<std::size_t>(first.i)], cn, shrinker.active()},
+        second);
+    return second.j;
+  };
   const int interval = std::min(n, 1000);  // libsvm shrinks every min(l, 1000) iterations
   int counter = interval + 1;
   std::int64_t iter = 0;
@@ -381,21 +370,7 @@ Solution solve_binary(const DMatrix& X, const std::vector<double>& y_host, doubl
       shrinker.shrink(alpha, grad, first.gmax, first.gmax2, tol);
       first = select_i();  // over the positions still active
     }
-    const auto optimal = [&](const detail::FirstPick& f) {
-      return f.i < 0 || f.gmax + f.gmax2 < tol;
-    };
-    int j = -1;
-    if (!optimal(first)) {
-      if (!cache.has(first.i)) fetch(first.i, first.gmax, first.gmax2);
-      qi = cache.row(first.i);
-      detail::SecondPick second{};
-      Kokkos::parallel_reduce(
-          "tessera::svm::select_j", Kokkos::RangePolicy<Space>(0, shrinker.size()),
-          Second{y, alpha, grad, qdiag, qi, first.gmax, qdiag_host(first.i),
-                 y_host[static_cast<std::size_t>(first.i)], cn, shrinker.active()},
-          second);
-      j = second.j;
-    }
+    int j = optimal(first) ? -1 : select_j(first);
     if (j < 0) {
       // Optimal over the active positions: over all of them once they are back?
       if (shrinker.all()) break;
@@ -403,14 +378,7 @@ Solution solve_binary(const DMatrix& X, const std::vector<double>& y_host, doubl
       first = select_i();
       if (optimal(first)) break;
       counter = 1;  // shrink again at the next iteration, as libsvm
-      if (!cache.has(first.i)) fetch(first.i, first.gmax, first.gmax2);
-      qi = cache.row(first.i);
-      detail::SecondPick second{};
-      Kokkos::parallel_reduce("tessera::svm::select_j", Kokkos::RangePolicy<Space>(0, n),
-                              Second{y, alpha, grad, qdiag, qi, first.gmax, qdiag_host(first.i),
-                                     y_host[static_cast<std::size_t>(first.i)], cn, IntVector()},
-                              second);
-      j = second.j;
+      j = select_j(first);
       if (j < 0) break;
     }
     const int i = first.i;
@@ -452,15 +420,10 @@ CacheStats solve_ovo_cached(const DMatrix& X, OvoSet& set, const detail::KernelS
   for (std::size_t p = 0; p < set.pairs.size(); ++p) {
     const int begin = set.offset[p], end = set.offset[p + 1];
     const std::size_t l = static_cast<std::size_t>(end - begin);
-    // The problem's rows, gathered on the device.
-    IntVector index(Kokkos::view_alloc(std::string("svm_index"), Kokkos::WithoutInitializing), l);
-    Kokkos::deep_copy(index, HostArray<int>(set.index.data() + begin, l));
-    DMatrix Xp(Kokkos::view_alloc(std::string("svm_problem_x"), Kokkos::WithoutInitializing), l,
-               X.extent(1));
-    using Policy = Kokkos::MDRangePolicy<Space, Kokkos::Rank<2>>;
-    Kokkos::parallel_for(
-        "tessera::svm::problem_rows", Policy({0, 0}, {l, X.extent(1)}),
-        KOKKOS_LAMBDA(const std::size_t r, const std::size_t k) { Xp(r, k) = X(index(r), k); });
+    const DMatrix Xp =  // the problem's rows
+        gather_rows(
+            X, device_copy(std::vector<int>(set.index.begin() + begin, set.index.begin() + end),
+                           "svm_index"));
     const std::vector<double> y(set.y.begin() + begin, set.y.begin() + end);
     const double cp = C * weight[static_cast<std::size_t>(set.pairs[p][0])];
     const double cn = C * weight[static_cast<std::size_t>(set.pairs[p][1])];

@@ -56,6 +56,16 @@ DMatrix to_device(const HostMatrix& X) {
   return Kokkos::create_mirror_view_and_copy(Mem(), X);  // X itself where Mem is host memory
 }
 
+DMatrix gather_rows(const DMatrix& X, const Kokkos::View<int*, Mem>& rows) {
+  DMatrix out(Kokkos::view_alloc(std::string("svm_rows"), Kokkos::WithoutInitializing),
+              rows.extent(0), X.extent(1));
+  using Policy = Kokkos::MDRangePolicy<Space, Kokkos::Rank<2>>;
+  Kokkos::parallel_for(
+      "tessera::svm::gather_rows", Policy({0, 0}, {out.extent(0), out.extent(1)}),
+      KOKKOS_LAMBDA(const std::size_t r, const std::size_t k) { out(r, k) = X(rows(r), k); });
+  return out;
+}
+
 DVector row_norms(const DMatrix& X) {
   DVector out(Kokkos::view_alloc(std::string("row_norms"), Kokkos::WithoutInitializing),
               X.extent(0));
@@ -125,15 +135,6 @@ OvoSet make_ovo(const std::vector<int>& train, const std::vector<int>& cls, int 
 
 namespace {
 
-template <class T>
-Kokkos::View<T*, Mem> device_copy(const std::vector<T>& v, const char* label) {
-  Kokkos::View<T*, Mem> out(Kokkos::view_alloc(std::string(label), Kokkos::WithoutInitializing),
-                            v.size());
-  const Kokkos::View<const T*, Kokkos::HostSpace, Kokkos::MemoryUnmanaged> host(v.data(), v.size());
-  Kokkos::deep_copy(out, host);
-  return out;
-}
-
 template <class T, class View>
 void host_copy(const View& from, std::vector<T>& to) {
   to.resize(from.extent(0));
@@ -159,8 +160,10 @@ TESSERA_CLONES void kernel_row(const tessera::detail::KernelSpec& spec, const do
 }
 #endif
 
-// The set's structure on the device (once per set).
-void prepare_structure(OvoSet& set) {
+// The set's structure on the device and room for its kernel matrix; false when an
+// earlier call made them (once per set).
+bool prepare_structure(OvoSet& set) {
+  if (set.Kf.extent(0) == set.order.size() && set.d_offset.extent(0)) return false;
   const std::size_t pairs = set.pairs.size();
   Kokkos::View<int* [4], Kokkos::LayoutRight, Kokkos::HostSpace> seg("svm_seg", pairs);
   for (std::size_t p = 0; p < pairs; ++p) {
@@ -179,13 +182,13 @@ void prepare_structure(OvoSet& set) {
       Kokkos::view_alloc(std::string("svm_Kf"), Kokkos::WithoutInitializing), n, n);
   tessera::impl::prefault<Mem>(set.Kf.data(), set.Kf.span() * sizeof(float));
   set.kdiag = DVector(Kokkos::view_alloc(std::string("svm_kdiag"), Kokkos::WithoutInitializing), n);
+  return true;
 }
 
 }  // namespace
 
 void prepare_kernel(OvoSet& set, const DMatrix& K) {
-  if (set.Kf.extent(0) == set.order.size() && set.d_offset.extent(0)) return;
-  prepare_structure(set);
+  if (!prepare_structure(set)) return;
   const auto order = device_copy(set.order, "svm_order");
   const int n = static_cast<int>(set.order.size());
   using Gather = detail::GatherKernel<DMatrix, Kokkos::View<int*, Mem>,
@@ -196,15 +199,9 @@ void prepare_kernel(OvoSet& set, const DMatrix& K) {
 }
 
 void prepare_kernel(OvoSet& set, const DMatrix& X, const detail::KernelSpec& spec) {
-  if (set.Kf.extent(0) == set.order.size() && set.d_offset.extent(0)) return;
-  prepare_structure(set);
-  const std::size_t n = set.order.size(), d = X.extent(1);
-  const auto order = device_copy(set.order, "svm_order");
-  DMatrix Xs(Kokkos::view_alloc(std::string("svm_Xs"), Kokkos::WithoutInitializing), n, d);
-  using Policy = Kokkos::MDRangePolicy<Space, Kokkos::Rank<2>>;
-  Kokkos::parallel_for(
-      "tessera::svm::gather_rows", Policy({0, 0}, {n, d}),
-      KOKKOS_LAMBDA(const std::size_t r, const std::size_t k) { Xs(r, k) = X(order(r), k); });
+  if (!prepare_structure(set)) return;
+  const std::size_t n = set.order.size();
+  const DMatrix Xs = gather_rows(X, device_copy(set.order, "svm_order"));
   const DVector norms = row_norms(Xs);
   const auto Kf = set.Kf;
   const auto kdiag = set.kdiag;
@@ -225,7 +222,7 @@ void prepare_kernel(OvoSet& set, const DMatrix& X, const detail::KernelSpec& spe
     linalg::gemm(linalg::Op::none, linalg::Op::transpose, 1.0, rows, cols, 0.0, dots);
 #if defined(KOKKOS_ENABLE_CUDA)
     Kokkos::parallel_for(
-        "tessera::svm::panel_kernel", Policy({0, 0}, {m, w}),
+        "tessera::svm::panel_kernel", Kokkos::MDRangePolicy<Space, Kokkos::Rank<2>>({0, 0}, {m, w}),
         KOKKOS_LAMBDA(const std::size_t i, const std::size_t c) {
           const std::size_t r = r0 + i, col = r0 + c;
           if (col < r) return;
@@ -369,7 +366,6 @@ QueryKernel query_kernel(const DMatrix& K, const std::vector<int>& query_ids, co
   TESSERA_ASSERT(set.class_start.size() == k + 1 &&
                  set.order.size() == static_cast<std::size_t>(set.class_start[k]));
   QueryKernel out;
-  out.queries = n;
   out.storage = Kokkos::View<double*, Mem>(
       Kokkos::view_alloc(std::string("svm_query_kernel"), Kokkos::WithoutInitializing),
       n * set.order.size());
@@ -398,7 +394,7 @@ QueryKernel query_kernel(const DMatrix& K, const std::vector<int>& query_ids, co
 }
 
 HostMatrix ovo_decisions(const QueryKernel& QK, const OvoSet& set) {
-  const std::size_t pairs = set.pairs.size(), n = QK.queries;
+  const std::size_t pairs = set.pairs.size(), n = QK.queries();
   const auto k = static_cast<std::size_t>(set.n_classes);
   TESSERA_ASSERT(QK.blocks.size() == k);
   std::vector<int> pair_of(k * k, -1);  // (c, other) -> pair

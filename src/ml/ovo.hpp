@@ -37,6 +37,17 @@ void require_finite(const HostMatrix& X, const std::string& who);
 /// Rows of a host matrix on the device (the same View where the device is the host: not
 /// to be written).
 DMatrix to_device(const HostMatrix& X);
+/// A host vector copied to the device.
+template <class T>
+Kokkos::View<T*, Mem> device_copy(const std::vector<T>& v, const char* label) {
+  Kokkos::View<T*, Mem> out(Kokkos::view_alloc(std::string(label), Kokkos::WithoutInitializing),
+                            v.size());
+  Kokkos::deep_copy(
+      out, Kokkos::View<const T*, Kokkos::HostSpace, Kokkos::MemoryUnmanaged>(v.data(), v.size()));
+  return out;
+}
+/// The rows rows(0), rows(1), … of X (a new matrix).
+DMatrix gather_rows(const DMatrix& X, const Kokkos::View<int*, Mem>& rows);
 /// Squared norms of the rows.
 DVector row_norms(const DMatrix& X);
 /// Dot products A·Bᵀ (one GEMM).
@@ -106,9 +117,9 @@ void solve_ovo(OvoSet& set, double C, const std::vector<double>& weight, double 
 /// (queries × the class's samples in the set's order): gathered once, they serve every
 /// solution of the set (each C of a chain).
 struct QueryKernel {
-  std::size_t queries = 0;
   Kokkos::View<double*, Mem> storage;  // the blocks one after another
-  std::vector<DMatrix> blocks;         // views of storage
+  std::vector<DMatrix> blocks;         // views of storage, one per class
+  std::size_t queries() const { return blocks.empty() ? 0 : blocks.front().extent(0); }
 };
 /// K's rows are query samples and its columns universe samples.
 QueryKernel query_kernel(const DMatrix& K, const std::vector<int>& query_ids, const OvoSet& set);

@@ -240,6 +240,15 @@ struct SmoBatch {
   static constexpr int lanes = 8;
 #endif
 
+  // visit(lane, r) for r = 0 … len − 1: position r in lane r mod lanes, the tail in lane 0.
+  template <class Visit>
+  KOKKOS_INLINE_FUNCTION static void scan_lanes(int len, const Visit& visit) {
+    int r = 0;
+    for (; r + lanes <= len; r += lanes)
+      for (int l = 0; l < lanes; ++l) visit(l, r + l);
+    for (; r < len; ++r) visit(0, r);
+  }
+
   template <bool Update>
   KOKKOS_INLINE_FUNCTION int first_pick_lanes(int p, int begin, int ri, int rj, double yd_i,
                                               double yd_j, double& gmax, double& gmax2) const {
@@ -270,10 +279,7 @@ struct SmoBatch {
         best_t[l] = better ? t : best_t[l];
         best_low[l] = low & (-w >= best_low[l]) ? -w : best_low[l];
       };
-      int r = 0;
-      for (; r + lanes <= len; r += lanes)
-        for (int l = 0; l < lanes; ++l) visit(l, r + l);
-      for (; r < len; ++r) visit(0, r);
+      scan_lanes(len, visit);
     }
     for (int l = 1; l < lanes; ++l) {
       const bool take = best_w[l] > best_w[0] || (best_w[l] == best_w[0] && best_t[l] > best_t[0]);
@@ -311,10 +317,7 @@ struct SmoBatch {
         best_obj[l] = better ? obj : best_obj[l];
         best_t[l] = better ? t : best_t[l];
       };
-      int r = 0;
-      for (; r + lanes <= len; r += lanes)
-        for (int l = 0; l < lanes; ++l) visit(l, r + l);
-      for (; r < len; ++r) visit(0, r);
+      scan_lanes(len, visit);
     }
     for (int l = 1; l < lanes; ++l) {
       const bool take =
