@@ -113,6 +113,66 @@ TEST(ColumnStats, NanPolicies) {
   EXPECT_TRUE(std::isnan(prop.columns[0].l2));
 }
 
+// More columns than the host kernel takes at a time (spans of 1024 in tiles of 32) and
+// chunks that end inside a block of rows: every column as a direct computation gives it
+// (long double sums, two-pass variance), with planted extremes (the first of two equal
+// minima), NaN skipped, and a selection of columns out of order across spans.
+TEST(ColumnStats, WideMatricesMatchADirectComputation) {
+  const std::size_t n = 203, d = 2100;
+  HostMatrix X("X", n, d);
+  const CounterRng rng(5, 0);
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = 0; j < d; ++j) X(i, j) = rng.normal(i * d + j) + double(j % 7) - 3;
+  for (std::size_t j = 0; j < d; ++j) {
+    if (j % 3 == 0) X((j * 19 + 2) % n, j) = std::nan("");
+    X((j * 13) % n, j) = -100.0 - double(j);  // minimum, twice
+    X((j * 13 + 20) % n, j) = -100.0 - double(j);
+    X((j * 17 + 1) % n, j) = 100.0 + double(j);
+  }
+  array::ColumnStatsOptions options;
+  options.chunk_rows = 40;  // 5 whole chunks and a short one
+  options.nan = array::NanPolicy::skip;
+  const auto s = array::column_stats(Comm::self(), X, options);
+  ASSERT_EQ(s.columns.size(), d);
+  for (std::size_t j = 0; j < d; ++j) {
+    long double sum = 0, abs = 0, sq = 0, count = 0;
+    std::size_t first_min = n, nans = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const double x = X(i, j);
+      if (std::isnan(x)) {
+        nans += 1;
+        continue;
+      }
+      sum += x, abs += std::fabs(x), sq += static_cast<long double>(x) * x, count += 1;
+      if (x == -100.0 - double(j) && first_min == n) first_min = i;
+    }
+    const long double mean = sum / count;
+    long double m2 = 0;
+    for (std::size_t i = 0; i < n; ++i)
+      if (!std::isnan(X(i, j))) m2 += (X(i, j) - mean) * (X(i, j) - mean);
+    const auto& c = s.columns[j];
+    ASSERT_EQ(c.count, double(count)) << j;
+    ASSERT_EQ(c.nan_count, double(nans)) << j;
+    ASSERT_LE(std::fabs(c.sum - double(sum)), 1e-12 * double(abs)) << j;
+    ASSERT_LE(test::rel_diff(c.mean, double(mean)), 1e-12) << j;
+    ASSERT_LE(test::rel_diff(c.std, double(std::sqrt(m2 / count))), 1e-13) << j;
+    ASSERT_LE(test::rel_diff(c.l1, double(abs)), 1e-14) << j;
+    ASSERT_LE(test::rel_diff(c.l2, double(std::sqrt(sq))), 1e-14) << j;
+    ASSERT_EQ(c.min, -100.0 - double(j)) << j;
+    ASSERT_EQ(c.argmin, std::int64_t(first_min)) << j;
+    ASSERT_EQ(c.max, 100.0 + double(j)) << j;
+    ASSERT_EQ(c.argmax, std::int64_t((j * 17 + 1) % n)) << j;
+  }
+  options.columns = {2099, 5, 1030, 1031, 6, 1023, 1024};
+  const auto picked = array::column_stats(Comm::self(), X, options);
+  ASSERT_EQ(picked.columns.size(), options.columns.size());
+  for (std::size_t k = 0; k < options.columns.size(); ++k)
+    EXPECT_EQ(std::memcmp(&picked.columns[k], &s.columns[options.columns[k]],
+                          sizeof(array::ColumnSummary)),
+              0)
+        << options.columns[k];
+}
+
 TEST(DistMatrix, ChunkGridSplitsWholeChunks) {
   const array::ChunkGrid grid{1000, 64};  // 16 chunks, the last of 40 rows
   EXPECT_EQ(grid.chunks(), 16u);

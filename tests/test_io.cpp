@@ -8,6 +8,7 @@
 #include <random>
 
 #include <tessera/core/error.hpp>
+#include <tessera/io/chunk_source.hpp>
 #include <tessera/io/dataset.hpp>
 #include <tessera/io/generators.hpp>
 #include <tessera/io/npy.hpp>
@@ -187,6 +188,38 @@ TEST(Npy, WriteReadRoundTrip) {
   io::write_npy(path, v);
   EXPECT_EQ(io::read_npy_header(path).shape, (std::vector<std::size_t>{4}));
   EXPECT_EQ(io::read_npy_vector(path)(3), 0.30000000000000004);
+}
+
+// Sources that hold native float64 rows hand them over in place (a copy-on-write map):
+// the same values read() gives, at any row offset (not page-aligned in the file), and a
+// write to the mapped rows never reaches the file. Other element types and Fortran order
+// cannot be mapped.
+TEST(Npy, MapGivesTheRowsReadGivesWithoutTouchingTheFile) {
+  HostMatrix X("X", 700, 3);  // 24-byte rows: most row offsets are not page-aligned
+  for (int i = 0; i < 700; ++i)
+    for (int j = 0; j < 3; ++j) X(i, j) = 0.5 * i - j;
+  const std::string path = (scratch() / "map.npy").string();
+  io::write_npy(path, X);
+  auto source = io::open_npy_source(path);
+  for (std::size_t begin : {std::size_t(0), std::size_t(171), std::size_t(699)}) {
+    const std::size_t n = 700 - begin;
+    const auto mapped = source->map(begin, n);
+    ASSERT_TRUE(mapped.has_value()) << begin;
+    ASSERT_EQ(mapped->rows.extent(0), n);
+    ASSERT_EQ(mapped->rows.extent(1), 3u);
+    HostMatrix read("read", n, 3);
+    source->read(begin, read);
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0; j < 3; ++j) ASSERT_EQ(mapped->rows(i, j), read(i, j)) << begin;
+    mapped->rows(0, 0) = -1e300;  // the caller's page only
+  }
+  EXPECT_EQ(io::read_npy_matrix(path)(171, 0), 0.5 * 171);
+  EXPECT_THROW(source->map(600, 101), InvalidArgument);
+  for (const char* name : {"f8_fortran", "f4_c", "i8_c"})
+    EXPECT_FALSE(io::open_npy_source(test::fixture(std::string("npy/") + name + ".npy"))
+                     ->map(0, 3)
+                     .has_value())
+        << name;
 }
 
 TEST(Digits, EmbeddedMatchesScikitLearnCopy) {

@@ -5,6 +5,7 @@
 #include <limits>
 #include <numeric>
 #include <string>
+#include <type_traits>
 
 #include <tessera/array/column_stats.hpp>
 #include <tessera/array/streaming.hpp>
@@ -81,6 +82,18 @@ std::vector<long> group_columns(const ColumnStatsOptions& options, std::size_t c
   return select_columns(others, cols);
 }
 
+// The host's column moments: spans of 1024 columns (8 KiB of each row) in tiles of 32,
+// built for several instruction sets (exact operations in a fixed order and no FMA
+// contraction in this file, see CMakeLists.txt: every version gives the same bits).
+using HostColumnMoments =
+    tessera::detail::ChunkColumnMoments<HostMatrix, Kokkos::View<long*, Kokkos::HostSpace>,
+                                        Kokkos::View<tessera::detail::Moments*, Kokkos::HostSpace>,
+                                        32, 1024>;
+TESSERA_CLONES [[gnu::flatten]] void host_column_moments(const HostColumnMoments& f,
+                                                         std::size_t item) {
+  f(item);
+}
+
 // Moments of each (chunk, selected column) of a block of whole chunks, computed where the
 // block lives; returned on the host in chunk-major order.
 template <class MemorySpace, class Local>
@@ -94,14 +107,21 @@ std::vector<tessera::detail::Moments> chunk_partials(const Local& local, std::si
   for (std::size_t c = 0; c < ncols; ++c) host_ids(c) = selected[c];
   const auto column_ids = Kokkos::create_mirror_view_and_copy(MemorySpace(), host_ids);
   Kokkos::View<tessera::detail::Moments*, MemorySpace> partial("partials", chunks * ncols);
-  // Host: tiles of 32 columns (loops along rows vectorise); device: one column a thread.
-  constexpr int tile =
-      Kokkos::SpaceAccessibility<Kokkos::HostSpace, MemorySpace>::accessible ? 32 : 1;
-  using Functor =
-      tessera::detail::ChunkColumnMoments<Local, decltype(column_ids), decltype(partial), tile>;
-  Kokkos::parallel_for(
-      "tessera::column_stats", Kokkos::RangePolicy<Exec>(0, Functor::work_items(chunks, ncols)),
-      Functor{local, column_ids, partial, chunk_rows, ncols, static_cast<std::int64_t>(first_row)});
+  const auto first = static_cast<std::int64_t>(first_row);
+  if constexpr (std::is_same_v<MemorySpace, Kokkos::HostSpace>) {
+    const HostColumnMoments f{local, column_ids, partial, chunk_rows, ncols, first};
+    Kokkos::parallel_for("tessera::column_stats",
+                         Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace>(
+                             0, HostColumnMoments::work_items(chunks, ncols)),
+                         [=](const std::size_t i) { host_column_moments(f, i); });
+    Kokkos::fence();
+  } else {  // one column a thread, neighbouring threads on neighbouring columns
+    using Functor =
+        tessera::detail::ChunkColumnMoments<Local, decltype(column_ids), decltype(partial), 1>;
+    Kokkos::parallel_for("tessera::column_stats",
+                         Kokkos::RangePolicy<Exec>(0, Functor::work_items(chunks, ncols)),
+                         Functor{local, column_ids, partial, chunk_rows, ncols, first});
+  }
   const auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), partial);
   return std::vector<tessera::detail::Moments>(host.data(), host.data() + host.extent(0));
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <future>
+#include <memory>
 #include <string>
 
 #include <tessera/array/dist_matrix.hpp>
@@ -33,21 +34,36 @@ void for_each_batch(const Comm& comm, io::ChunkSource& source, std::size_t chunk
   }
   // Reading is local; a failure on any rank is agreed on before anyone goes on.
   agree(comm, [&] {
-    const auto read_batch = [&](std::size_t c0) {
-      const std::size_t c1 = std::min(last, c0 + batch);
-      HostMatrix block(Kokkos::view_alloc(std::string("batch"), Kokkos::WithoutInitializing),
-                       grid.chunk_begin(c1) - grid.chunk_begin(c0), source.cols());
-      source.read(grid.chunk_begin(c0), block);
-      return block;
+    // A batch is the file's own pages where the source can map them (no copy), else
+    // rows read into one of two buffers (one being reduced, one being filled).
+    struct Batch {
+      HostMatrix rows;
+      std::shared_ptr<const void> mapping;
     };
-    std::future<HostMatrix> next;
+    HostMatrix buffers[2];
+    const auto read_batch = [&](std::size_t c0, int slot) {
+      const std::size_t c1 = std::min(last, c0 + batch);
+      const std::size_t begin = grid.chunk_begin(c0), n = grid.chunk_begin(c1) - begin;
+      if (auto mapped = source.map(begin, n)) return Batch{mapped->rows, mapped->mapping};
+      HostMatrix& buffer = buffers[slot];
+      if (buffer.extent(0) < n)
+        buffer = HostMatrix(Kokkos::view_alloc(std::string("batch"), Kokkos::WithoutInitializing),
+                            n, source.cols());
+      const HostMatrix rows =
+          Kokkos::subview(buffer, Kokkos::make_pair(std::size_t(0), n), Kokkos::ALL);
+      source.read(begin, rows);
+      return Batch{rows, nullptr};
+    };
+    std::future<Batch> next;
     // Read ahead on another thread when the source allows it, else read when needed.
     const auto policy = source.reads_in_background() ? std::launch::async : std::launch::deferred;
-    if (first < last) next = std::async(policy, read_batch, first);
+    int slot = 0;
+    if (first < last) next = std::async(policy, read_batch, first, slot);
     for (std::size_t c0 = first; c0 < last; c0 += batch) {
-      const HostMatrix block = next.get();
-      if (c0 + batch < last) next = std::async(policy, read_batch, c0 + batch);
-      fn(block, c0);
+      const Batch current = next.get();
+      slot = 1 - slot;
+      if (c0 + batch < last) next = std::async(policy, read_batch, c0 + batch, slot);
+      fn(current.rows, c0);
     }
   });
 }

@@ -7,6 +7,10 @@
 #include <string_view>
 #include <vector>
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <tessera/core/error.hpp>
 #include <tessera/io/chunk_source.hpp>
 #include <tessera/io/npy.hpp>
@@ -204,11 +208,7 @@ class NpySource final : public ChunkSource {
 
   void read(std::size_t begin, const HostMatrix& block) override {
     const std::size_t n = block.extent(0), item = header_.item_size;
-    if (block.extent(1) != cols_ || begin + n > rows_)
-      throw InvalidArgument(path_ + ": rows " + std::to_string(begin) + ".." +
-                            std::to_string(begin + n) + " x " + std::to_string(block.extent(1)) +
-                            " columns asked of a " + std::to_string(rows_) + " x " +
-                            std::to_string(cols_) + " array");
+    check_rows(begin, n, block.extent(1));
     if (!header_.fortran_order && header_.kind == 'f' && item == 8) {
       // Little-endian float64 rows: straight into the block, no conversion.
       fetch(header_.data_offset + begin * cols_ * item, n * cols_ * item,
@@ -231,13 +231,43 @@ class NpySource final : public ChunkSource {
     }
   }
 
- private:
   void fetch(std::size_t offset, std::size_t bytes, char* into) {
     in_.clear();
     in_.seekg(static_cast<std::streamoff>(offset));
     if (!in_.read(into, static_cast<std::streamsize>(bytes)))
       throw IOError(path_ + ": read of " + std::to_string(bytes) + " bytes at offset " +
                     std::to_string(offset) + " failed");
+  }
+  std::optional<MappedRows> map(std::size_t begin, std::size_t n) override {
+    check_rows(begin, n, cols_);
+    const std::uint64_t offset = header_.data_offset + std::uint64_t(begin) * cols_ * 8;
+    if (header_.fortran_order || header_.kind != 'f' || header_.item_size != 8 ||
+        offset % alignof(double) != 0 || n == 0)
+      return std::nullopt;
+    const auto page = static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
+    const std::uint64_t start = offset - offset % page, skip = offset - start;
+    const std::size_t length = static_cast<std::size_t>(skip + std::uint64_t(n) * cols_ * 8);
+    const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return std::nullopt;  // read() reports the error
+    void* base =
+        ::mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, static_cast<off_t>(start));
+    ::close(fd);  // the mapping keeps the file
+    if (base == MAP_FAILED) return std::nullopt;
+    ::madvise(base, length, MADV_SEQUENTIAL);  // read ahead of a cold file, drop behind
+    ::madvise(base, length, MADV_WILLNEED);
+    std::shared_ptr<const void> mapping(
+        base, [length](const void* p) { ::munmap(const_cast<void*>(p), length); });
+    double* rows = reinterpret_cast<double*>(static_cast<char*>(base) + skip);
+    return MappedRows{HostMatrix(rows, n, cols_), std::move(mapping)};
+  }
+
+ private:
+  void check_rows(std::size_t begin, std::size_t n, std::size_t cols) const {
+    if (cols != cols_ || begin + n > rows_)
+      throw InvalidArgument(path_ + ": rows " + std::to_string(begin) + ".." +
+                            std::to_string(begin + n) + " x " + std::to_string(cols) +
+                            " columns asked of a " + std::to_string(rows_) + " x " +
+                            std::to_string(cols_) + " array");
   }
   std::string path_;
   std::ifstream in_;

@@ -5,12 +5,20 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <tessera/io/readers.hpp>
 #include <tessera/io/table.hpp>
 
 namespace tessera::io {
+
+/// @brief Rows of a source seen in place (see ChunkSource::map): `rows` is valid while
+/// `mapping` is held.
+struct MappedRows {
+  HostMatrix rows;
+  std::shared_ptr<const void> mapping;
+};
 
 /// @brief Something that yields rows [begin, begin + n) of a rows × cols float64 matrix.
 class ChunkSource {
@@ -24,6 +32,13 @@ class ChunkSource {
   /// @brief Whether read() may run on another host thread while the caller launches
   /// Kokkos kernels (plain file reading may; a source that launches kernels may not).
   virtual bool reads_in_background() const { return true; }
+  /// @brief Rows begin .. begin + n - 1 where they already are, without a copy: a
+  /// copy-on-write memory map of a file that holds them as native float64 rows (writes
+  /// change the caller's pages, never the file). Empty when the source cannot (text,
+  /// element conversion, generators): read() them instead.
+  virtual std::optional<MappedRows> map(std::size_t /*begin*/, std::size_t /*n*/) {
+    return std::nullopt;
+  }
 };
 
 /// @brief A chunk source over an .npy file (float64/float32/int64/int32/uint8, C or

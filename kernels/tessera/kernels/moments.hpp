@@ -3,6 +3,7 @@
 // where they are, |x| and x² sums): Welford updates within a block, Chan et al.'s
 // pairwise merge between blocks.
 #include <cstdint>
+#include <type_traits>
 
 #include <Kokkos_Core.hpp>
 #include <tessera/kernels/math.hpp>
@@ -68,16 +69,22 @@ struct Moments {
 
 // Rows per block of the blocked moments below: a block's mean and M2 come from two
 // passes over its rows (exact, stable), and blocks are merged into the running moments
-// with Chan's update: one division per column per block instead of one per value.
-constexpr std::size_t moment_block_rows = 32;
+// with Chan's update: one division per column per block instead of one per value. (16
+// rows: the fewer rows a page-sized piece of them a block reads at once, the better the
+// hardware prefetcher follows a wide matrix; 16 was the fastest of 8 to 64.)
+constexpr std::size_t moment_block_rows = 16;
 
 // Moments of each (chunk, column) pair: blocks of moment_block_rows rows in row order,
-// so the result depends on neither the number of threads nor `Tile`. A work item covers
-// one chunk and `Tile` consecutive selected columns; on CPUs a wide tile lets the inner
-// loops run along a row (contiguous, vectorised), on GPUs Tile = 1 gives one column per
-// thread with neighbouring threads reading neighbouring columns (coalesced).
-template <class MatrixView, class ColumnView, class OutView, int Tile>
+// so the result depends on neither the number of threads nor `Tile` or `Span`. A work
+// item covers one chunk and `Span` consecutive selected columns, taken `Tile` at a time
+// within each block of rows. On CPUs a wide tile lets the inner loops run along a row
+// (contiguous, vectorised) and a span of a page of columns reads the block's rows whole
+// (a narrow span on a wide matrix would touch a new page every few cache lines); on GPUs
+// Tile = Span = 1 gives one column per thread with neighbouring threads reading
+// neighbouring columns (coalesced).
+template <class MatrixView, class ColumnView, class OutView, int Tile, int Span = Tile>
 struct ChunkColumnMoments {
+  static_assert(Span % Tile == 0, "a span is whole tiles");
   MatrixView X;        // rows of whole chunks, first row = first row of the first chunk
   ColumnView columns;  // selected column indices
   OutView out;         // (chunk * ncols + c)
@@ -85,15 +92,22 @@ struct ChunkColumnMoments {
   std::size_t ncols;
   std::int64_t first_row;  // global index of X's first row
 
+  // Running moments of a span's columns (structure of arrays, so loops over t vectorise).
+  struct State {
+    double count[Span], mean[Span], m2[Span], nans[Span], sum[Span], abs_sum[Span], sum_sq[Span],
+        lo[Span], hi[Span];
+    std::int64_t arglo[Span], arghi[Span], first_nan[Span];
+  };
+
   static std::size_t work_items(std::size_t chunks, std::size_t ncols) {
-    return chunks * ((ncols + Tile - 1) / Tile);
+    return chunks * ((ncols + Span - 1) / Span);
   }
 
   KOKKOS_INLINE_FUNCTION void operator()(const std::size_t i) const {
-    const std::size_t tiles = (ncols + Tile - 1) / Tile;
-    const std::size_t chunk = i / tiles, c0 = (i % tiles) * Tile;
-    const int width = static_cast<int>(kmath::min<std::size_t>(Tile, ncols - c0));
-    bool contiguous = true;  // the tile's columns are c0, c0 + 1, ... (the usual case)
+    const std::size_t spans = (ncols + Span - 1) / Span;
+    const std::size_t chunk = i / spans, c0 = (i % spans) * Span;
+    const int width = static_cast<int>(kmath::min<std::size_t>(Span, ncols - c0));
+    bool contiguous = true;  // the span's columns are c0, c0 + 1, ... (the usual case)
     for (int t = 0; t < width; ++t) contiguous = contiguous && columns(c0 + t) == long(c0) + t;
     if (contiguous)
       run<true>(chunk, c0, width);
@@ -105,33 +119,63 @@ struct ChunkColumnMoments {
   KOKKOS_INLINE_FUNCTION void run(std::size_t chunk, std::size_t c0, int width) const {
     const std::size_t begin = chunk * chunk_rows;
     const std::size_t end = kmath::min<std::size_t>(begin + chunk_rows, X.extent(0));
-    long col[Tile];
-    for (int t = 0; t < width; ++t) col[t] = columns(c0 + t);
-    const auto at = [&](std::size_t r, int t) {
-      return Contiguous ? X(r, c0 + static_cast<std::size_t>(t)) : X(r, col[t]);
-    };
-    // One array per quantity (structure of arrays), so the loops over t vectorise.
-    double count[Tile], mean[Tile], m2[Tile], nans[Tile], sum[Tile], abs_sum[Tile], sum_sq[Tile],
-        lo[Tile], hi[Tile];
-    std::int64_t arglo[Tile], arghi[Tile], first_nan[Tile];
-    double bcount[Tile], bsum[Tile], babs[Tile], bsq[Tile], blo[Tile], bhi[Tile], bmean[Tile],
-        bm2[Tile];
+    State s;
     for (int t = 0; t < width; ++t) {
-      count[t] = mean[t] = m2[t] = nans[t] = sum[t] = abs_sum[t] = sum_sq[t] = 0;
-      lo[t] = __builtin_huge_val(), hi[t] = -__builtin_huge_val();
-      arglo[t] = arghi[t] = first_nan[t] = -1;
+      s.count[t] = s.mean[t] = s.m2[t] = s.nans[t] = s.sum[t] = s.abs_sum[t] = s.sum_sq[t] = 0;
+      s.lo[t] = __builtin_huge_val(), s.hi[t] = -__builtin_huge_val();
+      s.arglo[t] = s.arghi[t] = s.first_nan[t] = -1;
     }
     for (std::size_t r0 = begin; r0 < end; r0 += moment_block_rows) {
       const std::size_t r1 = kmath::min<std::size_t>(r0 + moment_block_rows, end);
+      for (int t0 = 0; t0 < width; t0 += Tile)
+        block<Contiguous>(s, r0, r1, c0, t0, kmath::min(Tile, width - t0));
+    }
+    // The blocks of the first extremes and NaN are known; find their rows there.
+    for (int t = 0; t < width; ++t) {
+      const auto first_row_where = [&](std::int64_t block_begin, auto&& match) {
+        if (block_begin < 0) return std::int64_t(-1);
+        const auto r0 = static_cast<std::size_t>(block_begin);
+        const std::size_t r1 = kmath::min<std::size_t>(r0 + moment_block_rows, end);
+        const long j = Contiguous ? long(c0) + t : columns(c0 + t);
+        for (std::size_t r = r0; r < r1; ++r)
+          if (match(X(r, j))) return first_row + static_cast<std::int64_t>(r);
+        return std::int64_t(-1);
+      };
+      Moments m;
+      m.count = s.count[t], m.nan_count = s.nans[t], m.sum = s.sum[t], m.mean = s.mean[t];
+      m.m2 = s.m2[t], m.min = s.lo[t], m.max = s.hi[t], m.abs_sum = s.abs_sum[t];
+      m.sum_sq = s.sum_sq[t];
+      m.argmin = first_row_where(s.arglo[t], [&](double x) { return x == m.min; });
+      m.argmax = first_row_where(s.arghi[t], [&](double x) { return x == m.max; });
+      m.first_nan = first_row_where(s.first_nan[t], [](double x) { return x != x; });
+      out(chunk * ncols + c0 + t) = m;
+    }
+  }
+
+  // Folds rows [r0, r1) of the span's columns t0 .. t0 + width - 1 into `s`.
+  template <bool Contiguous>
+  KOKKOS_INLINE_FUNCTION void block(State& s, std::size_t r0, std::size_t r1, std::size_t c0,
+                                    int t0, int width) const {
+    long col[Tile];
+    for (int t = 0; t < width; ++t) col[t] = columns(c0 + t0 + t);
+    const auto at = [&](std::size_t r, int t) {
+      return Contiguous ? X(r, c0 + static_cast<std::size_t>(t0 + t)) : X(r, col[t]);
+    };
+    double bcount[Tile], bsum[Tile], babs[Tile], bsq[Tile], blo[Tile], bhi[Tile], bmean[Tile],
+        bm2[Tile];
+    // Pass 1, branch-free along the row: counts, sums and extremes of the block. NaN
+    // never becomes an extreme; it is left out of the counts and sums, which `Masked`
+    // does with a test per value. Without NaN the test changes nothing, so the block is
+    // first summed without it, and again with it only if the sum says there was a NaN
+    // (NaN + anything is NaN).
+    const auto pass1 = [&](auto masked) {
       for (int t = 0; t < width; ++t) {
         bcount[t] = bsum[t] = babs[t] = bsq[t] = bm2[t] = 0;
         blo[t] = __builtin_huge_val(), bhi[t] = -__builtin_huge_val();
       }
-      // Pass 1, branch-free along the row: counts, sums and extremes of the block
-      // (x == x is false for NaN, which is left out; NaN never becomes an extreme).
       for (std::size_t r = r0; r < r1; ++r) TESSERA_SIMD for (int t = 0; t < width; ++t) {
           const double x = at(r, t);
-          const bool ok = x == x;
+          const bool ok = !decltype(masked)::value || x == x;
           const double v = ok ? x : 0.0;
           bcount[t] += ok ? 1.0 : 0.0;
           bsum[t] += v;
@@ -140,57 +184,50 @@ struct ChunkColumnMoments {
           blo[t] = x < blo[t] ? x : blo[t];
           bhi[t] = x > bhi[t] ? x : bhi[t];
         }
-      // Pass 2 (the block is in cache): squared deviations from the block's mean.
-      for (int t = 0; t < width; ++t) bmean[t] = bcount[t] > 0 ? bsum[t] / bcount[t] : 0.0;
+    };
+    pass1(std::false_type());
+    bool nan = false;
+    for (int t = 0; t < width; ++t) nan = nan || bsum[t] != bsum[t];
+    if (nan) pass1(std::true_type());
+    // Pass 2 (the block is in cache): squared deviations from the block's mean.
+    for (int t = 0; t < width; ++t) bmean[t] = bcount[t] > 0 ? bsum[t] / bcount[t] : 0.0;
+    const auto pass2 = [&](auto masked) {
       for (std::size_t r = r0; r < r1; ++r) TESSERA_SIMD for (int t = 0; t < width; ++t) {
           const double x = at(r, t);
-          const double d = x == x ? x - bmean[t] : 0.0;
+          const double d = !decltype(masked)::value || x == x ? x - bmean[t] : 0.0;
           bm2[t] += d * d;
         }
-      // Per column and block: fold the block in. Rows of a new extreme or of the first
-      // NaN are found by a rescan of this block only (rare after the first blocks).
-      const double block_rows = static_cast<double>(r1 - r0);
-      for (int t = 0; t < width; ++t) {
-        sum[t] += bsum[t];
-        abs_sum[t] += babs[t];
-        sum_sq[t] += bsq[t];
-        const double block_nans = block_rows - bcount[t];
-        nans[t] += block_nans;
-        const auto first_row_where = [&](auto&& match) {
-          for (std::size_t r = r0; r < r1; ++r)
-            if (match(at(r, t))) return first_row + static_cast<std::int64_t>(r);
-          return std::int64_t(-1);
-        };
-        if (block_nans > 0 && first_nan[t] < 0)
-          first_nan[t] = first_row_where([](double x) { return x != x; });
-        if (blo[t] < lo[t]) {
-          lo[t] = blo[t];
-          arglo[t] = first_row_where([&](double x) { return x == blo[t]; });
-        }
-        if (bhi[t] > hi[t]) {
-          hi[t] = bhi[t];
-          arghi[t] = first_row_where([&](double x) { return x == bhi[t]; });
-        }
-        // Chan's merge of the block into the running count, mean and M2.
-        if (bcount[t] == 0) continue;
-        if (count[t] == 0) {
-          count[t] = bcount[t], mean[t] = bmean[t], m2[t] = bm2[t];
-          continue;
-        }
-        const double n = count[t] + bcount[t];
-        const double delta = bmean[t] - mean[t];
-        mean[t] += delta * (bcount[t] / n);
-        m2[t] += bm2[t] + delta * delta * (count[t] * bcount[t] / n);
-        count[t] = n;
-      }
-    }
-    for (int t = 0; t < width; ++t) {
-      Moments m;
-      m.count = count[t], m.nan_count = nans[t], m.sum = sum[t], m.mean = mean[t];
-      m.m2 = m2[t], m.min = lo[t], m.max = hi[t], m.abs_sum = abs_sum[t];
-      m.sum_sq = sum_sq[t], m.argmin = arglo[t], m.argmax = arghi[t];
-      m.first_nan = first_nan[t];
-      out(chunk * ncols + c0 + t) = m;
+    };
+    if (nan)
+      pass2(std::true_type());
+    else
+      pass2(std::false_type());
+    // Per column: fold the block in, branch-free (Chan's merge of the block into the
+    // running count, mean and M2; a block without values changes nothing, the first one
+    // with values is taken whole). For the first extremes and the first NaN, the block
+    // where they are is noted (its first row); run() finds their rows at the end.
+    const double block_rows = static_cast<double>(r1 - r0);
+    const auto row0 = static_cast<std::int64_t>(r0);
+    TESSERA_SIMD for (int t = 0; t < width; ++t) {
+      const int u = t0 + t;
+      s.sum[u] += bsum[t];
+      s.abs_sum[u] += babs[t];
+      s.sum_sq[u] += bsq[t];
+      const double block_nans = block_rows - bcount[t];
+      s.first_nan[u] = block_nans > 0 && s.first_nan[u] < 0 ? row0 : s.first_nan[u];
+      s.nans[u] += block_nans;
+      s.arglo[u] = blo[t] < s.lo[u] ? row0 : s.arglo[u];
+      s.lo[u] = blo[t] < s.lo[u] ? blo[t] : s.lo[u];
+      s.arghi[u] = bhi[t] > s.hi[u] ? row0 : s.arghi[u];
+      s.hi[u] = bhi[t] > s.hi[u] ? bhi[t] : s.hi[u];
+      const double count = s.count[u], n = count + bcount[t];
+      const double delta = bmean[t] - s.mean[u];
+      const double mean = s.mean[u] + delta * (bcount[t] / n);
+      const double m2 = s.m2[u] + (bm2[t] + delta * delta * (count * bcount[t] / n));
+      const bool first = count == 0, empty = bcount[t] == 0;
+      s.mean[u] = empty ? s.mean[u] : first ? bmean[t] : mean;
+      s.m2[u] = empty ? s.m2[u] : first ? bm2[t] : m2;
+      s.count[u] = n;
     }
   }
 };
