@@ -113,26 +113,28 @@ TEST(ColumnStats, NanPolicies) {
   EXPECT_TRUE(std::isnan(prop.columns[0].l2));
 }
 
-// More columns than the host kernel takes at a time (spans of 1024 in tiles of 32) and
-// chunks that end inside a block of rows: every column as a direct computation gives it
-// (long double sums, two-pass variance), with planted extremes (the first of two equal
-// minima), NaN skipped, and a selection of columns out of order across spans.
-TEST(ColumnStats, WideMatricesMatchADirectComputation) {
-  const std::size_t n = 203, d = 2100;
+namespace {
+
+// Normal values around a per-column offset, NaN in every third column, the minimum
+// -100 - j twice (rows 20 apart) and the maximum 100 + j once, all at rows that vary with j.
+HostMatrix planted_matrix(std::size_t n, std::size_t d) {
   HostMatrix X("X", n, d);
   const CounterRng rng(5, 0);
   for (std::size_t i = 0; i < n; ++i)
     for (std::size_t j = 0; j < d; ++j) X(i, j) = rng.normal(i * d + j) + double(j % 7) - 3;
   for (std::size_t j = 0; j < d; ++j) {
     if (j % 3 == 0) X((j * 19 + 2) % n, j) = std::nan("");
-    X((j * 13) % n, j) = -100.0 - double(j);  // minimum, twice
+    X((j * 13) % n, j) = -100.0 - double(j);
     X((j * 13 + 20) % n, j) = -100.0 - double(j);
     X((j * 17 + 1) % n, j) = 100.0 + double(j);
   }
-  array::ColumnStatsOptions options;
-  options.chunk_rows = 40;  // 5 whole chunks and a short one
-  options.nan = array::NanPolicy::skip;
-  const auto s = array::column_stats(Comm::self(), X, options);
+  return X;
+}
+
+// Every column of `s` (NaN skipped) as a direct computation on planted_matrix gives it:
+// long double sums, a two-pass variance, the first of the two minima.
+void expect_direct_stats(const HostMatrix& X, const array::ColumnStats& s) {
+  const std::size_t n = X.extent(0), d = X.extent(1);
   ASSERT_EQ(s.columns.size(), d);
   for (std::size_t j = 0; j < d; ++j) {
     long double sum = 0, abs = 0, sq = 0, count = 0;
@@ -163,7 +165,21 @@ TEST(ColumnStats, WideMatricesMatchADirectComputation) {
     ASSERT_EQ(c.max, 100.0 + double(j)) << j;
     ASSERT_EQ(c.argmax, std::int64_t((j * 17 + 1) % n)) << j;
   }
-  options.columns = {2099, 5, 1030, 1031, 6, 1023, 1024};
+}
+
+}  // namespace
+
+// More columns than the host kernel takes at a time (spans of 1024 in tiles of 32) and
+// chunks that end inside a block of rows: every column as a direct computation gives it,
+// and a selection of columns out of order across spans gives their bits.
+TEST(ColumnStats, WideMatricesMatchADirectComputation) {
+  const HostMatrix X = planted_matrix(203, 2100);
+  array::ColumnStatsOptions options;
+  options.chunk_rows = 40;  // 5 whole chunks and a short one
+  options.nan = array::NanPolicy::skip;
+  const auto s = array::column_stats(Comm::self(), X, options);
+  expect_direct_stats(X, s);
+  options.columns = {2099, 5, 1030, 1031, 6, 1023, 1024, 7, 8};
   const auto picked = array::column_stats(Comm::self(), X, options);
   ASSERT_EQ(picked.columns.size(), options.columns.size());
   for (std::size_t k = 0; k < options.columns.size(); ++k)
@@ -171,6 +187,26 @@ TEST(ColumnStats, WideMatricesMatchADirectComputation) {
                           sizeof(array::ColumnSummary)),
               0)
         << options.columns[k];
+}
+
+// A few columns are reduced along their rows (32 blocks of a column at once): the direct
+// computation's values, and bit for bit what the same columns give inside a wide matrix.
+TEST(ColumnStats, NarrowMatricesMatchTheWidePathBitForBit) {
+  const HostMatrix X = planted_matrix(3000, 5);
+  const HostMatrix W = planted_matrix(3000, 40);
+  for (std::size_t i = 0; i < 3000; ++i)
+    for (std::size_t j = 0; j < 5; ++j) W(i, j) = X(i, j);  // the same first 5 columns
+  array::ColumnStatsOptions options;
+  options.nan = array::NanPolicy::skip;
+  for (std::size_t chunk_rows : {std::size_t(1300), std::size_t(512), std::size_t(3000)}) {
+    options.chunk_rows = chunk_rows;
+    const auto narrow = array::column_stats(Comm::self(), X, options);
+    expect_direct_stats(X, narrow);
+    const auto wide = array::column_stats(Comm::self(), W, options);
+    for (std::size_t j = 0; j < 5; ++j)
+      EXPECT_EQ(std::memcmp(&narrow.columns[j], &wide.columns[j], sizeof(array::ColumnSummary)), 0)
+          << "chunk_rows " << chunk_rows << " column " << j;
+  }
 }
 
 TEST(DistMatrix, ChunkGridSplitsWholeChunks) {

@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <tessera/array/reductions.hpp>
@@ -223,6 +224,12 @@ Histogram histogram(const DistMatrix<double, MemorySpace>& X, double lo, double 
   return h;
 }
 
+// The host's block summaries, built for several instruction sets (no FMA contraction in
+// this file, see CMakeLists.txt: every version gives the same bits).
+using HostSummarize = tessera::detail::SummarizeBlocks<
+    Kokkos::View<tessera::detail::BlockSummary*, Kokkos::HostSpace>>;
+TESSERA_CLONES [[gnu::flatten]] void host_summarize(const HostSummarize& f, std::size_t b) { f(b); }
+
 template <class MemorySpace>
 Summary summary(const DistMatrix<double, MemorySpace>& X, double ddof) {
   using Exec = typename MemorySpace::execution_space;
@@ -236,9 +243,15 @@ Summary summary(const DistMatrix<double, MemorySpace>& X, double ddof) {
   Kokkos::View<BlockSummary*, MemorySpace> blocks(
       Kokkos::view_alloc(std::string("summary_blocks"), Kokkos::WithoutInitializing),
       chunks * per_chunk);
-  Kokkos::parallel_for("tessera::summary", Kokkos::RangePolicy<Exec>(0, chunks * per_chunk),
-                       tessera::detail::SummarizeBlocks<decltype(blocks)>{
-                           local.data(), rows, cols, chunk_rows, block, per_chunk, blocks});
+  const tessera::detail::SummarizeBlocks<decltype(blocks)> f{
+      local.data(), rows, cols, chunk_rows, block, per_chunk, blocks};
+  if constexpr (std::is_same_v<MemorySpace, Kokkos::HostSpace>)
+    Kokkos::parallel_for(
+        "tessera::summary",
+        Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace>(0, chunks * per_chunk),
+        [=](const std::size_t b) { host_summarize(f, b); });
+  else
+    Kokkos::parallel_for("tessera::summary", Kokkos::RangePolicy<Exec>(0, chunks * per_chunk), f);
   const auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), blocks);
   std::vector<BlockSummary> mine(chunks);  // per chunk, its blocks in order
   for (std::size_t c = 0; c < chunks; ++c)

@@ -99,6 +99,8 @@ struct ChunkColumnMoments {
     std::int64_t arglo[Span], arghi[Span], first_nan[Span];
   };
 
+  static constexpr int narrow_width = 8;  // spans narrower than this take blocks as lanes
+
   static std::size_t work_items(std::size_t chunks, std::size_t ncols) {
     return chunks * ((ncols + Span - 1) / Span);
   }
@@ -125,7 +127,11 @@ struct ChunkColumnMoments {
       s.lo[t] = __builtin_huge_val(), s.hi[t] = -__builtin_huge_val();
       s.arglo[t] = s.arghi[t] = s.first_nan[t] = -1;
     }
-    for (std::size_t r0 = begin; r0 < end; r0 += moment_block_rows) {
+    std::size_t r0 = begin;
+    if (Tile > 1 && width < narrow_width)  // a few columns: vectorise along the rows
+      for (; r0 + Tile * moment_block_rows <= end; r0 += Tile * moment_block_rows)
+        for (int t = 0; t < width; ++t) blocks_of_column<Contiguous>(s, r0, c0, t);
+    for (; r0 < end; r0 += moment_block_rows) {
       const std::size_t r1 = kmath::min<std::size_t>(r0 + moment_block_rows, end);
       for (int t0 = 0; t0 < width; t0 += Tile)
         block<Contiguous>(s, r0, r1, c0, t0, kmath::min(Tile, width - t0));
@@ -134,10 +140,10 @@ struct ChunkColumnMoments {
     for (int t = 0; t < width; ++t) {
       const auto first_row_where = [&](std::int64_t block_begin, auto&& match) {
         if (block_begin < 0) return std::int64_t(-1);
-        const auto r0 = static_cast<std::size_t>(block_begin);
-        const std::size_t r1 = kmath::min<std::size_t>(r0 + moment_block_rows, end);
+        const auto from = static_cast<std::size_t>(block_begin);
+        const std::size_t to = kmath::min<std::size_t>(from + moment_block_rows, end);
         const long j = Contiguous ? long(c0) + t : columns(c0 + t);
-        for (std::size_t r = r0; r < r1; ++r)
+        for (std::size_t r = from; r < to; ++r)
           if (match(X(r, j))) return first_row + static_cast<std::int64_t>(r);
         return std::int64_t(-1);
       };
@@ -152,83 +158,121 @@ struct ChunkColumnMoments {
     }
   }
 
-  // Folds rows [r0, r1) of the span's columns t0 .. t0 + width - 1 into `s`.
-  template <bool Contiguous>
-  KOKKOS_INLINE_FUNCTION void block(State& s, std::size_t r0, std::size_t r1, std::size_t c0,
-                                    int t0, int width) const {
-    long col[Tile];
-    for (int t = 0; t < width; ++t) col[t] = columns(c0 + t0 + t);
-    const auto at = [&](std::size_t r, int t) {
-      return Contiguous ? X(r, c0 + static_cast<std::size_t>(t0 + t)) : X(r, col[t]);
-    };
-    double bcount[Tile], bsum[Tile], babs[Tile], bsq[Tile], blo[Tile], bhi[Tile], bmean[Tile],
-        bm2[Tile];
-    // Pass 1, branch-free along the row: counts, sums and extremes of the block. NaN
-    // never becomes an extreme; it is left out of the counts and sums, which `Masked`
-    // does with a test per value. Without NaN the test changes nothing, so the block is
-    // first summed without it, and again with it only if the sum says there was a NaN
-    // (NaN + anything is NaN).
+  // Moments of one block of rows in each of up to Tile lanes: lane k's i-th value (i <
+  // steps) is value(i, k). A lane is a column of a tile, or one block of a narrow column.
+  struct Block {
+    double count[Tile], sum[Tile], abs_sum[Tile], sum_sq[Tile], lo[Tile], hi[Tile], mean[Tile],
+        m2[Tile];
+  };
+
+  template <class Value>
+  KOKKOS_INLINE_FUNCTION static void block_moments(const Value& value, int steps, int lanes,
+                                                   Block& b) {
+    // Pass 1, branch-free across the lanes: counts, sums and extremes. NaN never becomes
+    // an extreme; it is left out of the counts and sums, which `masked` does with a test
+    // per value. Without NaN the test changes nothing, so the block is first summed
+    // without it, and again with it only if a sum says there was a NaN (NaN + x is NaN).
     const auto pass1 = [&](auto masked) {
-      for (int t = 0; t < width; ++t) {
-        bcount[t] = bsum[t] = babs[t] = bsq[t] = bm2[t] = 0;
-        blo[t] = __builtin_huge_val(), bhi[t] = -__builtin_huge_val();
+      for (int k = 0; k < lanes; ++k) {
+        b.count[k] = b.sum[k] = b.abs_sum[k] = b.sum_sq[k] = b.m2[k] = 0;
+        b.lo[k] = __builtin_huge_val(), b.hi[k] = -__builtin_huge_val();
       }
-      for (std::size_t r = r0; r < r1; ++r) TESSERA_SIMD for (int t = 0; t < width; ++t) {
-          const double x = at(r, t);
+      for (int i = 0; i < steps; ++i) TESSERA_SIMD for (int k = 0; k < lanes; ++k) {
+          const double x = value(i, k);
           const bool ok = !decltype(masked)::value || x == x;
           const double v = ok ? x : 0.0;
-          bcount[t] += ok ? 1.0 : 0.0;
-          bsum[t] += v;
-          babs[t] += kmath::fabs(v);
-          bsq[t] += v * v;
-          blo[t] = x < blo[t] ? x : blo[t];
-          bhi[t] = x > bhi[t] ? x : bhi[t];
+          b.count[k] += ok ? 1.0 : 0.0;
+          b.sum[k] += v;
+          b.abs_sum[k] += kmath::fabs(v);
+          b.sum_sq[k] += v * v;
+          b.lo[k] = x < b.lo[k] ? x : b.lo[k];
+          b.hi[k] = x > b.hi[k] ? x : b.hi[k];
         }
     };
     pass1(std::false_type());
     bool nan = false;
-    for (int t = 0; t < width; ++t) nan = nan || bsum[t] != bsum[t];
+    for (int k = 0; k < lanes; ++k) nan = nan || b.sum[k] != b.sum[k];
     if (nan) pass1(std::true_type());
     // Pass 2 (the block is in cache): squared deviations from the block's mean.
-    for (int t = 0; t < width; ++t) bmean[t] = bcount[t] > 0 ? bsum[t] / bcount[t] : 0.0;
+    for (int k = 0; k < lanes; ++k) b.mean[k] = b.count[k] > 0 ? b.sum[k] / b.count[k] : 0.0;
     const auto pass2 = [&](auto masked) {
-      for (std::size_t r = r0; r < r1; ++r) TESSERA_SIMD for (int t = 0; t < width; ++t) {
-          const double x = at(r, t);
-          const double d = !decltype(masked)::value || x == x ? x - bmean[t] : 0.0;
-          bm2[t] += d * d;
+      for (int i = 0; i < steps; ++i) TESSERA_SIMD for (int k = 0; k < lanes; ++k) {
+          const double x = value(i, k);
+          const double d = !decltype(masked)::value || x == x ? x - b.mean[k] : 0.0;
+          b.m2[k] += d * d;
         }
     };
     if (nan)
       pass2(std::true_type());
     else
       pass2(std::false_type());
-    // Per column: fold the block in, branch-free (Chan's merge of the block into the
-    // running count, mean and M2; a block without values changes nothing, the first one
-    // with values is taken whole). For the first extremes and the first NaN, the block
-    // where they are is noted (its first row); run() finds their rows at the end.
-    const double block_rows = static_cast<double>(r1 - r0);
-    const auto row0 = static_cast<std::int64_t>(r0);
-    TESSERA_SIMD for (int t = 0; t < width; ++t) {
-      const int u = t0 + t;
-      s.sum[u] += bsum[t];
-      s.abs_sum[u] += babs[t];
-      s.sum_sq[u] += bsq[t];
-      const double block_nans = block_rows - bcount[t];
-      s.first_nan[u] = block_nans > 0 && s.first_nan[u] < 0 ? row0 : s.first_nan[u];
-      s.nans[u] += block_nans;
-      s.arglo[u] = blo[t] < s.lo[u] ? row0 : s.arglo[u];
-      s.lo[u] = blo[t] < s.lo[u] ? blo[t] : s.lo[u];
-      s.arghi[u] = bhi[t] > s.hi[u] ? row0 : s.arghi[u];
-      s.hi[u] = bhi[t] > s.hi[u] ? bhi[t] : s.hi[u];
-      const double count = s.count[u], n = count + bcount[t];
-      const double delta = bmean[t] - s.mean[u];
-      const double mean = s.mean[u] + delta * (bcount[t] / n);
-      const double m2 = s.m2[u] + (bm2[t] + delta * delta * (count * bcount[t] / n));
-      const bool first = count == 0, empty = bcount[t] == 0;
-      s.mean[u] = empty ? s.mean[u] : first ? bmean[t] : mean;
-      s.m2[u] = empty ? s.m2[u] : first ? bm2[t] : m2;
-      s.count[u] = n;
-    }
+  }
+
+  // Folds lane k of `b`, a block of `rows` rows from row0, into column u of `s`,
+  // branch-free (Chan's merge of the block into the running count, mean and M2; a block
+  // without values changes nothing, the first one with values is taken whole). For the
+  // first extremes and the first NaN, the block where they are is noted (its first row);
+  // run() finds their rows at the end.
+  KOKKOS_INLINE_FUNCTION static void fold(State& s, int u, const Block& b, int k, double rows,
+                                          std::int64_t row0) {
+    s.sum[u] += b.sum[k];
+    s.abs_sum[u] += b.abs_sum[k];
+    s.sum_sq[u] += b.sum_sq[k];
+    const double block_nans = rows - b.count[k];
+    s.first_nan[u] = block_nans > 0 && s.first_nan[u] < 0 ? row0 : s.first_nan[u];
+    s.nans[u] += block_nans;
+    s.arglo[u] = b.lo[k] < s.lo[u] ? row0 : s.arglo[u];
+    s.lo[u] = b.lo[k] < s.lo[u] ? b.lo[k] : s.lo[u];
+    s.arghi[u] = b.hi[k] > s.hi[u] ? row0 : s.arghi[u];
+    s.hi[u] = b.hi[k] > s.hi[u] ? b.hi[k] : s.hi[u];
+    const double count = s.count[u], n = count + b.count[k];
+    const double delta = b.mean[k] - s.mean[u];
+    const double mean = s.mean[u] + delta * (b.count[k] / n);
+    const double m2 = s.m2[u] + (b.m2[k] + delta * delta * (count * b.count[k] / n));
+    const bool first = count == 0, empty = b.count[k] == 0;
+    s.mean[u] = empty ? s.mean[u] : first ? b.mean[k] : mean;
+    s.m2[u] = empty ? s.m2[u] : first ? b.m2[k] : m2;
+    s.count[u] = n;
+  }
+
+  // Folds rows [r0, r1) of the span's columns t0 .. t0 + width - 1 into `s` (lanes:
+  // the columns).
+  template <bool Contiguous>
+  KOKKOS_INLINE_FUNCTION void block(State& s, std::size_t r0, std::size_t r1, std::size_t c0,
+                                    int t0, int width) const {
+    long col[Tile];
+    for (int t = 0; t < width; ++t) col[t] = columns(c0 + t0 + t);
+    Block b;
+    block_moments(
+        [&](int i, int t) {
+          const std::size_t r = r0 + static_cast<std::size_t>(i);
+          return Contiguous ? X(r, c0 + static_cast<std::size_t>(t0 + t)) : X(r, col[t]);
+        },
+        static_cast<int>(r1 - r0), width, b);
+    const double rows = static_cast<double>(r1 - r0);
+    TESSERA_SIMD for (int t = 0; t < width; ++t)
+        fold(s, t0 + t, b, t, rows, static_cast<std::int64_t>(r0));
+  }
+
+  // Folds Tile whole blocks from r0 of the span's column t into `s` (lanes: the blocks,
+  // folded in row order): a narrow span vectorises along its rows, with the same
+  // operations per block as block() and so the same bits.
+  template <bool Contiguous>
+  KOKKOS_INLINE_FUNCTION void blocks_of_column(State& s, std::size_t r0, std::size_t c0,
+                                               int t) const {
+    const std::size_t j =
+        Contiguous ? c0 + static_cast<std::size_t>(t) : static_cast<std::size_t>(columns(c0 + t));
+    Block b;
+    block_moments(
+        [&](int i, int k) {
+          return X(
+              r0 + static_cast<std::size_t>(k) * moment_block_rows + static_cast<std::size_t>(i),
+              j);
+        },
+        static_cast<int>(moment_block_rows), Tile, b);
+    for (int k = 0; k < Tile; ++k)
+      fold(s, t, b, k, static_cast<double>(moment_block_rows),
+           static_cast<std::int64_t>(r0 + static_cast<std::size_t>(k) * moment_block_rows));
   }
 };
 
