@@ -36,15 +36,12 @@ void for_each_batch(const Comm& comm, io::ChunkSource& source, std::size_t chunk
   agree(comm, [&] {
     // A batch is the file's own pages where the source can map them (no copy), else
     // rows read into one of two buffers (one being reduced, one being filled).
-    struct Batch {
-      HostMatrix rows;
-      std::shared_ptr<const void> mapping;
-    };
+    using Batch = io::MappedRows;
     HostMatrix buffers[2];
     const auto read_batch = [&](std::size_t c0, int slot) {
       const std::size_t c1 = std::min(last, c0 + batch);
       const std::size_t begin = grid.chunk_begin(c0), n = grid.chunk_begin(c1) - begin;
-      if (auto mapped = source.map(begin, n)) return Batch{mapped->rows, mapped->mapping};
+      if (auto mapped = source.map(begin, n)) return *std::move(mapped);
       HostMatrix& buffer = buffers[slot];
       if (buffer.extent(0) < n)
         buffer = HostMatrix(Kokkos::view_alloc(std::string("batch"), Kokkos::WithoutInitializing),

@@ -117,6 +117,12 @@ struct ChunkColumnMoments {
       run<false>(chunk, c0, width);
   }
 
+  // The matrix column of selected column c.
+  template <bool Contiguous>
+  KOKKOS_INLINE_FUNCTION std::size_t column(std::size_t c) const {
+    return Contiguous ? c : static_cast<std::size_t>(columns(c));
+  }
+
   template <bool Contiguous>
   KOKKOS_INLINE_FUNCTION void run(std::size_t chunk, std::size_t c0, int width) const {
     const std::size_t begin = chunk * chunk_rows;
@@ -142,7 +148,7 @@ struct ChunkColumnMoments {
         if (block_begin < 0) return std::int64_t(-1);
         const auto from = static_cast<std::size_t>(block_begin);
         const std::size_t to = kmath::min<std::size_t>(from + moment_block_rows, end);
-        const long j = Contiguous ? long(c0) + t : columns(c0 + t);
+        const std::size_t j = column<Contiguous>(c0 + static_cast<std::size_t>(t));
         for (std::size_t r = from; r < to; ++r)
           if (match(X(r, j))) return first_row + static_cast<std::int64_t>(r);
         return std::int64_t(-1);
@@ -260,8 +266,7 @@ struct ChunkColumnMoments {
   template <bool Contiguous>
   KOKKOS_INLINE_FUNCTION void blocks_of_column(State& s, std::size_t r0, std::size_t c0,
                                                int t) const {
-    const std::size_t j =
-        Contiguous ? c0 + static_cast<std::size_t>(t) : static_cast<std::size_t>(columns(c0 + t));
+    const std::size_t j = column<Contiguous>(c0 + static_cast<std::size_t>(t));
     Block b;
     block_moments(
         [&](int i, int k) {
