@@ -214,7 +214,14 @@ TEST(Npy, MapGivesTheRowsReadGivesWithoutTouchingTheFile) {
     mapped->rows(0, 0) = -1e300;  // the caller's page only
   }
   EXPECT_EQ(io::read_npy_matrix(path)(171, 0), 0.5 * 171);
-  EXPECT_THROW(source->map(600, 101), InvalidArgument);
+  try {
+    source->map(600, 101);
+    ADD_FAILURE() << "rows past the end were mapped";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("rows 600..701 x 3 columns asked of a 700 x 3 array"),
+              std::string::npos)
+        << e.what();
+  }
   for (const char* name : {"f8_fortran", "f4_c", "i8_c"})
     EXPECT_FALSE(io::open_npy_source(test::fixture(std::string("npy/") + name + ".npy"))
                      ->map(0, 3)
