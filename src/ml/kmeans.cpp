@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <numeric>
 #include <set>
@@ -75,15 +76,198 @@ TESSERA_CLONES void nearest_centroids(const double* dots, const double* norms, s
 
 // sums(label, 0..d−1) += the row and sums(label, d) += 1 for `rows` consecutive rows of
 // d values, in row order (sums is k × (d + 1)); exact additions in a fixed order, so every
-// instruction-set version gives the same bits.
-TESSERA_CLONES void add_rows(const double* X, const int* labels, std::size_t rows, std::size_t d,
-                             double* sums) {
+// instruction-set version gives the same bits. Few features: d fixed at compile time.
+template <std::size_t D>
+void add_rows_of(const double* X, const int* labels, std::size_t rows, std::size_t d,
+                 double* sums) {
+  const std::size_t width = D ? D : d;
   for (std::size_t r = 0; r < rows; ++r) {
-    double* to = sums + static_cast<std::size_t>(labels[r]) * (d + 1);
-    const double* from = X + r * d;
+    double* to = sums + static_cast<std::size_t>(labels[r]) * (width + 1);
+    const double* from = X + r * width;
     TESSERA_SIMD
-    for (std::size_t j = 0; j < d; ++j) to[j] += from[j];
-    to[d] += 1.0;
+    for (std::size_t j = 0; j < width; ++j) to[j] += from[j];
+    to[width] += 1.0;
+  }
+}
+
+// Up to 3 features: a row and its count are one 4-wide vector added to its cluster's
+// (one load, add and store per row instead of d + 1), in 4 sets of k × 4 sums taking
+// rows in turn (row r to set r mod 4), so that rows of one cluster in a row do not wait
+// for each other's store; the sets are added up as (0 + 1) + (2 + 3).
+template <std::size_t D>
+void add_short_rows(const double* X, const int* labels, std::size_t rows, std::size_t k,
+                    double* sums) {
+  using Four = double __attribute__((vector_size(4 * sizeof(double))));
+  constexpr std::size_t kSets = 4;
+  std::vector<double> acc(kSets * 4 * k, 0.0);
+  for (std::size_t r = 0; r < rows; ++r) {
+    const double* from = X + r * D;
+    Four row{0, 0, 0, 0}, to;
+    for (std::size_t j = 0; j < D; ++j) row[j] = from[j];
+    row[D] = 1.0;
+    double* const at = acc.data() + 4 * (k * (r % kSets) + static_cast<std::size_t>(labels[r]));
+    std::memcpy(&to, at, sizeof to);
+    to += row;
+    std::memcpy(at, &to, sizeof to);
+  }
+  const auto set = [&](std::size_t q, std::size_t c, std::size_t j) {
+    return acc[4 * (k * q + c) + j];
+  };
+  for (std::size_t c = 0; c < k; ++c)
+    for (std::size_t j = 0; j <= D; ++j)
+      sums[c * (D + 1) + j] += (set(0, c, j) + set(1, c, j)) + (set(2, c, j) + set(3, c, j));
+}
+
+TESSERA_CLONES [[gnu::flatten]] void add_rows(const double* X, const int* labels, std::size_t rows,
+                                              std::size_t d, std::size_t k, double* sums) {
+  switch (d) {
+    case 1: return add_short_rows<1>(X, labels, rows, k, sums);
+    case 2: return add_short_rows<2>(X, labels, rows, k, sums);
+    case 3: return add_short_rows<3>(X, labels, rows, k, sums);
+    case 4: return add_rows_of<4>(X, labels, rows, d, sums);
+    default: return add_rows_of<0>(X, labels, rows, d, sums);
+  }
+}
+
+// Host work items: blocks of at most kItemRows rows inside one chunk, transposed into the
+// thread's scratch (columns × kItemRows, zeros past the block's rows) so that every loop
+// below runs over rows, contiguous, 8 at a time in a GCC vector (one AVX-512 register,
+// two AVX2 or four SSE2 ones: elementwise IEEE operations, the same bits in every
+// instruction-set clone). Sums over a block's rows go to the 8 lanes (row r to lane
+// r mod 8), added up in a fixed tree.
+constexpr std::size_t kItemRows = 256;
+// Feature counts up to this are assigned by the direct kernel, above it by a GEMM per block.
+constexpr std::size_t kDirectMaxFeatures = 8;
+
+using Lanes = double __attribute__((vector_size(8 * sizeof(double))));
+// The helpers below take and return Lanes by value; they are inlined into the clones
+// ([[gnu::flatten]]), so the argument-passing ABI GCC warns about never applies
+// (-Wno-psabi for this file, src/CMakeLists.txt).
+constexpr std::size_t kLanes = 8;
+
+inline Lanes load(const double* p) {
+  Lanes v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void store(double* p, Lanes v) { std::memcpy(p, &v, sizeof v); }
+inline Lanes broadcast(double x) { return Lanes{} + x; }
+inline Lanes min(Lanes a, Lanes b) { return a < b ? a : b; }
+
+void transpose_rows(const double* X, std::size_t m, std::size_t d, double* xt) {
+  for (std::size_t j = 0; j < d; ++j) {
+    double* to = xt + j * kItemRows;
+    for (std::size_t r = 0; r < m; ++r) to[r] = X[r * d + j];
+    for (std::size_t r = m; r < kItemRows; ++r) to[r] = 0;
+  }
+}
+
+// ‖x_r − p‖² (Σ_j (x_rj − p_j)², columns in order) of the 8 rows from r of xt.
+inline Lanes squared_distances(const double* xt, std::size_t d, const double* p, std::size_t r) {
+  Lanes s{};
+  for (std::size_t j = 0; j < d; ++j) {
+    const Lanes e = load(xt + j * kItemRows + r) - p[j];
+    s += e * e;
+  }
+  return s;
+}
+
+// The 8 values from v[r], zeros past v[m].
+inline Lanes load_part(const double* v, std::size_t r, std::size_t m) {
+  if (r + kLanes <= m) return load(v + r);
+  double part[kLanes] = {};
+  std::memcpy(part, v + r, (m - r) * sizeof(double));
+  return load(part);
+}
+
+inline double total(Lanes acc) {
+  return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
+}
+
+// Σ of the m values of a block, in lanes.
+TESSERA_CLONES [[gnu::flatten]] double block_sum(const double* v, std::size_t m) {
+  Lanes acc{};
+  for (std::size_t r = 0; r < m; r += kLanes) acc += load_part(v, r, m);
+  return total(acc);
+}
+
+// k-means++'s potentials of t candidate points (t × d) over a block: out[p] = Σ_r
+// min(v[r], ‖x_r − p‖²), in lanes (past the block's rows v reads as 0, adding nothing).
+TESSERA_CLONES [[gnu::flatten]] void block_potentials(const double* xt, const double* v,
+                                                      std::size_t m, std::size_t d, const double* P,
+                                                      std::size_t t, double* out) {
+  for (std::size_t p = 0; p < t; ++p) {
+    Lanes acc{};
+    for (std::size_t r = 0; r < m; r += kLanes)
+      acc += min(load_part(v, r, m), squared_distances(xt, d, P + p * d, r));
+    out[p] = total(acc);
+  }
+}
+
+// v[r] = min(v[r], ‖x_r − p‖²) for every point p (m × d; start: the first point's
+// distance instead of the minimum with v); returns Σ v of the block, in lanes.
+TESSERA_CLONES [[gnu::flatten]] double block_take_minima(const double* xt, double* v, std::size_t m,
+                                                         std::size_t d, const double* P,
+                                                         std::size_t points, bool start) {
+  Lanes acc{};
+  for (std::size_t r = 0; r < m; r += kLanes) {
+    Lanes best = start ? squared_distances(xt, d, P, r) : load_part(v, r, m);
+    for (std::size_t p = start ? 1 : 0; p < points; ++p)
+      best = min(best, squared_distances(xt, d, P + p * d, r));
+    if (r + kLanes <= m) {
+      store(v + r, best);
+    } else {
+      double part[kLanes];
+      store(part, best);
+      std::memcpy(v + r, part, (m - r) * sizeof(double));
+      for (std::size_t l = m - r; l < kLanes; ++l) best[l] = 0;
+    }
+    acc += best;
+  }
+  return total(acc);
+}
+
+// The nearest centroid of each row of a block, computed directly (few features): scikit-
+// learn's ‖c‖² − 2 x·c halved (½‖c‖² − x·c: the same comparisons, since halving is exact),
+// the first strict minimum wins. Groups of V × 8 rows keep their coordinates, best
+// distances and centroids in registers while the centroids stream by (D features, fixed
+// at compile time; D = 0: d at run time); best holds indices as doubles.
+template <std::size_t D, std::size_t V>
+void nearest_of(const double* xt, std::size_t m, std::size_t d, const double* C,
+                const double* half_norms, std::size_t k, double* best) {
+  constexpr std::size_t G = V * kLanes;
+  const std::size_t width = D ? D : d;
+  for (std::size_t g = 0; g < m; g += G) {
+    Lanes bd[V], bi[V];
+    for (std::size_t v = 0; v < V; ++v) bd[v] = broadcast(__builtin_huge_val()), bi[v] = Lanes{};
+    for (std::size_t c = 0; c < k; ++c) {
+      const double* cc = C + c * width;
+      Lanes dot[V];
+      for (std::size_t v = 0; v < V; ++v) dot[v] = load(xt + g + v * kLanes) * cc[0];
+      for (std::size_t j = 1; j < width; ++j)
+        for (std::size_t v = 0; v < V; ++v)
+          dot[v] += load(xt + j * kItemRows + g + v * kLanes) * cc[j];
+      const Lanes h = broadcast(half_norms[c]), cd = broadcast(static_cast<double>(c));
+      for (std::size_t v = 0; v < V; ++v) {
+        const Lanes dist = h - dot[v];
+        const auto take = dist < bd[v];
+        bd[v] = take ? dist : bd[v];
+        bi[v] = take ? cd : bi[v];
+      }
+    }
+    for (std::size_t v = 0; v < V; ++v) store(best + g + v * kLanes, bi[v]);
+  }
+}
+
+TESSERA_CLONES [[gnu::flatten]] void nearest_direct(const double* xt, std::size_t m, std::size_t d,
+                                                    const double* C, const double* half_norms,
+                                                    std::size_t k, double* best) {
+  switch (d) {
+    case 1: return nearest_of<1, 4>(xt, m, d, C, half_norms, k, best);
+    case 2: return nearest_of<2, 4>(xt, m, d, C, half_norms, k, best);
+    case 3: return nearest_of<3, 4>(xt, m, d, C, half_norms, k, best);
+    case 4: return nearest_of<4, 2>(xt, m, d, C, half_norms, k, best);
+    default: return nearest_of<0, 2>(xt, m, d, C, half_norms, k, best);
   }
 }
 }  // namespace detail
@@ -113,7 +297,17 @@ class Lloyd {
         c_norms_("kmeans_center_norms", k_),
         // only the device path keeps a dots block; host work items use scratch_
         block_dots_(kHost ? Matrix()
-                          : Matrix("kmeans_dots", std::min<std::size_t>(n_, kBlock), k_)) {}
+                          : Matrix("kmeans_dots", std::min<std::size_t>(n_, kBlock), k_)) {
+    if constexpr (kHost) {
+      const std::size_t chunk_rows = X.chunk_rows();
+      for (std::size_t c = 0; c < local_chunks_; ++c) {
+        begin_item_.push_back(items_.size());
+        const std::size_t end = std::min(n_, (c + 1) * chunk_rows);
+        for (std::size_t b = c * chunk_rows; b < end; b += detail::kItemRows)
+          items_.push_back({b, std::min(end, b + detail::kItemRows), c});
+      }
+    }
+  }
 
   std::size_t rows() const { return n_; }
   const Labels& labels() const { return labels_; }
@@ -215,7 +409,7 @@ class Lloyd {
                              const std::size_t begin = c * chunk_rows,
                                                end = std::min(n, begin + chunk_rows);
                              detail::add_rows(X.data() + begin * d, labels.data() + begin,
-                                              end - begin, d, &sums(c, 0, 0));
+                                              end - begin, d, k, &sums(c, 0, 0));
                            });
     } else {
       Kokkos::parallel_for(
@@ -291,8 +485,30 @@ class Lloyd {
 
   // values_(r) = min(values_(r), squared distance of row r to the given rows) for every
   // local row (the "closest distance" of k-means++ / k-means||); start = true sets it to
-  // the distance to the first given row before taking minima.
-  void min_distances(const HostMatrix& points, bool start) {
+  // the distance to the first given row before taking minima. Returns chunk_sums().
+  std::vector<double> min_distances(const HostMatrix& points, bool start) {
+    if constexpr (kHost) {
+      const std::size_t d = d_, m = points.extent(0);
+      const HostMatrix P("kmeans_points", m, d);  // contiguous
+      Kokkos::deep_copy(P, points);
+      double* const values = values_.data();
+      const Item* const items = items_.data();
+      std::vector<double> part(items_.size());
+      double* const out = part.data();
+      for_items([=](std::size_t i, const double* xt, double*) {
+        const Item& it = items[i];
+        out[i] = detail::block_take_minima(xt, values + it.begin, it.end - it.begin, d, P.data(), m,
+                                           start);
+      });
+      item_sums_ = part;
+      return chunk_totals(part, 1);
+    } else {
+      device_min_distances(points, start);
+      return chunk_sums();
+    }
+  }
+
+  void device_min_distances(const HostMatrix& points, bool start) {
     const auto P = Kokkos::create_mirror_view_and_copy(MemorySpace(), points);
     const Matrix X = X_.local();
     const Vector values = values_;
@@ -313,23 +529,57 @@ class Lloyd {
   // Squared distances of every local row to each given row, without touching values_:
   // the potential Σ_r min(values_(r), dist(r, p)) per point p, in chunk order.
   std::vector<double> potentials(const HostMatrix& points) {
-    std::vector<double> out;
-    const Vector saved("kmeans_saved", n_);
-    Kokkos::deep_copy(saved, values_);
-    for (std::size_t p = 0; p < points.extent(0); ++p) {
+    const std::size_t t = points.extent(0);
+    std::vector<double> out(t, 0.0);
+    if constexpr (kHost) {
+      const std::size_t d = d_;
+      const HostMatrix P("kmeans_points", t, d);  // contiguous
+      Kokkos::deep_copy(P, points);
+      const double* const values = values_.data();
+      const Item* const items = items_.data();
+      std::vector<double> part(items_.size() * t);
+      double* const parts = part.data();
+      for_items([=](std::size_t i, const double* xt, double*) {
+        const Item& it = items[i];
+        detail::block_potentials(xt, values + it.begin, it.end - it.begin, d, P.data(), t,
+                                 parts + i * t);
+      });
+      const std::vector<double> all = chunk_totals(part, t);
+      for (std::size_t c = 0; c < X_.grid().chunks(); ++c)
+        for (std::size_t p = 0; p < t; ++p) out[p] += all[c * t + p];
+    } else {
+      const Vector saved("kmeans_saved", n_);
+      Kokkos::deep_copy(saved, values_);
+      for (std::size_t p = 0; p < t; ++p) {
+        Kokkos::deep_copy(values_, saved);
+        device_min_distances(Kokkos::subview(points, std::make_pair(p, p + 1), Kokkos::ALL), false);
+        out[p] = ordered_sum();
+      }
       Kokkos::deep_copy(values_, saved);
-      min_distances(Kokkos::subview(points, std::make_pair(p, p + 1), Kokkos::ALL), false);
-      out.push_back(ordered_sum());
     }
-    Kokkos::deep_copy(values_, saved);
     return out;
   }
 
   // Σ values_ in chunk order (every rank gets the same bits).
   double ordered_sum() const { return total(chunk_sums()); }
 
-  // Per-chunk sums of values_, all chunks of the grid, in order.
+  // Per-chunk sums of values_, all chunks of the grid, in order (on the host: each work
+  // item's rows in lanes, the items of a chunk in order).
   std::vector<double> chunk_sums() const {
+    if constexpr (kHost) {
+      const double* const values = values_.data();
+      const Item* const items = items_.data();
+      std::vector<double> part(items_.size());
+      double* const out = part.data();
+      Kokkos::parallel_for("tessera::kmeans::item_sums",
+                           Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace>(0, items_.size()),
+                           [=](const std::size_t i) {
+                             out[i] = detail::block_sum(values + items[i].begin,
+                                                        items[i].end - items[i].begin);
+                           });
+      item_sums_ = part;
+      return chunk_totals(part, 1);
+    }
     Vector part("kmeans_chunk_values", local_chunks_);
     const Vector values = values_;
     const std::size_t chunk_rows = X_.chunk_rows(), n = n_;
@@ -347,7 +597,9 @@ class Lloyd {
   }
 
   // The first global row where the running sum of values_ (rows in order) reaches
-  // `target` (NumPy's searchsorted on a cumulative sum), clipped to the last row.
+  // `target` (NumPy's searchsorted on a cumulative sum), clipped to the last row; chunk
+  // totals as chunk_sums() or min_distances() gave them (which on the host also keep the
+  // work items' sums, so that the owner scans one item's rows).
   std::int64_t search(const std::vector<double>& chunk_totals, double target) const {
     double before = 0;
     std::size_t chunk = 0;
@@ -357,8 +609,15 @@ class Lloyd {
     // The chunk's owner scans its rows; the others report -1.
     std::int64_t found = -1;
     if (chunk >= X_.first_chunk() && chunk < X_.last_chunk()) {
-      const std::size_t begin = (chunk - X_.first_chunk()) * X_.chunk_rows();
-      const std::size_t end = std::min(n_, begin + X_.chunk_rows());
+      std::size_t begin = (chunk - X_.first_chunk()) * X_.chunk_rows();
+      std::size_t end = std::min(n_, begin + X_.chunk_rows());
+      if constexpr (kHost) {
+        std::size_t i = begin_item_[chunk - X_.first_chunk()];
+        while (i + 1 < items_.size() && items_[i + 1].chunk == items_[i].chunk &&
+               before + item_sums_[i] < target)
+          before += item_sums_[i++];
+        begin = items_[i].begin, end = items_[i].end;
+      }
       const auto host = Kokkos::create_mirror_view_and_copy(
           Kokkos::HostSpace(), Kokkos::subview(values_, std::make_pair(begin, end)));
       double running = before;
@@ -395,11 +654,71 @@ class Lloyd {
   static constexpr bool kHost =
       Kokkos::SpaceAccessibility<Kokkos::HostSpace, MemorySpace>::accessible;
 
-  // assign on the host: each work item multiplies the centroids by 256 rows in one serial
-  // GEMM into its thread's scratch block (centroids × rows: it stays in cache) and labels
-  // them at once, scanning the centroids in order for every row together (the loop over
-  // rows vectorises): ‖c‖² − 2 x·c, the first strict minimum wins, as scikit-learn.
+  // A host work item: rows [begin, end) of local chunk `chunk`.
+  struct Item {
+    std::size_t begin, end, chunk;
+  };
+
+  // f(item, xt, scratch) for every host work item, in parallel: xt the item's rows
+  // transposed (d × kItemRows, zeros past its rows), scratch kItemRows doubles of the
+  // thread's. With few features (the direct kernel's) the transposed rows are kept for the
+  // whole fit, a copy of the data; otherwise each item is transposed into the thread's
+  // scratch when needed.
+  template <class F>
+  void for_items(const F& f) {
+    using HostExec = Kokkos::DefaultHostExecutionSpace;
+    const std::size_t d = d_, block = d * detail::kItemRows;
+    const Item* const items = items_.data();
+    const double* const x = X_.local().data();
+    const bool keep = d <= detail::kDirectMaxFeatures;
+    if (keep && transposed_.empty()) {
+      transposed_.resize(items_.size() * block);
+      double* const to = transposed_.data();
+      Kokkos::parallel_for(
+          "tessera::kmeans::transpose", Kokkos::RangePolicy<HostExec>(0, items_.size()),
+          [=](const std::size_t i) {
+            detail::transpose_rows(x + items[i].begin * d, items[i].end - items[i].begin, d,
+                                   to + i * block);
+          });
+    }
+    const double* const kept = transposed_.data();
+    const Kokkos::Experimental::UniqueToken<HostExec> token;
+    const std::size_t per = (keep ? 0 : block) + detail::kItemRows;
+    if (scratch_.extent(0) < static_cast<std::size_t>(token.size()) * per)
+      scratch_ = Vector("kmeans_scratch", static_cast<std::size_t>(token.size()) * per);
+    double* const scratch = scratch_.data();
+    Kokkos::parallel_for("tessera::kmeans::items", Kokkos::RangePolicy<HostExec>(0, items_.size()),
+                         [=, &f](const std::size_t i) {
+                           const int id = token.acquire();
+                           double* const mine = scratch + static_cast<std::size_t>(id) * per;
+                           if (keep) {
+                             f(i, kept + i * block, mine);
+                           } else {
+                             detail::transpose_rows(x + items[i].begin * d,
+                                                    items[i].end - items[i].begin, d, mine);
+                             f(i, mine, mine + block);
+                           }
+                           token.release(id);
+                         });
+  }
+
+  // Per-chunk totals (`width` values per chunk) of per-item values, a chunk's items in
+  // order: every chunk of the grid, in order.
+  std::vector<double> chunk_totals(const std::vector<double>& per_item, std::size_t width) const {
+    std::vector<double> mine(local_chunks_ * width, 0.0);
+    for (std::size_t i = 0; i < items_.size(); ++i)
+      for (std::size_t w = 0; w < width; ++w)
+        mine[items_[i].chunk * width + w] += per_item[i * width + w];
+    return X_.comm().allgatherv(mine);
+  }
+
+  // assign on the host, a work item at a time. Few features: the direct kernel on the
+  // item's rows transposed. Otherwise the centroids times the item's rows in one serial
+  // GEMM into the thread's scratch (centroids × rows: it stays in cache), then the
+  // centroids scanned in order for every row together (the loop over rows vectorises):
+  // ‖c‖² − 2 x·c, the first strict minimum wins, as scikit-learn.
   std::int64_t assign_host() {
+    if (d_ <= detail::kDirectMaxFeatures) return assign_direct();
     using HostExec = Kokkos::DefaultHostExecutionSpace;
     constexpr std::size_t kRows = 256;  // rows per work item (not per thread: fixed)
     const Matrix X = X_.local();
@@ -438,6 +757,31 @@ class Lloyd {
     return changed;
   }
 
+  std::int64_t assign_direct() {
+    const std::size_t d = d_, k = k_;
+    std::vector<double> half(k);
+    for (std::size_t c = 0; c < k; ++c) half[c] = 0.5 * c_norms_(c);
+    const double* const h = half.data();
+    const double* const C = centers_.data();
+    int* const labels = labels_.data();
+    const Item* const items = items_.data();
+    std::vector<std::int64_t> changed(items_.size());
+    std::int64_t* const count = changed.data();
+    for_items([=](std::size_t i, const double* xt, double* best) {
+      const Item& it = items[i];
+      const std::size_t m = it.end - it.begin;
+      detail::nearest_direct(xt, m, d, C, h, k, best);
+      std::int64_t n = 0;
+      for (std::size_t r = 0; r < m; ++r) {
+        const int label = static_cast<int>(best[r]);
+        n += labels[it.begin + r] != label;
+        labels[it.begin + r] = label;
+      }
+      count[i] = n;
+    });
+    return std::accumulate(changed.begin(), changed.end(), std::int64_t(0));
+  }
+
   static double total(const std::vector<double>& parts) {
     double s = 0;
     for (double p : parts) s += p;
@@ -452,6 +796,10 @@ class Lloyd {
   Vector c_norms_;
   Matrix block_dots_;
   Vector scratch_;
+  std::vector<Item> items_;                // host work items
+  std::vector<std::size_t> begin_item_;    // the first item of each local chunk
+  mutable std::vector<double> item_sums_;  // Σ values_ of each item, as last summed
+  std::vector<double> transposed_;         // their rows transposed, with few features (for_items)
 };
 
 // Counter streams of the initialisations (seed = params.seed, stream = run · 8 + kind).
@@ -469,11 +817,9 @@ HostMatrix plusplus(Lloyd<MemorySpace>& L, int k, const CounterRng& rng) {
   const std::size_t n = X.rows();
   const int trials = 2 + static_cast<int>(std::log(static_cast<double>(k)));
   std::vector<std::int64_t> chosen{static_cast<std::int64_t>(rng.integer(0, n))};
-  HostMatrix first = L.rows_at(chosen);
-  L.min_distances(first, true);
+  std::vector<double> parts = L.min_distances(L.rows_at(chosen), true);
   std::uint64_t counter = 1;
   for (int c = 1; c < k; ++c) {
-    const std::vector<double> parts = L.chunk_sums();
     double pot = 0;
     for (double p : parts) pot += p;
     std::vector<std::int64_t> candidates;
@@ -484,7 +830,8 @@ HostMatrix plusplus(Lloyd<MemorySpace>& L, int k, const CounterRng& rng) {
     const auto best =
         static_cast<std::size_t>(std::min_element(pots.begin(), pots.end()) - pots.begin());
     chosen.push_back(candidates[best]);
-    L.min_distances(Kokkos::subview(points, std::make_pair(best, best + 1), Kokkos::ALL), false);
+    parts = L.min_distances(Kokkos::subview(points, std::make_pair(best, best + 1), Kokkos::ALL),
+                            false);
   }
   return L.rows_at(chosen);
 }
