@@ -38,8 +38,9 @@ HostMatrix matrix(const json& rows) {
 }
 
 // This rank's share of X in chunks of 64 rows (several chunks per rank).
-array::DistMatrix<double, Kokkos::HostSpace> spread(const HostMatrix& X) {
-  return array::distribute<Kokkos::HostSpace>(*g_world, X, 64);
+array::DistMatrix<double, Kokkos::HostSpace> spread(const HostMatrix& X,
+                                                    std::size_t chunk_rows = 64) {
+  return array::distribute<Kokkos::HostSpace>(*g_world, X, chunk_rows);
 }
 
 // Labels of all rows, gathered from the ranks in row order.
@@ -63,43 +64,49 @@ bool same_partition(const std::vector<int>& a, const std::vector<int>& b) {
 }  // namespace
 
 TEST(KMeans, LloydFromGivenCentroidsMatchesScikitLearn) {
-  for (const auto& c : reference()["cases"]) {
-    const std::string what = c["name"].get<std::string>();
-    const HostMatrix X = matrix(c["X"]);
-    ml::KMeansParams p;
-    p.init = ml::KMeansInit::given;
-    p.initial_centers = matrix(c["init"]);
-    p.k = static_cast<int>(p.initial_centers.extent(0));
-    p.tol = c["tol"].get<double>();
-    p.max_iter = c["max_iter"].get<int>();
-    ml::KMeans km(p);
-    km.fit(spread(X));
-    EXPECT_EQ(km.n_iter(), c["n_iter"].get<int>()) << what;
-    const double inertia = c["inertia"].get<double>();
-    EXPECT_NEAR(km.inertia(), inertia, 1e-9 * inertia) << what;
-    EXPECT_EQ(all_labels(km), c["labels"].get<std::vector<int>>()) << what;
-    const HostMatrix ref = matrix(c["centers"]);
-    for (std::size_t i = 0; i < ref.extent(0); ++i)
-      for (std::size_t j = 0; j < ref.extent(1); ++j)
-        EXPECT_NEAR(km.cluster_centers()(i, j), ref(i, j), 1e-9 * (1 + std::abs(ref(i, j))))
-            << what << " centroid " << i;
-    const HostMatrix first = Kokkos::subview(X, std::make_pair(0, 5), Kokkos::ALL);
-    const HostMatrix t = km.transform(first), tref = matrix(c["transform"]);
-    for (std::size_t i = 0; i < tref.extent(0); ++i)
-      for (std::size_t j = 0; j < tref.extent(1); ++j)
-        EXPECT_NEAR(t(i, j), tref(i, j), 1e-9 * (1 + tref(i, j))) << what;
-    // One process holding all rows (same chunk grid): the same bits.
-    ml::KMeans alone(p);
-    alone.fit(array::DistMatrix<double, Kokkos::HostSpace>(Comm::self(),
-                                                           array::ChunkGrid{X.extent(0), 64}, X));
-    EXPECT_EQ(alone.inertia(), km.inertia()) << what;
-    for (std::size_t i = 0; i < ref.extent(0); ++i)
-      for (std::size_t j = 0; j < ref.extent(1); ++j)
-        EXPECT_EQ(alone.cluster_centers()(i, j), km.cluster_centers()(i, j)) << what;
-    const auto predicted = alone.predict(X);
-    EXPECT_EQ(std::vector<int>(predicted.data(), predicted.data() + predicted.extent(0)),
-              c["labels"].get<std::vector<int>>())
-        << what;
+  // Chunks of 64 and 128 rows: with 128, 3 ranks hold 2, 1 and 1 chunks of the 400 rows
+  // with 12 features, so some add their cluster sums during the assignment and some after
+  // it (many features, 1 thread: with at least 2 chunks) — the same bits either way.
+  for (const std::size_t chunk_rows : {std::size_t(64), std::size_t(128)}) {
+    for (const auto& c : reference()["cases"]) {
+      const std::string what =
+          c["name"].get<std::string>() + ", chunks of " + std::to_string(chunk_rows) + " rows";
+      const HostMatrix X = matrix(c["X"]);
+      ml::KMeansParams p;
+      p.init = ml::KMeansInit::given;
+      p.initial_centers = matrix(c["init"]);
+      p.k = static_cast<int>(p.initial_centers.extent(0));
+      p.tol = c["tol"].get<double>();
+      p.max_iter = c["max_iter"].get<int>();
+      ml::KMeans km(p);
+      km.fit(spread(X, chunk_rows));
+      EXPECT_EQ(km.n_iter(), c["n_iter"].get<int>()) << what;
+      const double inertia = c["inertia"].get<double>();
+      EXPECT_NEAR(km.inertia(), inertia, 1e-9 * inertia) << what;
+      EXPECT_EQ(all_labels(km), c["labels"].get<std::vector<int>>()) << what;
+      const HostMatrix ref = matrix(c["centers"]);
+      for (std::size_t i = 0; i < ref.extent(0); ++i)
+        for (std::size_t j = 0; j < ref.extent(1); ++j)
+          EXPECT_NEAR(km.cluster_centers()(i, j), ref(i, j), 1e-9 * (1 + std::abs(ref(i, j))))
+              << what << " centroid " << i;
+      const HostMatrix first = Kokkos::subview(X, std::make_pair(0, 5), Kokkos::ALL);
+      const HostMatrix t = km.transform(first), tref = matrix(c["transform"]);
+      for (std::size_t i = 0; i < tref.extent(0); ++i)
+        for (std::size_t j = 0; j < tref.extent(1); ++j)
+          EXPECT_NEAR(t(i, j), tref(i, j), 1e-9 * (1 + tref(i, j))) << what;
+      // One process holding all rows (same chunk grid): the same bits.
+      ml::KMeans alone(p);
+      alone.fit(array::DistMatrix<double, Kokkos::HostSpace>(
+          Comm::self(), array::ChunkGrid{X.extent(0), chunk_rows}, X));
+      EXPECT_EQ(alone.inertia(), km.inertia()) << what;
+      for (std::size_t i = 0; i < ref.extent(0); ++i)
+        for (std::size_t j = 0; j < ref.extent(1); ++j)
+          EXPECT_EQ(alone.cluster_centers()(i, j), km.cluster_centers()(i, j)) << what;
+      const auto predicted = alone.predict(X);
+      EXPECT_EQ(std::vector<int>(predicted.data(), predicted.data() + predicted.extent(0)),
+                c["labels"].get<std::vector<int>>())
+          << what;
+    }
   }
 }
 

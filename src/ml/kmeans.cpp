@@ -347,9 +347,15 @@ class Lloyd {
 
   // Labels of the local rows for the given centroids (k × d, host); returns how many
   // changed on this rank.
-  std::int64_t assign(const HostMatrix& centers) {
+  // with_sums: cluster_sums() of the new labels will follow (on the host, with many
+  // features and chunks, they are then added while each block of rows is in cache).
+  std::int64_t assign(const HostMatrix& centers, bool with_sums = false) {
     load_centers(centers);
     if constexpr (kHost) {
+      using HostExec = Kokkos::DefaultHostExecutionSpace;
+      if (with_sums && d_ > detail::kDirectMaxFeatures &&
+          local_chunks_ >= 2 * static_cast<std::size_t>(HostExec::concurrency()))
+        return assign_host_with_sums();
       return assign_host();
     } else {
       const Matrix X = X_.local();
@@ -393,16 +399,17 @@ class Lloyd {
   }
 
   // Per-cluster row sums (k × d) and counts of the current labels, combined in chunk order.
-  std::pair<HostMatrix, std::vector<double>> cluster_sums() const {
+  std::pair<HostMatrix, std::vector<double>> cluster_sums() {
     const std::size_t chunks = local_chunks_, k = k_, d = d_;
-    Kokkos::View<double***, Kokkos::LayoutRight, MemorySpace> sums("kmeans_chunk_sums", chunks, k,
-                                                                   d + 1);
+    const Sums sums = summed_ ? summed_sums_ : Sums("kmeans_chunk_sums", chunks, k, d + 1);
     const Matrix X = X_.local();
     const Labels labels = labels_;
     const std::size_t chunk_rows = X_.chunk_rows(), n = n_;
     // One thread per chunk: its rows in order, each added whole to its cluster's sums
     // (column d counts the rows).
-    if constexpr (kHost) {
+    if (summed_) {
+      summed_ = false;  // by assign_host_with_sums, in the same order
+    } else if constexpr (kHost) {
       Kokkos::parallel_for("tessera::kmeans::sums",
                            Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace>(0, chunks),
                            [=](const std::size_t c) {
@@ -757,6 +764,59 @@ class Lloyd {
     return changed;
   }
 
+  // assign_host with the cluster sums of the new labels: a work item is a chunk, its
+  // blocks of rows multiplied, labelled and added to the chunk's sums in row order while
+  // in cache (the order cluster_sums adds them in: the same bits), instead of a second
+  // pass over the data. Used where the chunks keep every thread busy.
+  std::int64_t assign_host_with_sums() {
+    using HostExec = Kokkos::DefaultHostExecutionSpace;
+    constexpr std::size_t kRows = 256;
+    const Matrix X = X_.local();
+    const Matrix C = centers_;
+    const Vector cn = c_norms_;
+    const Labels labels = labels_;
+    const std::size_t k = k_, n = n_, d = d_, chunk_rows = X_.chunk_rows();
+    if (summed_sums_.extent(0) != local_chunks_ || summed_sums_.extent(1) != k)
+      summed_sums_ = Sums("kmeans_chunk_sums", local_chunks_, k, d + 1);
+    else
+      Kokkos::deep_copy(summed_sums_, 0.0);
+    const Sums sums = summed_sums_;
+    const Kokkos::Experimental::UniqueToken<HostExec> token;
+    const std::size_t per = kRows * (k + 2);
+    if (scratch_.extent(0) < static_cast<std::size_t>(token.size()) * per)
+      scratch_ = Vector("kmeans_scratch", static_cast<std::size_t>(token.size()) * per);
+    double* const scratch = scratch_.data();
+    linalg::prepare_serial();
+    std::int64_t changed = 0;
+    Kokkos::parallel_reduce(
+        "tessera::kmeans::assign_and_sum", Kokkos::RangePolicy<HostExec>(0, local_chunks_),
+        [=](const std::size_t c, std::int64_t& count) {
+          const int id = token.acquire();
+          double* const mine = scratch + static_cast<std::size_t>(id) * per;
+          const std::size_t chunk_end = std::min(n, (c + 1) * chunk_rows);
+          for (std::size_t begin = c * chunk_rows; begin < chunk_end; begin += kRows) {
+            const std::size_t end = std::min(chunk_end, begin + kRows), m = end - begin;
+            const Matrix dots(mine, k, m);
+            linalg::gemm_serial(linalg::Op::none, linalg::Op::transpose, 1.0, C,
+                                Kokkos::subview(X, std::make_pair(begin, end), Kokkos::ALL), 0.0,
+                                dots);
+            double* const best_d = mine + k * kRows;
+            double* const best = best_d + kRows;
+            detail::nearest_centroids(mine, cn.data(), k, m, best_d, best);
+            for (std::size_t r = 0; r < m; ++r) {
+              const int label = static_cast<int>(best[r]);
+              if (labels(begin + r) != label) ++count;
+              labels(begin + r) = label;
+            }
+            detail::add_rows(X.data() + begin * d, labels.data() + begin, m, d, k, &sums(c, 0, 0));
+          }
+          token.release(id);
+        },
+        changed);
+    summed_ = true;
+    return changed;
+  }
+
   std::int64_t assign_direct() {
     const std::size_t d = d_, k = k_;
     std::vector<double> half(k);
@@ -796,7 +856,10 @@ class Lloyd {
   Vector c_norms_;
   Matrix block_dots_;
   Vector scratch_;
-  std::vector<Item> items_;                // host work items
+  using Sums = Kokkos::View<double***, Kokkos::LayoutRight, MemorySpace>;
+  Sums summed_sums_;         // per-chunk cluster sums made by assign_host_with_sums
+  bool summed_ = false;      // ... for the current labels, not yet taken by cluster_sums
+  std::vector<Item> items_;  // host work items
   std::vector<std::size_t> begin_item_;    // the first item of each local chunk
   mutable std::vector<double> item_sums_;  // Σ values_ of each item, as last summed
   std::vector<double> transposed_;         // their rows transposed, with few features (for_items)
@@ -990,7 +1053,7 @@ KMeans& KMeans::fit_impl(const array::DistMatrix<double, MemorySpace>& X) {
     int iterations = 0;
     while (iterations < params_.max_iter) {
       ++iterations;
-      const std::int64_t changed = X.comm().allreduce(L.assign(c), ReduceOp::sum);
+      const std::int64_t changed = X.comm().allreduce(L.assign(c, true), ReduceOp::sum);
       auto [sums, counts] = L.cluster_sums();
       std::vector<std::size_t> empty;
       for (std::size_t cl = 0; cl < counts.size(); ++cl)
