@@ -21,6 +21,15 @@
 
 #include "finite.hpp"
 
+// The FMA assignment kernel (AVX-512 intrinsics, used where the CPU has them): GCC on
+// x86-64, not in CUDA translation units nor in sanitizer builds, which take the portable
+// BLAS path (so that CI runs both).
+#if defined(__GNUC__) && !defined(__clang__) && !defined(__CUDACC__) && defined(__x86_64__) && \
+    !defined(__SANITIZE_ADDRESS__)
+#define TESSERA_FMA_KERNEL 1
+#include <immintrin.h>
+#endif
+
 namespace tessera::ml {
 
 KMeansInit parse_kmeans_init(const std::string& name) {
@@ -270,6 +279,83 @@ TESSERA_CLONES [[gnu::flatten]] void nearest_direct(const double* xt, std::size_
     default: return nearest_of<0, 2>(xt, m, d, C, half_norms, k, best);
   }
 }
+
+// Many features on a CPU with AVX-512 and FMA: the distances of 4 rows to 32 centroids at
+// a time in registers (a GEMM micro-kernel that reads the rows where they lie, with no
+// packing, and the centroids transposed, CT = d × kpad, kpad a multiple of 8 with padding
+// centroids at +∞), ½‖c‖² − x·c with fused multiply-adds, the running minimum per row
+// kept in 8 lanes (lane l: centroids l, l + 8, ...) and reduced at the end: the first
+// strict minimum, as the scan over centroids in order. Different bits from the BLAS path
+// (the CPU, not the rank or thread count, decides which runs).
+#if defined(TESSERA_FMA_KERNEL)
+inline bool fma_kernel_available() {
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+}
+
+// The running best of R rows over centroids c0 .. c0 + 8V − 1.
+template <std::size_t R, std::size_t V>
+__attribute__((target("avx512f,fma"))) [[gnu::always_inline]] inline void centroid_block_fma(
+    const double* X, std::size_t d, const double* CT, const double* half, std::size_t kpad,
+    std::size_t c0, Lanes* bd, Lanes* bi) {
+  Lanes acc[R][V];
+#pragma GCC unroll 8
+  for (std::size_t r = 0; r < R; ++r)
+#pragma GCC unroll 8
+    for (std::size_t v = 0; v < V; ++v) acc[r][v] = Lanes{};
+  for (std::size_t j = 0; j < d; ++j) {
+    Lanes b[V];
+#pragma GCC unroll 8
+    for (std::size_t v = 0; v < V; ++v) b[v] = load(CT + j * kpad + c0 + v * kLanes);
+#pragma GCC unroll 8
+    for (std::size_t r = 0; r < R; ++r) {
+      const Lanes a = (Lanes)_mm512_set1_pd(X[r * d + j]);
+#pragma GCC unroll 8
+      for (std::size_t v = 0; v < V; ++v)
+        acc[r][v] = (Lanes)_mm512_fmadd_pd((__m512d)a, (__m512d)b[v], (__m512d)acc[r][v]);
+    }
+  }
+  const Lanes step = {0, 1, 2, 3, 4, 5, 6, 7};
+#pragma GCC unroll 8
+  for (std::size_t v = 0; v < V; ++v) {
+    const Lanes h = load(half + c0 + v * kLanes);
+    const Lanes index = step + static_cast<double>(c0 + v * kLanes);
+#pragma GCC unroll 8
+    for (std::size_t r = 0; r < R; ++r) {
+      const Lanes dist = h - acc[r][v];
+      const auto take = dist < bd[r];
+      bd[r] = take ? dist : bd[r];
+      bi[r] = take ? index : bi[r];
+    }
+  }
+}
+
+template <std::size_t R>
+__attribute__((target("avx512f,fma"))) [[gnu::always_inline]] inline void nearest_rows_fma(
+    const double* X, std::size_t d, const double* CT, const double* half, std::size_t kpad,
+    double* best) {
+  Lanes bd[R], bi[R];
+#pragma GCC unroll 8
+  for (std::size_t r = 0; r < R; ++r) bd[r] = broadcast(__builtin_huge_val()), bi[r] = Lanes{};
+  std::size_t c0 = 0;
+  for (; c0 + 4 * kLanes <= kpad; c0 += 4 * kLanes)
+    centroid_block_fma<R, 4>(X, d, CT, half, kpad, c0, bd, bi);
+  for (; c0 < kpad; c0 += kLanes) centroid_block_fma<R, 1>(X, d, CT, half, kpad, c0, bd, bi);
+  for (std::size_t r = 0; r < R; ++r) {
+    double m = bd[r][0], at = bi[r][0];
+    for (std::size_t l = 1; l < kLanes; ++l)
+      if (bd[r][l] < m || (bd[r][l] == m && bi[r][l] < at)) m = bd[r][l], at = bi[r][l];
+    best[r] = at;
+  }
+}
+
+__attribute__((target("avx512f,fma"))) [[gnu::flatten]] inline void nearest_fma(
+    const double* X, std::size_t m, std::size_t d, const double* CT, const double* half,
+    std::size_t kpad, double* best) {
+  std::size_t r = 0;
+  for (; r + 4 <= m; r += 4) nearest_rows_fma<4>(X + r * d, d, CT, half, kpad, best + r);
+  for (; r < m; ++r) nearest_rows_fma<1>(X + r * d, d, CT, half, kpad, best + r);
+}
+#endif
 }  // namespace detail
 
 namespace {
@@ -719,45 +805,91 @@ class Lloyd {
     return X_.comm().allgatherv(mine);
   }
 
-  // assign on the host, a work item at a time. Few features: the direct kernel on the
-  // item's rows transposed. Otherwise the centroids times the item's rows in one serial
-  // GEMM into the thread's scratch (centroids × rows: it stays in cache), then the
+  // Labels rows [begin, end) (at most kBlockRows) of the local matrix on the host, in a
+  // thread's scratch (`per` doubles); returns how many changed. With AVX-512 and FMA: the
+  // FMA micro-kernel on the rows where they lie. Otherwise the centroids times the rows
+  // in one serial GEMM into the scratch (centroids × rows: it stays in cache), then the
   // centroids scanned in order for every row together (the loop over rows vectorises):
   // ‖c‖² − 2 x·c, the first strict minimum wins, as scikit-learn.
+  struct BlockLabeller {
+    static constexpr std::size_t kBlockRows = 256;
+    Matrix X, C;
+    const double* norms;
+    int* labels;
+    std::size_t k, d, per;
+    const double* ct = nullptr;  // the FMA kernel's transposed centroids and half norms
+    const double* half = nullptr;
+    std::size_t kpad = 0;
+
+    std::int64_t operator()(std::size_t begin, std::size_t end, double* mine) const {
+      const std::size_t m = end - begin;
+      double* const best_d = mine + k * kBlockRows;
+      double* const best = best_d + kBlockRows;  // centroid indices, as doubles
+#if defined(TESSERA_FMA_KERNEL)
+      if (ct) {
+        detail::nearest_fma(X.data() + begin * d, m, d, ct, half, kpad, best);
+      } else
+#endif
+      {
+        const Matrix dots(mine, k, m);  // dots(c, r) = x_r · c
+        linalg::gemm_serial(linalg::Op::none, linalg::Op::transpose, 1.0, C,
+                            Kokkos::subview(X, std::make_pair(begin, end), Kokkos::ALL), 0.0, dots);
+        detail::nearest_centroids(mine, norms, k, m, best_d, best);
+      }
+      std::int64_t changed = 0;
+      for (std::size_t r = 0; r < m; ++r) {
+        const int label = static_cast<int>(best[r]);
+        changed += labels[begin + r] != label;
+        labels[begin + r] = label;
+      }
+      return changed;
+    }
+  };
+
+  // A BlockLabeller for the loaded centroids (the FMA kernel's operands packed), with the
+  // scratch grown to its size for every thread.
+  BlockLabeller labeller(std::size_t threads) {
+    BlockLabeller b{X_.local(),
+                    centers_,
+                    c_norms_.data(),
+                    labels_.data(),
+                    k_,
+                    d_,
+                    BlockLabeller::kBlockRows * (k_ + 2)};
+#if defined(TESSERA_FMA_KERNEL)
+    if (detail::fma_kernel_available()) {
+      const std::size_t kpad = (k_ + detail::kLanes - 1) / detail::kLanes * detail::kLanes;
+      packed_.assign(d_ * kpad + kpad, 0.0);
+      double* const half = packed_.data() + d_ * kpad;
+      for (std::size_t c = 0; c < kpad; ++c) {
+        half[c] = c < k_ ? 0.5 * c_norms_(c) : __builtin_huge_val();
+        for (std::size_t j = 0; c < k_ && j < d_; ++j) packed_[j * kpad + c] = centers_(c, j);
+      }
+      b.ct = packed_.data(), b.half = half, b.kpad = kpad;
+    }
+#endif
+    if (scratch_.extent(0) < threads * b.per) scratch_ = Vector("kmeans_scratch", threads * b.per);
+    linalg::prepare_serial();
+    return b;
+  }
+
+  // assign on the host, a work item (a block of rows) at a time. Few features: the direct
+  // kernel on the item's rows transposed; otherwise a BlockLabeller.
   std::int64_t assign_host() {
     if (d_ <= detail::kDirectMaxFeatures) return assign_direct();
     using HostExec = Kokkos::DefaultHostExecutionSpace;
-    constexpr std::size_t kRows = 256;  // rows per work item (not per thread: fixed)
-    const Matrix X = X_.local();
-    const Matrix C = centers_;
-    const Vector cn = c_norms_;
-    const Labels labels = labels_;
-    const std::size_t k = k_, n = n_;
+    constexpr std::size_t kRows = BlockLabeller::kBlockRows;  // fixed, not per thread
     const Kokkos::Experimental::UniqueToken<HostExec> token;
-    const std::size_t per = kRows * (k + 2);  // dots, best distance, best centroid
-    if (scratch_.extent(0) < static_cast<std::size_t>(token.size()) * per)
-      scratch_ = Vector("kmeans_scratch", static_cast<std::size_t>(token.size()) * per);
+    const BlockLabeller label = labeller(static_cast<std::size_t>(token.size()));
     double* const scratch = scratch_.data();
-    linalg::prepare_serial();
+    const std::size_t n = n_;
     std::int64_t changed = 0;
     Kokkos::parallel_reduce(
         "tessera::kmeans::assign_rows", Kokkos::RangePolicy<HostExec>(0, (n + kRows - 1) / kRows),
         [=](const std::size_t b, std::int64_t& count) {
           const int id = token.acquire();
-          const std::size_t begin = b * kRows, end = std::min(n, begin + kRows), m = end - begin;
-          double* const mine = scratch + static_cast<std::size_t>(id) * per;
-          const Matrix dots(mine, k, m);  // dots(c, r) = x_r · c
-          linalg::gemm_serial(linalg::Op::none, linalg::Op::transpose, 1.0, C,
-                              Kokkos::subview(X, std::make_pair(begin, end), Kokkos::ALL), 0.0,
-                              dots);
-          double* const best_d = mine + k * kRows;
-          double* const best = best_d + kRows;  // centroid indices, as doubles
-          detail::nearest_centroids(mine, cn.data(), k, m, best_d, best);
-          for (std::size_t r = 0; r < m; ++r) {
-            const int label = static_cast<int>(best[r]);
-            if (labels(begin + r) != label) ++count;
-            labels(begin + r) = label;
-          }
+          count += label(b * kRows, std::min(n, (b + 1) * kRows),
+                         scratch + static_cast<std::size_t>(id) * label.per);
           token.release(id);
         },
         changed);
@@ -765,16 +897,12 @@ class Lloyd {
   }
 
   // assign_host with the cluster sums of the new labels: a work item is a chunk, its
-  // blocks of rows multiplied, labelled and added to the chunk's sums in row order while
-  // in cache (the order cluster_sums adds them in: the same bits), instead of a second
-  // pass over the data. Used where the chunks keep every thread busy.
+  // blocks of rows labelled and added to the chunk's sums in row order while in cache
+  // (the order cluster_sums adds them in: the same bits), instead of a second pass over
+  // the data. Used where the chunks keep every thread busy.
   std::int64_t assign_host_with_sums() {
     using HostExec = Kokkos::DefaultHostExecutionSpace;
-    constexpr std::size_t kRows = 256;
-    const Matrix X = X_.local();
-    const Matrix C = centers_;
-    const Vector cn = c_norms_;
-    const Labels labels = labels_;
+    constexpr std::size_t kRows = BlockLabeller::kBlockRows;
     const std::size_t k = k_, n = n_, d = d_, chunk_rows = X_.chunk_rows();
     if (summed_sums_.extent(0) != local_chunks_ || summed_sums_.extent(1) != k)
       summed_sums_ = Sums("kmeans_chunk_sums", local_chunks_, k, d + 1);
@@ -782,33 +910,21 @@ class Lloyd {
       Kokkos::deep_copy(summed_sums_, 0.0);
     const Sums sums = summed_sums_;
     const Kokkos::Experimental::UniqueToken<HostExec> token;
-    const std::size_t per = kRows * (k + 2);
-    if (scratch_.extent(0) < static_cast<std::size_t>(token.size()) * per)
-      scratch_ = Vector("kmeans_scratch", static_cast<std::size_t>(token.size()) * per);
+    const BlockLabeller label = labeller(static_cast<std::size_t>(token.size()));
     double* const scratch = scratch_.data();
-    linalg::prepare_serial();
+    const double* const x = X_.local().data();
+    const int* const labels = labels_.data();
     std::int64_t changed = 0;
     Kokkos::parallel_reduce(
         "tessera::kmeans::assign_and_sum", Kokkos::RangePolicy<HostExec>(0, local_chunks_),
         [=](const std::size_t c, std::int64_t& count) {
           const int id = token.acquire();
-          double* const mine = scratch + static_cast<std::size_t>(id) * per;
+          double* const mine = scratch + static_cast<std::size_t>(id) * label.per;
           const std::size_t chunk_end = std::min(n, (c + 1) * chunk_rows);
           for (std::size_t begin = c * chunk_rows; begin < chunk_end; begin += kRows) {
-            const std::size_t end = std::min(chunk_end, begin + kRows), m = end - begin;
-            const Matrix dots(mine, k, m);
-            linalg::gemm_serial(linalg::Op::none, linalg::Op::transpose, 1.0, C,
-                                Kokkos::subview(X, std::make_pair(begin, end), Kokkos::ALL), 0.0,
-                                dots);
-            double* const best_d = mine + k * kRows;
-            double* const best = best_d + kRows;
-            detail::nearest_centroids(mine, cn.data(), k, m, best_d, best);
-            for (std::size_t r = 0; r < m; ++r) {
-              const int label = static_cast<int>(best[r]);
-              if (labels(begin + r) != label) ++count;
-              labels(begin + r) = label;
-            }
-            detail::add_rows(X.data() + begin * d, labels.data() + begin, m, d, k, &sums(c, 0, 0));
+            const std::size_t end = std::min(chunk_end, begin + kRows);
+            count += label(begin, end, mine);
+            detail::add_rows(x + begin * d, labels + begin, end - begin, d, k, &sums(c, 0, 0));
           }
           token.release(id);
         },
@@ -863,6 +979,7 @@ class Lloyd {
   std::vector<std::size_t> begin_item_;    // the first item of each local chunk
   mutable std::vector<double> item_sums_;  // Σ values_ of each item, as last summed
   std::vector<double> transposed_;         // their rows transposed, with few features (for_items)
+  std::vector<double> packed_;             // the FMA kernel's centroids (labeller)
 };
 
 // Counter streams of the initialisations (seed = params.seed, stream = run · 8 + kind).
