@@ -355,6 +355,66 @@ __attribute__((target("avx512f,fma"))) [[gnu::flatten]] inline void nearest_fma(
   for (; r + 4 <= m; r += 4) nearest_rows_fma<4>(X + r * d, d, CT, half, kpad, best + r);
   for (; r < m; ++r) nearest_rows_fma<1>(X + r * d, d, CT, half, kpad, best + r);
 }
+
+// nearest_direct with fused multiply-adds: ½‖c‖² − Σ_j x_j c_j as D negated FMAs from
+// ½‖c‖² (D = 0: d at run time), groups of 32 rows.
+template <std::size_t D>
+__attribute__((target("avx512f,fma"))) [[gnu::always_inline]] inline void nearest_of_fma(
+    const double* xt, std::size_t m, std::size_t d, const double* C, const double* half_norms,
+    std::size_t k, double* best) {
+  constexpr std::size_t V = 4;
+  const std::size_t width = D ? D : d;
+  for (std::size_t g = 0; g < m; g += V * kLanes) {
+    __m512d x[D ? D : 1][V], bd[V], bi[V];
+    if constexpr (D > 0)
+      for (std::size_t j = 0; j < D; ++j)
+#pragma GCC unroll 8
+        for (std::size_t v = 0; v < V; ++v)
+          x[j][v] = _mm512_loadu_pd(xt + j * kItemRows + g + v * kLanes);
+#pragma GCC unroll 8
+    for (std::size_t v = 0; v < V; ++v)
+      bd[v] = _mm512_set1_pd(__builtin_huge_val()), bi[v] = _mm512_setzero_pd();
+    for (std::size_t c = 0; c < k; ++c) {
+      const double* cc = C + c * width;
+      __m512d dist[V];
+#pragma GCC unroll 8
+      for (std::size_t v = 0; v < V; ++v) dist[v] = _mm512_set1_pd(half_norms[c]);
+      for (std::size_t j = 0; j < width; ++j) {
+        const __m512d cj = _mm512_set1_pd(cc[j]);
+#pragma GCC unroll 8
+        for (std::size_t v = 0; v < V; ++v) {
+          __m512d xj;
+          if constexpr (D > 0)
+            xj = x[j][v];
+          else
+            xj = _mm512_loadu_pd(xt + j * kItemRows + g + v * kLanes);
+          dist[v] = _mm512_fnmadd_pd(xj, cj, dist[v]);
+        }
+      }
+      const __m512d cd = _mm512_set1_pd(static_cast<double>(c));
+#pragma GCC unroll 8
+      for (std::size_t v = 0; v < V; ++v) {
+        const __mmask8 take = _mm512_cmp_pd_mask(dist[v], bd[v], _CMP_LT_OQ);
+        bd[v] = _mm512_mask_mov_pd(bd[v], take, dist[v]);
+        bi[v] = _mm512_mask_mov_pd(bi[v], take, cd);
+      }
+    }
+#pragma GCC unroll 8
+    for (std::size_t v = 0; v < V; ++v) _mm512_storeu_pd(best + g + v * kLanes, bi[v]);
+  }
+}
+
+__attribute__((target("avx512f,fma"))) [[gnu::flatten]] inline void nearest_direct_fma(
+    const double* xt, std::size_t m, std::size_t d, const double* C, const double* half_norms,
+    std::size_t k, double* best) {
+  switch (d) {
+    case 1: return nearest_of_fma<1>(xt, m, d, C, half_norms, k, best);
+    case 2: return nearest_of_fma<2>(xt, m, d, C, half_norms, k, best);
+    case 3: return nearest_of_fma<3>(xt, m, d, C, half_norms, k, best);
+    case 4: return nearest_of_fma<4>(xt, m, d, C, half_norms, k, best);
+    default: return nearest_of_fma<0>(xt, m, d, C, half_norms, k, best);
+  }
+}
 #endif
 }  // namespace detail
 
@@ -941,12 +1001,20 @@ class Lloyd {
     const double* const C = centers_.data();
     int* const labels = labels_.data();
     const Item* const items = items_.data();
+#if defined(TESSERA_FMA_KERNEL)
+    const bool fma = detail::fma_kernel_available();
+#endif
     std::vector<std::int64_t> changed(items_.size());
     std::int64_t* const count = changed.data();
     for_items([=](std::size_t i, const double* xt, double* best) {
       const Item& it = items[i];
       const std::size_t m = it.end - it.begin;
-      detail::nearest_direct(xt, m, d, C, h, k, best);
+#if defined(TESSERA_FMA_KERNEL)
+      if (fma)
+        detail::nearest_direct_fma(xt, m, d, C, h, k, best);
+      else
+#endif
+        detail::nearest_direct(xt, m, d, C, h, k, best);
       std::int64_t n = 0;
       for (std::size_t r = 0; r < m; ++r) {
         const int label = static_cast<int>(best[r]);
