@@ -138,6 +138,18 @@ TESSERA_CLONES [[gnu::flatten]] void add_rows(const double* X, const int* labels
   }
 }
 
+// labels[r] = best[r] (centroid indices held as doubles) for m rows; returns how many
+// changed.
+TESSERA_CLONES std::int64_t store_labels(const double* best, std::size_t m, int* labels) {
+  std::int64_t changed = 0;
+  for (std::size_t r = 0; r < m; ++r) {
+    const int label = static_cast<int>(best[r]);
+    changed += labels[r] != label;
+    labels[r] = label;
+  }
+  return changed;
+}
+
 // Host work items: blocks of at most kItemRows rows inside one chunk, transposed into the
 // thread's scratch (columns × kItemRows, zeros past the block's rows) so that every loop
 // below runs over rows, contiguous, 8 at a time in a GCC vector (one AVX-512 register,
@@ -896,13 +908,7 @@ class Lloyd {
                             Kokkos::subview(X, std::make_pair(begin, end), Kokkos::ALL), 0.0, dots);
         detail::nearest_centroids(mine, norms, k, m, best_d, best);
       }
-      std::int64_t changed = 0;
-      for (std::size_t r = 0; r < m; ++r) {
-        const int label = static_cast<int>(best[r]);
-        changed += labels[begin + r] != label;
-        labels[begin + r] = label;
-      }
-      return changed;
+      return detail::store_labels(best, m, labels + begin);
     }
   };
 
@@ -1015,13 +1021,7 @@ class Lloyd {
       else
 #endif
         detail::nearest_direct(xt, m, d, C, h, k, best);
-      std::int64_t n = 0;
-      for (std::size_t r = 0; r < m; ++r) {
-        const int label = static_cast<int>(best[r]);
-        n += labels[it.begin + r] != label;
-        labels[it.begin + r] = label;
-      }
-      count[i] = n;
+      count[i] = detail::store_labels(best, m, labels + it.begin);
     });
     return std::accumulate(changed.begin(), changed.end(), std::int64_t(0));
   }
