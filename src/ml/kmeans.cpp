@@ -99,40 +99,12 @@ void add_rows_of(const double* X, const int* labels, std::size_t rows, std::size
   }
 }
 
-// Up to 3 features: a row and its count are one 4-wide vector added to its cluster's
-// (one load, add and store per row instead of d + 1), in 4 sets of k × 4 sums taking
-// rows in turn (row r to set r mod 4), so that rows of one cluster in a row do not wait
-// for each other's store; the sets are added up as (0 + 1) + (2 + 3).
-template <std::size_t D>
-void add_short_rows(const double* X, const int* labels, std::size_t rows, std::size_t k,
-                    double* sums) {
-  using Four = double __attribute__((vector_size(4 * sizeof(double))));
-  constexpr std::size_t kSets = 4;
-  std::vector<double> acc(kSets * 4 * k, 0.0);
-  for (std::size_t r = 0; r < rows; ++r) {
-    const double* from = X + r * D;
-    Four row{0, 0, 0, 0}, to;
-    for (std::size_t j = 0; j < D; ++j) row[j] = from[j];
-    row[D] = 1.0;
-    double* const at = acc.data() + 4 * (k * (r % kSets) + static_cast<std::size_t>(labels[r]));
-    std::memcpy(&to, at, sizeof to);
-    to += row;
-    std::memcpy(at, &to, sizeof to);
-  }
-  const auto set = [&](std::size_t q, std::size_t c, std::size_t j) {
-    return acc[4 * (k * q + c) + j];
-  };
-  for (std::size_t c = 0; c < k; ++c)
-    for (std::size_t j = 0; j <= D; ++j)
-      sums[c * (D + 1) + j] += (set(0, c, j) + set(1, c, j)) + (set(2, c, j) + set(3, c, j));
-}
-
 TESSERA_CLONES [[gnu::flatten]] void add_rows(const double* X, const int* labels, std::size_t rows,
-                                              std::size_t d, std::size_t k, double* sums) {
+                                              std::size_t d, double* sums) {
   switch (d) {
-    case 1: return add_short_rows<1>(X, labels, rows, k, sums);
-    case 2: return add_short_rows<2>(X, labels, rows, k, sums);
-    case 3: return add_short_rows<3>(X, labels, rows, k, sums);
+    case 1: return add_rows_of<1>(X, labels, rows, d, sums);
+    case 2: return add_rows_of<2>(X, labels, rows, d, sums);
+    case 3: return add_rows_of<3>(X, labels, rows, d, sums);
     case 4: return add_rows_of<4>(X, labels, rows, d, sums);
     default: return add_rows_of<0>(X, labels, rows, d, sums);
   }
@@ -582,7 +554,7 @@ class Lloyd {
                              const std::size_t begin = c * chunk_rows,
                                                end = std::min(n, begin + chunk_rows);
                              detail::add_rows(X.data() + begin * d, labels.data() + begin,
-                                              end - begin, d, k, &sums(c, 0, 0));
+                                              end - begin, d, &sums(c, 0, 0));
                            });
     } else {
       Kokkos::parallel_for(
@@ -998,7 +970,7 @@ class Lloyd {
           for (std::size_t begin = c * chunk_rows; begin < chunk_end; begin += kRows) {
             const std::size_t end = std::min(chunk_end, begin + kRows);
             count += label(begin, end, mine);
-            detail::add_rows(x + begin * d, labels + begin, end - begin, d, k, &sums(c, 0, 0));
+            detail::add_rows(x + begin * d, labels + begin, end - begin, d, &sums(c, 0, 0));
           }
           token.release(id);
         },
