@@ -6,10 +6,12 @@
 
 #include <cmath>
 
+#include <tessera/core/rng.hpp>
 #include <tessera/evo/cmaes.hpp>
 #include <tessera/evo/ga.hpp>
 #include <tessera/evo/problems.hpp>
 #include <tessera/evo/swarm.hpp>
+#include <tessera/kernels/benchmarks.hpp>
 
 #include "test_support.hpp"
 
@@ -64,6 +66,45 @@ TEST(Benchmarks, MatchDeapAndKnownOptima) {
     EXPECT_NEAR(values(evo::Benchmark::schwefel, schwefel)[0], 0.0, 1e-6 * dim);
     EXPECT_EQ(values(evo::Benchmark::onemax, ones)[0],
               evo::info(evo::Benchmark::onemax, dim).optimum);
+  }
+}
+
+// On the host a row's cosines are taken in one vector loop (kmath::cos_reduced): the same
+// bits as the formula evaluated gene by gene (detail::benchmark_value with kmath::cos_fast),
+// for every lane and tail length, also past the fast cosine's range (the library's cos
+// there, checked against a direct sum).
+TEST(Benchmarks, VectorisedCosinesGiveTheGeneByGeneBits) {
+#if defined(KOKKOS_ENABLE_CUDA)
+  GTEST_SKIP() << "the host path only (a device build evaluates on the device)";
+#endif
+  CounterRng rng(5, 0);
+  std::uint64_t counter = 0;
+  for (const int dim : {1, 7, 8, 9, 37, 300}) {
+    std::vector<std::vector<double>> rows(4, std::vector<double>(dim));
+    for (auto& row : rows)
+      for (double& x : row) x = -6.0 + 12.0 * rng.uniform(counter++);
+    rows[3][0] = 1e9 + 0.3;  // 2πx far past cos_reduced_limit
+    rows[3][dim - 1] = -2.5e5 - 0.7;
+    Kokkos::View<double**, Kokkos::LayoutRight, Kokkos::HostSpace> host("rows", rows.size(), dim);
+    for (std::size_t i = 0; i < rows.size(); ++i)
+      for (int j = 0; j < dim; ++j) host(i, static_cast<std::size_t>(j)) = rows[i][j];
+    for (const auto b :
+         {evo::Benchmark::rastrigin, evo::Benchmark::ackley, evo::Benchmark::griewank}) {
+      const auto got = values(b, rows);
+      const auto kind = static_cast<detail::BenchmarkKind>(static_cast<int>(b));
+      for (std::size_t i = 0; i < rows.size(); ++i)
+        EXPECT_EQ(got[i], detail::benchmark_value(kind, host, static_cast<int>(i)))
+            << evo::to_string(b) << " dim " << dim << " row " << i;
+    }
+    // Ackley: with a huge gene its value is 20 + e − exp(mean cosine), all cosines
+    long double squares = 0, cosines = 0;
+    for (const double x : rows[3]) {
+      const double y = 2.0 * M_PI * x;  // the argument in double, as DEAP takes it
+      squares += x * x, cosines += std::cos(static_cast<long double>(y));
+    }
+    const long double direct = 20.0L - 20.0L * std::exp(-0.2L * std::sqrt(squares / dim)) +
+                               std::exp(1.0L) - std::exp(cosines / dim);
+    EXPECT_NEAR(values(evo::Benchmark::ackley, rows)[3], static_cast<double>(direct), 1e-12);
   }
 }
 

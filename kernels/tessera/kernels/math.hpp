@@ -7,8 +7,12 @@
 // Asks the host compiler to vectorise a loop whose iterations are independent.
 #if defined(_OPENMP) && !defined(__CUDACC__)
 #define TESSERA_SIMD _Pragma("omp simd")
+// ... with a sum into `var` that may be reassociated (a count, say).
+#define TESSERA_SIMD_SUM(var) _Pragma(TESSERA_STRINGIFY(omp simd reduction(+ : var)))
+#define TESSERA_STRINGIFY(x) #x
 #else
 #define TESSERA_SIMD
+#define TESSERA_SIMD_SUM(var)
 #endif
 
 // Built for several instruction sets, chosen when the program starts (GCC on x86-64).
@@ -85,6 +89,49 @@ KOKKOS_INLINE_FUNCTION double exp_fast(double x) {
   __builtin_memcpy(&scale, &bits, sizeof scale);
   const double overflow = x > 709.0 ? __builtin_huge_val() : 1.0;
   return (x < -708.0 ? 0.0 : p * scale) * overflow;
+#endif
+}
+
+// cos(y) for |y| ≤ cos_reduced_limit, branch-free so that loops over it vectorise on the
+// host: y − k·π/2 with k = round(2y/π) in three parts of π/2 (fdlibm's 33-bit splits: the
+// products with k < 2^20 are exact), then musl's sin/cos kernels on |r| ≤ π/4 chosen and
+// signed by k mod 4. Within an ulp or two of the correctly rounded value (tested against
+// glibc). Devices use their cos.
+constexpr double cos_reduced_limit = 1.6e6;  // 2^20 · π/2 ≈ 1.647e6
+KOKKOS_INLINE_FUNCTION double cos_reduced(double y) {
+  constexpr double two_over_pi = 6.36619772367581382433e-01, shift = 6755399441055744.0;
+  constexpr double pio2_1 = 1.57079632673412561417e+00, pio2_2 = 6.07710050630396597660e-11,
+                   pio2_3 = 2.02226624871116645580e-21;
+  const double kd = y * two_over_pi + shift;  // round(2y / π) in the low mantissa bits
+  const double k = kd - shift;
+  const double r = ((y - k * pio2_1) - k * pio2_2) - k * pio2_3;
+  std::uint64_t bits;
+  __builtin_memcpy(&bits, &kd, sizeof bits);
+  const std::uint64_t q = bits & 3;  // k mod 4 (1.5 · 2^52 is a multiple of 4)
+  const double z = r * r, w = z * z;
+  // musl's __sin(r, 0, 0) and __cos(r, 0)
+  constexpr double S1 = -1.66666666666666324348e-01, S2 = 8.33333333332248946124e-03,
+                   S3 = -1.98412698298579493134e-04, S4 = 2.75573137070700676789e-06,
+                   S5 = -2.50507602534068634195e-08, S6 = 1.58969099521155010221e-10;
+  constexpr double C1 = 4.16666666666666019037e-02, C2 = -1.38888888888741095749e-03,
+                   C3 = 2.48015872894767294178e-05, C4 = -2.75573143513906633035e-07,
+                   C5 = 2.08757232129817482790e-09, C6 = -1.13596475577881948265e-11;
+  const double sr = S2 + z * (S3 + z * S4) + z * w * (S5 + z * S6);
+  const double sin_r = r + z * r * (S1 + z * sr);
+  const double cr = z * (C1 + z * (C2 + z * C3)) + w * w * (C4 + z * (C5 + z * C6));
+  const double hz = 0.5 * z, a = 1.0 - hz;
+  const double cos_r = a + (((1.0 - a) - hz) + z * cr);
+  // cos(y) = cos r, −sin r, −cos r, sin r for k mod 4 = 0, 1, 2, 3
+  const double v = (q & 1) ? sin_r : cos_r;
+  return (q == 1 || q == 2) ? -v : v;
+}
+
+// cos(y): cos_reduced where it holds, the library's cos beyond (and for NaN, ±∞).
+KOKKOS_INLINE_FUNCTION double cos_fast(double y) {
+#if defined(__CUDA_ARCH__) || defined(__HIP_DEVICE_COMPILE__)
+  return cos(y);
+#else
+  return fabs(y) <= cos_reduced_limit ? cos_reduced(y) : cos(y);
 #endif
 }
 
