@@ -126,14 +126,18 @@ std::string run_once(const Comm& comm, const CMAESParams& p, const Evaluator& ev
     // Sample x_k = m + σ·B·(D ∘ z_k), z_k standard normal keyed by (generation, k, j):
     // the same population on every rank. The z's in parallel, the B products as one GEMM.
     for (std::size_t j = 0; j < n; ++j) Dv(j) = D[j];
-    // Two normals per counter (inversion of the block's two uniforms).
+    // Two normals per counter (inversion of the block's two uniforms): z_(gen, i) for the
+    // flat index i = k·n + j is the (i mod 2)-th of pair ⌊i/2⌋. A row at a time (a pair
+    // across two rows is drawn by both: the same values), without divisions.
     const std::uint64_t first = static_cast<std::uint64_t>(gen) * L * n;
-    const std::size_t pairs = (L * n + 1) / 2;
-    Kokkos::parallel_for("tessera::cmaes::normals", HostPolicy(0, pairs), [=](const std::size_t k) {
-      const auto z = rng.normal_pair(first + k);
-      const std::size_t i = 2 * k;
-      Z(i / n, i % n) = Dv(i % n) * z.first;
-      if (i + 1 < L * n) Z((i + 1) / n, (i + 1) % n) = Dv((i + 1) % n) * z.second;
+    Kokkos::parallel_for("tessera::cmaes::normals", HostPolicy(0, L), [=](const std::size_t k) {
+      const std::size_t begin = k * n, end = begin + n;
+      for (std::size_t pair = begin / 2; 2 * pair < end; ++pair) {
+        const auto z = rng.normal_pair(first + pair);
+        const std::size_t i = 2 * pair;
+        if (i >= begin) Z(k, i - begin) = Dv(i - begin) * z.first;
+        if (i + 1 < end) Z(k, i + 1 - begin) = Dv(i + 1 - begin) * z.second;
+      }
     });
     linalg::gemm(linalg::Op::none, linalg::Op::transpose, 1.0, Z, B, 0.0, steps);
     for (std::size_t k = 0; k < L; ++k) {
