@@ -364,6 +364,25 @@ TEST(Problems, HostFunctionFarmedOverTheRanks) {
 
 // The hall of fame holds the best distinct individuals of everything evaluated (checked
 // against a record of every evaluation), best first, the same on any rank count.
+// CMA-ES samples through impl::normal_pairs (Philox and Φ⁻¹'s central region in vector
+// loops, the tails one by one): the same bits as CounterRng::normal_pair, tails included,
+// for every block length.
+TEST(Normals, VectorisedPairsAreTheScalarDraws) {
+  const CounterRng rng(11, 3);
+  int tails = 0;
+  for (const std::size_t count : {1, 7, 64, 65, 1000}) {
+    std::vector<double> z(2 * count);
+    evo::impl::normal_pairs(rng, 12345, count, z.data());
+    for (std::size_t p = 0; p < count; ++p) {
+      const auto want = rng.normal_pair(12345 + p);
+      ASSERT_EQ(z[2 * p], want.first) << count << " pair " << p;
+      ASSERT_EQ(z[2 * p + 1], want.second) << count << " pair " << p;
+      tails += (std::fabs(want.first) > 1.44) + (std::fabs(want.second) > 1.44);
+    }
+  }
+  EXPECT_GT(tails, 100);  // |z| > Φ⁻¹(0.925): drawn by the tail formula
+}
+
 TEST(HallOfFame, TheBestDistinctIndividualsEverEvaluated) {
   auto seen = std::make_shared<std::vector<std::pair<double, std::vector<double>>>>();
   const auto onemax = evo::benchmark_evaluator(evo::Benchmark::onemax);

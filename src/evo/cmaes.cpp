@@ -106,6 +106,10 @@ std::string run_once(const Comm& comm, const CMAESParams& p, const Evaluator& ev
   HostMatrix Z("cmaes_z", L, n), steps("cmaes_steps", L, n), A("cmaes_a", M, n),
       rank_mu("cmaes_rank_mu", n, n);
   Kokkos::View<double*, Kokkos::HostSpace> Dv("cmaes_d", n);
+  // a row's normals (n + 1 at most, 2 per pair), one row per thread
+  const Kokkos::Experimental::UniqueToken<Kokkos::DefaultHostExecutionSpace> token;
+  const Kokkos::View<double**, Kokkos::LayoutRight, Kokkos::HostSpace> normals(
+      "cmaes_normals", static_cast<std::size_t>(token.size()), n + 2);
   using HostPolicy = Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace>;
   if (!resume.is_null()) {
     track.load(resume.at("tracker"));
@@ -131,13 +135,12 @@ std::string run_once(const Comm& comm, const CMAESParams& p, const Evaluator& ev
     // across two rows is drawn by both: the same values), without divisions.
     const std::uint64_t first = static_cast<std::uint64_t>(gen) * L * n;
     Kokkos::parallel_for("tessera::cmaes::normals", HostPolicy(0, L), [=](const std::size_t k) {
-      const std::size_t begin = k * n, end = begin + n;
-      for (std::size_t pair = begin / 2; 2 * pair < end; ++pair) {
-        const auto z = rng.normal_pair(first + pair);
-        const std::size_t i = 2 * pair;
-        if (i >= begin) Z(k, i - begin) = Dv(i - begin) * z.first;
-        if (i + 1 < end) Z(k, i + 1 - begin) = Dv(i + 1 - begin) * z.second;
-      }
+      const int id = token.acquire();
+      const std::size_t begin = k * n, end = begin + n, first_pair = begin / 2;
+      double* const z = &normals(static_cast<std::size_t>(id), 0);
+      impl::normal_pairs(rng, first + first_pair, (end + 1) / 2 - first_pair, z);
+      for (std::size_t j = 0; j < n; ++j) Z(k, j) = Dv(j) * z[begin + j - 2 * first_pair];
+      token.release(id);
     });
     linalg::gemm(linalg::Op::none, linalg::Op::transpose, 1.0, Z, B, 0.0, steps);
     for (std::size_t k = 0; k < L; ++k) {

@@ -10,10 +10,31 @@
 #include <tessera/comm/agree.hpp>
 #include <tessera/core/error.hpp>
 #include <tessera/core/log.hpp>
+#include <tessera/core/rng.hpp>
 #include <tessera/io/results.hpp>
 #include <tessera/sched/farm.hpp>
 
 namespace tessera::evo::impl {
+
+TESSERA_CLONES [[gnu::flatten]] void normal_pairs(const CounterRng& rng, std::uint64_t first,
+                                                  std::size_t count, double* out) {
+  constexpr std::size_t kPairs = 64;
+  for (std::size_t p0 = 0; p0 < count; p0 += kPairs) {
+    const std::size_t m = std::min(kPairs, count - p0);
+    double u[2 * kPairs];
+    TESSERA_SIMD
+    for (std::size_t p = 0; p < m; ++p) {
+      const auto pair = rng.open_uniform_pair(first + p0 + p);
+      u[2 * p] = pair.first, u[2 * p + 1] = pair.second;
+    }
+    double* const z = out + 2 * p0;
+    TESSERA_SIMD
+    for (std::size_t i = 0; i < 2 * m; ++i)
+      z[i] = detail::kmath::normal_quantile_central(u[i] - 0.5);
+    for (std::size_t i = 0; i < 2 * m; ++i)
+      if (!(std::fabs(u[i] - 0.5) <= 0.425)) z[i] = detail::kmath::normal_quantile(u[i]);
+  }
+}
 
 std::vector<double> evaluate_rows(const Comm& comm, const double* rows, std::size_t count,
                                   std::size_t n, const Evaluator& evaluate) {

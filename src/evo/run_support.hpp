@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 #include <tessera/comm/comm.hpp>
+#include <tessera/core/rng.hpp>
 #include <tessera/evo/problems.hpp>
 #include <tessera/evo/run.hpp>
 
@@ -20,6 +21,11 @@
 namespace tessera::evo::impl {
 
 using nlohmann::json;
+
+// out[2p], out[2p + 1] = rng.normal_pair(first + p) for p < count, the same bits: Philox
+// and the central region of Φ⁻¹ in vector loops on the host, the tails (|u − ½| > 0.425,
+// about 15% of the draws) one by one afterwards.
+void normal_pairs(const CounterRng& rng, std::uint64_t first, std::size_t count, double* out);
 
 /// Fitness of `count` row-major rows of n genes: each rank evaluates a contiguous slice on
 /// its device, the values are gathered in row order on every rank (collective).

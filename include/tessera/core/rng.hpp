@@ -56,9 +56,15 @@ class CounterRng {
   /// AS 241 quantile of two 53-bit uniforms in (0, 1)): several times cheaper than
   /// `normal` where many draws are needed (CMA-ES sampling).
   KOKKOS_INLINE_FUNCTION Kokkos::pair<double, double> normal_pair(std::uint64_t counter) const {
+    const auto u = open_uniform_pair(counter);
+    return {detail::kmath::normal_quantile(u.first), detail::kmath::normal_quantile(u.second)};
+  }
+
+  /// The two uniforms in (0, 1) (53 bits each) that `normal_pair` inverts.
+  KOKKOS_INLINE_FUNCTION Kokkos::pair<double, double> open_uniform_pair(
+      std::uint64_t counter) const {
     const detail::Philox4x32 b = bits(counter);
-    return {detail::kmath::normal_quantile(open_unit(b, 0)),
-            detail::kmath::normal_quantile(open_unit(b, 2))};
+    return {open_unit(b, 0), open_unit(b, 2)};
   }
 
   /// Integer uniform in [0, n) for n >= 1, by 64x64 -> 128-bit multiply-high of a
@@ -78,8 +84,11 @@ class CounterRng {
     return static_cast<double>(x) * (1.0 / 9007199254740992.0);  // 2^-53
   }
   KOKKOS_INLINE_FUNCTION static double open_unit(const detail::Philox4x32& b, int lane) {
-    const std::uint64_t x = ((static_cast<std::uint64_t>(b.v[lane + 1]) << 32) | b.v[lane]) >> 11;
-    return (static_cast<double>(x) + 0.5) * (1.0 / 9007199254740992.0);  // (0, 1)
+    // the top 53 bits of the 64, as 21 + 32 converted from 32-bit integers (exact, and
+    // vectorisable where 64-bit integer conversions are not)
+    const double x = static_cast<double>(b.v[lane + 1] >> 11) * 4294967296.0 +
+                     static_cast<double>((b.v[lane + 1] << 21) | (b.v[lane] >> 11));
+    return (x + 0.5) * (1.0 / 9007199254740992.0);  // (0, 1)
   }
   KOKKOS_INLINE_FUNCTION static std::uint64_t mulhi64(std::uint64_t a, std::uint64_t b) {
     const std::uint64_t a_lo = a & 0xffffffffu, a_hi = a >> 32;
