@@ -314,7 +314,10 @@ double training_accuracy(const DMatrix& K, const std::vector<int>& ids, const st
                          const OvoSet& set) {
   // A training sample's decision in a pair it belongs to is y_s (G_s + 1) − rho. G comes
   // from float Q entries, so a sign counts only beyond a margin that bounds that rounding:
-  // 1e-6 · (Σ alpha · max K_tt + |rho| + 1) per pair (|K_st| <= max K_tt for these kernels).
+  // 1e-6 · (Σ alpha · max K_tt + |rho|) per pair (|K_st| <= max K_tt for these kernels;
+  // float's relative error is 6e-8), plus 1e-9 for G's additions in double over the SMO
+  // steps (each within 1.1e-16 of |G| ~ 1). Not a margin of 1e-6 absolute: with a tiny C
+  // every decision is about C in size, and every sample would be recomputed from K.
   TESSERA_ASSERT(set.kdiag.extent(0) == set.order.size() && set.grad.size() == set.index.size());
   std::vector<double> kdiag;
   host_copy(set.kdiag, kdiag);
@@ -327,7 +330,7 @@ double training_accuracy(const DMatrix& K, const std::vector<int>& ids, const st
       for (int r = set.class_start[static_cast<std::size_t>(c)];
            r < set.class_start[static_cast<std::size_t>(c) + 1]; ++r)
         kmax = std::max(kmax, std::abs(kdiag[static_cast<std::size_t>(r)]));
-    const double margin = 1e-6 * (alpha_sum * kmax + std::abs(set.rho[p]) + 1.0);
+    const double margin = 1e-6 * (alpha_sum * kmax + std::abs(set.rho[p])) + 1e-9;
     for (int pos = set.offset[p]; pos < set.offset[p + 1]; ++pos) {
       const auto k = static_cast<std::size_t>(pos);
       const double decision = set.y[k] * (set.grad[k] + 1.0) - set.rho[p];
