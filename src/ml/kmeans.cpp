@@ -129,7 +129,8 @@ TESSERA_CLONES std::int64_t store_labels(const double* best, std::size_t m, int*
 // instruction-set clone). Sums over a block's rows go to the 8 lanes (row r to lane
 // r mod 8), added up in a fixed tree.
 constexpr std::size_t kItemRows = 256;
-// Feature counts up to this are assigned by the direct kernel, above it by a GEMM per block.
+// Feature counts up to this are assigned by the direct kernel, above it by the FMA
+// micro-kernel (AVX-512 CPUs) or a GEMM per block.
 constexpr std::size_t kDirectMaxFeatures = 8;
 
 using Lanes = double __attribute__((vector_size(8 * sizeof(double))));
