@@ -32,7 +32,8 @@ TESSERA_CLONES [[gnu::flatten]] void normal_pairs(const CounterRng& rng, std::ui
     for (std::size_t i = 0; i < 2 * m; ++i)
       z[i] = detail::kmath::normal_quantile_central(u[i] - 0.5);
     for (std::size_t i = 0; i < 2 * m; ++i)
-      if (!(std::fabs(u[i] - 0.5) <= 0.425)) z[i] = detail::kmath::normal_quantile(u[i]);
+      if (!(std::fabs(u[i] - 0.5) <= detail::kmath::normal_central_limit))
+        z[i] = detail::kmath::normal_quantile(u[i]);
   }
 }
 

@@ -415,7 +415,8 @@ namespace {
 
 // The Lloyd machinery over one rank's rows of a DistMatrix in MemorySpace. Every
 // floating-point total is a sum of per-chunk partials in global chunk order (each chunk
-// summed in row order by one thread), so results do not depend on ranks or threads.
+// summed in a fixed order: its rows in order, or on the host its work items in order, each
+// in lanes), so results do not depend on ranks or threads.
 template <class MemorySpace>
 class Lloyd {
  public:
@@ -635,8 +636,7 @@ class Lloyd {
   std::vector<double> min_distances(const HostMatrix& points, bool start) {
     if constexpr (kHost) {
       const std::size_t d = d_, m = points.extent(0);
-      const HostMatrix P("kmeans_points", m, d);  // contiguous
-      Kokkos::deep_copy(P, points);
+      const HostMatrix P = contiguous(points);
       double* const values = values_.data();
       const Item* const items = items_.data();
       std::vector<double> part(items_.size());
@@ -679,8 +679,7 @@ class Lloyd {
     std::vector<double> out(t, 0.0);
     if constexpr (kHost) {
       const std::size_t d = d_;
-      const HostMatrix P("kmeans_points", t, d);  // contiguous
-      Kokkos::deep_copy(P, points);
+      const HostMatrix P = contiguous(points);
       const double* const values = values_.data();
       const Item* const items = items_.data();
       std::vector<double> part(items_.size() * t);
@@ -799,6 +798,15 @@ class Lloyd {
   static constexpr std::size_t kBlock = 4096;
   static constexpr bool kHost =
       Kokkos::SpaceAccessibility<Kokkos::HostSpace, MemorySpace>::accessible;
+
+  // The rows of `points` one after another (a copy only where they are strided), as the
+  // host kernels read them.
+  static HostMatrix contiguous(const HostMatrix& points) {
+    if (points.span_is_contiguous()) return points;
+    const HostMatrix copy("kmeans_points", points.extent(0), points.extent(1));
+    Kokkos::deep_copy(copy, points);
+    return copy;
+  }
 
   // A host work item: rows [begin, end) of local chunk `chunk`.
   struct Item {

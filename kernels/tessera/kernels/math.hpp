@@ -138,8 +138,9 @@ KOKKOS_INLINE_FUNCTION double cos_fast(double y) {
 // The standard normal quantile Φ⁻¹(p) for p in (0, 1): Wichura's algorithm AS 241
 // (PPND16, Applied Statistics 37, 1988), relative error about 1e-16. Rational functions
 // only, except log and sqrt in the tails (|p − 0.5| > 0.425, 15% of uniform draws).
-// Φ⁻¹(½ + q) for |q| ≤ 0.425 (AS 241's central region; branch-free, so that loops over it
-// vectorise).
+// Φ⁻¹(½ + q) for |q| ≤ normal_central_limit (AS 241's central region; branch-free, so
+// that loops over it vectorise).
+constexpr double normal_central_limit = 0.425;
 KOKKOS_INLINE_FUNCTION double normal_quantile_central(double q) {
   const double r = 0.180625 - q * q;
   return q *
@@ -171,7 +172,7 @@ KOKKOS_INLINE_FUNCTION double normal_quantile_central(double q) {
 
 KOKKOS_INLINE_FUNCTION double normal_quantile(double p) {
   const double q = p - 0.5;
-  if (fabs(q) <= 0.425) return normal_quantile_central(q);
+  if (fabs(q) <= normal_central_limit) return normal_quantile_central(q);
   double r = sqrt(-log(q < 0 ? p : 1.0 - p));
   double v;
   if (r <= 5.0) {
