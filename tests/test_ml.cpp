@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include <tessera/io/dataset.hpp>
+#include <tessera/ml/grid_search.hpp>
 #include <tessera/ml/model_selection.hpp>
 #include <tessera/ml/svc.hpp>
 
@@ -265,4 +266,39 @@ TEST(Folds, BadInputIsAClearError) {
   }
   y(0) = 0.5;
   EXPECT_THROW(ml::stratified_kfold(y, 2), InvalidArgument);
+}
+
+// grid_search's training scores take a sample's votes from the solver's gradients where
+// they are settled beyond a rounding margin, and from exact decisions otherwise: they must
+// equal the score of an SVC fitted on the same fold, cell for cell — with tiny C (every
+// decision about C in size), middling and large C, and a gamma where most samples are
+// support vectors.
+TEST(GridSearch, TrainScoresEqualAFreshFitsScore) {
+  const auto t = io::digits();
+  ml::GridSearchOptions o;
+  o.C = {1e-6, 1e-2, 10.0};
+  o.gamma = {ml::Gamma::value(1e-3), ml::Gamma::value(0.1)};
+  o.folds = 3;
+  o.warm_start = false;  // each cell solved from zero, as a fresh fit is
+  const ml::CvResults r = ml::grid_search(Comm::self(), t.X, t.y, o);
+  const auto folds = ml::stratified_kfold(t.y, o.folds);
+  const std::size_t d = t.X.extent(1);
+  for (std::size_t i = 0; i < r.points.size(); ++i)
+    for (std::size_t f = 0; f < folds.size(); ++f) {
+      const auto& rows = folds[f].train;
+      HostMatrix X("X", rows.size(), d);
+      HostVector y("y", rows.size());
+      for (std::size_t s = 0; s < rows.size(); ++s) {
+        const auto row = static_cast<std::size_t>(rows[s]);
+        for (std::size_t j = 0; j < d; ++j) X(s, j) = t.X(row, j);
+        y(s) = t.y(row);
+      }
+      ml::SVCParams p = o.base;
+      p.C = r.points[i].C;
+      p.gamma = r.points[i].gamma;
+      ml::SVC fresh(p);
+      fresh.fit(X, y);
+      EXPECT_EQ(r.split_train_score[i][f], fresh.score(X, y))
+          << "C " << p.C << ", gamma " << r.points[i].gamma_value << ", fold " << f;
+    }
 }
