@@ -14,6 +14,7 @@
 #include <tessera/ml/model_selection.hpp>
 #include <tessera/ml/svc.hpp>
 
+#include "../src/ml/ovo.hpp"
 #include "test_support.hpp"
 
 using namespace tessera;
@@ -300,5 +301,59 @@ TEST(GridSearch, TrainScoresEqualAFreshFitsScore) {
       fresh.fit(X, y);
       EXPECT_EQ(r.split_train_score[i][f], fresh.score(X, y))
           << "C " << p.C << ", gamma " << r.points[i].gamma_value << ", fold " << f;
+    }
+}
+
+// One-vs-one decisions where kernel values are subnormal doubles (far samples at a large
+// gamma), next to ordinary, large and huge ones: each decision within half a step of the
+// subnormal grid (plus 1e-15 relative) of Σ y·alpha·K − rho summed in long double, which
+// has room below double's range. Summed in double as they are, the products would each
+// round to that grid (several steps off in total); the host kernel sums such values scaled
+// by 2^600 instead. The CUDA build sums them with a GEMM: a few steps there.
+TEST(OvoDecisions, TinyKernelValuesAreSummedWithoutUnderflow) {
+  // Universe: 3 classes of 40 training samples, then 5 queries. Kernel values of query q at
+  // class c: a fixed pseudo-random spread within [lo, 2 lo) for lo = scale[q][c].
+  constexpr std::size_t m = 40, n_train = 3 * m, n_queries = 5;
+  const double scale[n_queries][3] = {{1e-310, 3e-311, 2e-310},  // all subnormal
+                                      {1e-310, 0.25, 4e-311},    // subnormal and ordinary
+                                      {1e-310, 0.5, 1e200},      // with huge values
+                                      {0.3, 0.45, 0.15},         // ordinary
+                                      {2e-310, 1e123, 0.5}};     // above 2^400
+  const std::size_t n = n_train + n_queries;
+  std::vector<int> cls(n, 0), train(n_train), queries(n_queries);
+  for (std::size_t i = 0; i < n_train; ++i) cls[i] = static_cast<int>(i / m), train[i] = int(i);
+  for (std::size_t q = 0; q < n_queries; ++q) queries[q] = static_cast<int>(n_train + q);
+  HostMatrix K("K", n, n);
+  for (std::size_t i = 0; i < n_train; ++i) K(i, i) = 1.0;
+  std::uint64_t state = 12345;
+  const auto uniform = [&] {  // in [0, 1)
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<double>(state >> 11) * 0x1p-53;
+  };
+  for (std::size_t q = 0; q < n_queries; ++q)
+    for (std::size_t j = 0; j < n_train; ++j)
+      K(n_train + q, j) = scale[q][j / m] * (1.0 + uniform());
+  ml::impl::OvoSet set = ml::impl::make_ovo(train, cls, 3);
+  const auto Kd = Kokkos::create_mirror_view_and_copy(ml::impl::Mem(), K);
+  ml::impl::prepare_kernel(set, Kd);
+  for (double& a : set.alpha) a = 0.1 + uniform();
+  set.rho = {0.0, 1.3e-311, -2.1e-310};
+  const HostMatrix d = ml::impl::ovo_decisions(Kd, queries, set);
+#if defined(KOKKOS_ENABLE_CUDA)
+  const double steps = 40;
+#else
+  const double steps = 0.5;
+#endif
+  for (std::size_t q = 0; q < n_queries; ++q)
+    for (std::size_t p = 0; p < 3; ++p) {
+      long double ref = -static_cast<long double>(set.rho[p]);
+      for (int pos = set.offset[p]; pos < set.offset[p + 1]; ++pos) {
+        const auto k = static_cast<std::size_t>(pos);
+        ref += static_cast<long double>(set.y[k]) * set.alpha[k] *
+               K(static_cast<std::size_t>(queries[q]), static_cast<std::size_t>(set.index[k]));
+      }
+      const double want = static_cast<double>(ref);
+      EXPECT_LE(std::abs(d(q, p) - want), steps * 0x1p-1074 + 1e-15 * std::abs(want))
+          << "query " << q << ", pair " << p << ": " << d(q, p) << " vs " << want;
     }
 }

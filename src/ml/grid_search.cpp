@@ -121,7 +121,9 @@ CvResults grid_search(const Comm& comm, const HostMatrix& X, const HostVector& y
     const std::vector<int> train = as_int(fold.train), test = as_int(fold.test);
     impl::OvoSet set = impl::make_ovo(train, cls, static_cast<int>(classes.size()));
     impl::prepare_kernel(set, K);
-    const impl::QueryKernel test_kernel = impl::query_kernel(K, test, set);  // for every C
+    // Kernel rows of the test and training samples, for every C.
+    const impl::QueryKernel test_kernel = impl::query_kernel(K, test, set);
+    const impl::QueryKernel train_kernel = impl::query_kernel(K, train, set);
     double previous_C = 0;
     std::vector<double> previous_alpha, previous_rho;  // the previous C's solution
     for (std::size_t k = 0; k < groups[g].size(); ++k) {
@@ -143,9 +145,8 @@ CvResults grid_search(const Comm& comm, const HostMatrix& X, const HostVector& y
         out[3 * k] = out[3 * (k - 1)];
         out[3 * k + 1] = out[3 * (k - 1) + 1];
       } else {
-        out[3 * k] = impl::accuracy_of(
-            impl::ovo_votes(impl::ovo_decisions(test_kernel, set), set.n_classes), test, cls);
-        out[3 * k + 1] = impl::training_accuracy(K, train, cls, set);
+        out[3 * k] = impl::accuracy_of(impl::ovo_predict(test_kernel, set), test, cls);
+        out[3 * k + 1] = impl::training_accuracy(train_kernel, train, cls, set);
       }
       out[3 * k + 2] = fit_time;
       previous_C = C;

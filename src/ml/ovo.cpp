@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <string>
+#include <type_traits>
 
 #include <tessera/core/error.hpp>
 #include <tessera/io/results.hpp>
@@ -185,17 +188,64 @@ bool prepare_structure(OvoSet& set) {
   return true;
 }
 
+// set.kmax from the filled Kf: float(K) is within 2^-24·|K| of K, or 2^-149 where K is
+// below float's normal range.
+void bound_kernel(OvoSet& set) {
+  const auto Kf = set.Kf;
+  const std::size_t n = Kf.extent(0);
+  float largest = 0;
+  Kokkos::parallel_reduce(
+      "tessera::svm::kernel_bound", Kokkos::RangePolicy<Space>(0, n),
+      KOKKOS_LAMBDA(const std::size_t r, float& acc) {
+#if defined(KOKKOS_ENABLE_CUDA)
+        for (std::size_t c = 0; c < n; ++c) {
+          const float v = Kf(r, c) < 0 ? -Kf(r, c) : Kf(r, c);
+          acc = v > acc ? v : acc;
+        }
+#else
+        // |v| as its bits without the sign: ordered as the values are, and a maximum over
+        // integers that the compiler vectorises.
+        const float* row = &Kf(r, 0);
+        std::uint32_t top = 0;
+        for (std::size_t c = 0; c < n; ++c) {
+          std::uint32_t bits;
+          std::memcpy(&bits, row + c, sizeof bits);
+          top = std::max(top, bits & 0x7fffffffu);
+        }
+        float v;
+        std::memcpy(&v, &top, sizeof v);
+        acc = v > acc ? v : acc;
+#endif
+      },
+      Kokkos::Max<float>(largest));
+  set.kmax = static_cast<double>(largest) * (1.0 + 0x1p-23) + 0x1p-149;
+}
+
 }  // namespace
 
 void prepare_kernel(OvoSet& set, const DMatrix& K) {
   if (!prepare_structure(set)) return;
   const auto order = device_copy(set.order, "svm_order");
   const int n = static_cast<int>(set.order.size());
+#if defined(KOKKOS_ENABLE_CUDA)
   using Gather = detail::GatherKernel<DMatrix, Kokkos::View<int*, Mem>,
                                       Kokkos::View<float**, Kokkos::LayoutRight, Mem>, DVector>;
   using Policy = Kokkos::MDRangePolicy<Space, Kokkos::Rank<2>>;
   Kokkos::parallel_for("tessera::svm::gather_kernel", Policy({0, 0}, {n, n}),
                        Gather{K, order, set.Kf, set.kdiag});
+#else
+  // Row by row on the host: a row of K read in one sweep, its row of Kf written in order.
+  const auto Kf = set.Kf;
+  const auto kdiag = set.kdiag;
+  Kokkos::parallel_for("tessera::svm::gather_kernel", Kokkos::RangePolicy<Space>(0, n),
+                       [=](const int r) {
+                         const double* from = &K(static_cast<std::size_t>(order(r)), 0);
+                         float* to = &Kf(r, 0);
+                         for (int c = 0; c < n; ++c) to[c] = static_cast<float>(from[order(c)]);
+                         kdiag(r) = from[order(r)];
+                       });
+#endif
+  bound_kernel(set);
 }
 
 void prepare_kernel(OvoSet& set, const DMatrix& X, const detail::KernelSpec& spec) {
@@ -255,6 +305,7 @@ void prepare_kernel(OvoSet& set, const DMatrix& X, const detail::KernelSpec& spe
             for (std::size_t c = c0; c < c1; ++c) Kf(c, r) = Kf(r, c);
         });
   }
+  bound_kernel(set);
 }
 
 namespace {
@@ -310,27 +361,272 @@ void solve_ovo(OvoSet& set, double C, const std::vector<double>& weight, double 
   host_copy(iterations, set.iterations);
 }
 
-double training_accuracy(const DMatrix& K, const std::vector<int>& ids, const std::vector<int>& cls,
-                         const OvoSet& set) {
+namespace {
+
+// Every class's dual coefficients: k − 1 rows of its members from (k − 1)·cstart[c] on
+// (row o for the pair with the o-th other class: a sample has coefficients in its own
+// class's pairs only), each row padded with zeros to a multiple of `pad` values; the pair
+// of each row and its slot (that pair's part from this class), and which classes have any
+// nonzero coefficient.
+struct ClassCoefficients {
+  std::vector<double> coef;
+  std::vector<int> cstart;  // per class, then the total: where its padded rows begin / k − 1
+  std::vector<int> target;  // c·(k − 1) + o -> pair
+  std::vector<int> slot;    // c·(k − 1) + o -> 2·pair + (0 where c is the pair's first class)
+  std::vector<char> any;    // per class
+};
+
+// Where each class's members begin when every class is padded to a multiple of `pad`.
+std::vector<int> padded_starts(const OvoSet& set, int pad) {
+  const auto k = static_cast<std::size_t>(set.n_classes);
+  std::vector<int> out(k + 1, 0);
+  for (std::size_t c = 0; c < k; ++c) {
+    const int members = set.class_start[c + 1] - set.class_start[c];
+    out[c + 1] = out[c] + (members + pad - 1) / pad * pad;
+  }
+  return out;
+}
+
+ClassCoefficients class_coefficients(const OvoSet& set, int pad) {
+  const auto k = static_cast<std::size_t>(set.n_classes);
+  std::vector<int> pair_of(k * k, -1);  // (c, other) -> pair
+  for (std::size_t p = 0; p < set.pairs.size(); ++p) {
+    const auto a = static_cast<std::size_t>(set.pairs[p][0]);
+    const auto b = static_cast<std::size_t>(set.pairs[p][1]);
+    pair_of[a * k + b] = pair_of[b * k + a] = static_cast<int>(p);
+  }
+  ClassCoefficients out;
+  out.cstart = padded_starts(set, pad);
+  out.coef.assign((k - 1) * static_cast<std::size_t>(out.cstart[k]), 0.0);
+  out.target.resize(k * (k - 1));
+  out.slot.resize(k * (k - 1));
+  out.any.assign(k, 0);
+  for (std::size_t c = 0; c < k; ++c) {
+    const auto members = static_cast<std::size_t>(set.class_start[c + 1] - set.class_start[c]);
+    const auto stride = static_cast<std::size_t>(out.cstart[c + 1] - out.cstart[c]);
+    double* rows = out.coef.data() + (k - 1) * static_cast<std::size_t>(out.cstart[c]);
+    for (std::size_t o = 0, col = 0; o < k; ++o) {
+      if (o == c) continue;
+      const auto p = static_cast<std::size_t>(pair_of[c * k + o]);
+      out.target[c * (k - 1) + col] = static_cast<int>(p);
+      out.slot[c * (k - 1) + col] = 2 * static_cast<int>(p) + (c < o ? 0 : 1);
+      const auto a = static_cast<std::size_t>(set.pairs[p][0]);
+      const int first = set.offset[p] + (a == c ? 0 : set.class_start[a + 1] - set.class_start[a]);
+      for (std::size_t m = 0; m < members; ++m) {
+        const auto pos = static_cast<std::size_t>(first) + m;
+        rows[col * stride + m] = set.coef(pos);
+        out.any[c] = out.any[c] || set.alpha[pos] != 0.0;
+      }
+      ++col;
+    }
+  }
+  return out;
+}
+
+#if !defined(KOKKOS_ENABLE_CUDA)
+// The host's decisions: 8 columns of a query row a step, in double lanes, each class's k − 1
+// coefficient rows (padded with zeros to whole steps) against the row's values of that class.
+constexpr int kPad = 8;
+using Lanes = double __attribute__((vector_size(8 * sizeof(double))));
+// Helpers take and return Lanes by value and are inlined into the clones ([[gnu::flatten]]):
+// the argument-passing ABI GCC warns about never applies (-Wno-psabi, src/CMakeLists.txt).
+inline Lanes load(const double* p) {
+  Lanes v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void store(double* p, Lanes v) { std::memcpy(p, &v, sizeof v); }
+
+// A query row's values of a class are kept multiplied by 2^600 unless they reach 2^400:
+// arithmetic on subnormal doubles (kernel values of far classes at large gamma) costs a
+// microcode assist per operation, about 100 times a normal one. The scaling is exact
+// (a power of 2), and the scaled sums lose nothing to gradual underflow.
+constexpr double kScaleBelow = 0x1p400, kUp = 0x1p600, kDown = 0x1p-600;
+
+// max |x| over `steps` steps of 8.
+inline double largest_magnitude(const double* x, std::size_t steps) {
+  Lanes top{};
+  for (std::size_t s = 0; s < steps; ++s) {
+    Lanes v = load(x + 8 * s);
+    v = v < 0 ? -v : v;
+    top = v > top ? v : top;
+  }
+  double largest = 0;
+  for (int l = 0; l < 8; ++l) largest = std::max(largest, top[l]);
+  return largest;
+}
+
+// Row r of a query kernel: K's row q at the set's samples, class by class from cstart[c],
+// zeros up to the next class; scaled[c] set where the class's values were scaled.
+TESSERA_CLONES [[gnu::flatten]] void fill_query_row(const double* from, const int* order,
+                                                    const int* start, const int* cstart, int k,
+                                                    double* to, char* scaled) {
+  for (int c = 0; c < k; ++c) {
+    const int first = start[c], m = start[c + 1] - first, stride = cstart[c + 1] - cstart[c];
+    double* seg = to + cstart[c];
+    for (int j = 0; j < m; ++j) seg[j] = from[order[first + j]];
+    for (int j = m; j < stride; ++j) seg[j] = 0.0;
+    scaled[c] = largest_magnitude(seg, static_cast<std::size_t>(stride) / 8) < kScaleBelow;
+    if (scaled[c])
+      for (int j = 0; j < m; ++j) seg[j] *= kUp;
+  }
+}
+
+struct HostDecisions {
+  const double* values;  // the query kernel's rows
+  std::size_t width;
+  const char* scaled;  // rows × k
+  const int* rows;     // the rows to decide
+  const int *cstart, *slot;
+  const std::array<int, 2>* pair_classes;
+  const double *coef, *rho;
+  double* out;  // rows × pairs
+  int k;
+  std::size_t pairs;
+  bool signs_only;  // decisions where a class was scaled may stay multiplied by 2^600
+};
+
+// G coefficient rows (stride apart) against x, `steps` steps of 8; the sums stored to the
+// lanes of slots slot[0 .. G) (a slot is one class's part of one pair: written once per
+// row). One load of x feeds G products.
+template <int G>
+inline void sweep(const double* x, std::size_t steps, const double* w, std::size_t stride,
+                  const int* slot, double* slot_lanes) {
+  Lanes a[G] = {};
+  for (std::size_t s = 0; s < steps; ++s) {
+    const Lanes v = load(x + 8 * s);
+    for (int g = 0; g < G; ++g) a[g] += v * load(w + g * stride + 8 * s);
+  }
+  for (int g = 0; g < G; ++g) store(slot_lanes + 8 * slot[g], a[g]);
+}
+
+// All k − 1 coefficient rows of a class, up to 12 per sweep.
+inline void sweeps(const double* x, std::size_t steps, const double* w, std::size_t stride,
+                   const int* slot, int others, double* slot_lanes) {
+  constexpr int most = 12;
+  for (int o = 0; o < others; o += most) {
+    const double* wo = w + static_cast<std::size_t>(o) * stride;
+    const int* to = slot + o;
+    switch (std::min(most, others - o)) {
+      case 1: sweep<1>(x, steps, wo, stride, to, slot_lanes); break;
+      case 2: sweep<2>(x, steps, wo, stride, to, slot_lanes); break;
+      case 3: sweep<3>(x, steps, wo, stride, to, slot_lanes); break;
+      case 4: sweep<4>(x, steps, wo, stride, to, slot_lanes); break;
+      case 5: sweep<5>(x, steps, wo, stride, to, slot_lanes); break;
+      case 6: sweep<6>(x, steps, wo, stride, to, slot_lanes); break;
+      case 7: sweep<7>(x, steps, wo, stride, to, slot_lanes); break;
+      case 8: sweep<8>(x, steps, wo, stride, to, slot_lanes); break;
+      case 9: sweep<9>(x, steps, wo, stride, to, slot_lanes); break;
+      case 10: sweep<10>(x, steps, wo, stride, to, slot_lanes); break;
+      case 11: sweep<11>(x, steps, wo, stride, to, slot_lanes); break;
+      case 12: sweep<12>(x, steps, wo, stride, to, slot_lanes); break;
+      default: break;
+    }
+  }
+}
+
+inline double lane_sum(const double* p) {
+  const Lanes v = load(p);
+  return ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7]));
+}
+
+// Decisions of rows [r0, r1) of d.rows, class by class (the class's coefficients stay in
+// cache for every row of the block). Each pair's two classes are summed apart and combined
+// at the end, in the larger scale of the two: where either was scaled the decision comes
+// out multiplied by 2^600 (the same sign) and, unless only signs are asked for, is scaled
+// back. Built for several instruction sets: the sums' order is the same in every one, the
+// rounding of a product and its sum (fused or not) may differ.
+TESSERA_CLONES [[gnu::flatten]] void host_decisions(const HostDecisions& d, std::size_t r0,
+                                                    std::size_t r1) {
+  const int others = d.k - 1;
+  const auto k = static_cast<std::size_t>(d.k);
+  thread_local std::vector<double> lane_storage;  // per row, 8 lanes per slot
+  lane_storage.resize((r1 - r0) * 2 * d.pairs * 8);
+  double* const lanes = lane_storage.data();
+  for (std::size_t c = 0; c < k; ++c) {
+    const auto stride = static_cast<std::size_t>(d.cstart[c + 1] - d.cstart[c]);
+    const double* w = d.coef + static_cast<std::size_t>(others) * d.cstart[c];
+    const int* slot = d.slot + c * static_cast<std::size_t>(others);
+    for (std::size_t u = r0; u < r1; ++u)
+      sweeps(d.values + static_cast<std::size_t>(d.rows[u]) * d.width + d.cstart[c], stride / 8, w,
+             stride, slot, others, lanes + (u - r0) * 2 * d.pairs * 8);
+  }
+  for (std::size_t u = r0; u < r1; ++u) {
+    const double* slots = lanes + (u - r0) * 2 * d.pairs * 8;
+    const char* scaled = d.scaled + static_cast<std::size_t>(d.rows[u]) * k;
+    for (std::size_t p = 0; p < d.pairs; ++p) {
+      const double first = lane_sum(slots + 16 * p), second = lane_sum(slots + 16 * p + 8);
+      const bool sa = scaled[d.pair_classes[p][0]], sb = scaled[d.pair_classes[p][1]];
+      double v = (first + second) - d.rho[p];
+      if (sa || sb) {
+        const double up =
+            (sa ? first : first * kUp) + (sb ? second : second * kUp) - d.rho[p] * kUp;
+        if (!std::isfinite(up))  // an unscaled class's sum beyond 2^424
+          v = (sa ? first * kDown : first) + (sb ? second * kDown : second) - d.rho[p];
+        else
+          v = d.signs_only ? up : up * kDown;
+      }
+      d.out[u * d.pairs + p] = v;
+    }
+  }
+}
+
+// Room for n doubles from a 64-byte boundary in `storage` (a load of 8 doubles from there
+// on never straddles two cache lines: that would halve the loads' rate).
+inline double* aligned_buffer(std::vector<double>& storage, std::size_t n) {
+  storage.assign(n + 8, 0.0);
+  const auto misaligned = reinterpret_cast<std::uintptr_t>(storage.data()) % 64;
+  return storage.data() + (misaligned ? (64 - misaligned) / sizeof(double) : 0);
+}
+
+// Decisions (rows × pairs) of QK's rows `rows` on the host.
+HostMatrix host_ovo_decisions(const QueryKernel& QK, const std::vector<int>& rows,
+                              const OvoSet& set, bool signs_only) {
+  const ClassCoefficients cc = class_coefficients(set, kPad);
+  TESSERA_ASSERT(cc.cstart == QK.cstart);
+  std::vector<double> storage;
+  double* coef = aligned_buffer(storage, cc.coef.size());
+  std::copy(cc.coef.begin(), cc.coef.end(), coef);
+  HostMatrix out(Kokkos::view_alloc(std::string("svm_decisions"), Kokkos::WithoutInitializing),
+                 rows.size(), set.pairs.size());
+  const HostDecisions d{QK.values,        QK.width,       QK.scaled.data(), rows.data(),
+                        cc.cstart.data(), cc.slot.data(), set.pairs.data(), coef,
+                        set.rho.data(),   out.data(),     set.n_classes,    set.pairs.size(),
+                        signs_only};
+  constexpr std::size_t block = 16;
+  Kokkos::parallel_for("tessera::svm::decisions",
+                       Kokkos::RangePolicy<Space>(0, (rows.size() + block - 1) / block),
+                       [&](const std::size_t b) {
+                         host_decisions(d, b * block, std::min(rows.size(), (b + 1) * block));
+                       });
+  return out;
+}
+#endif
+
+std::vector<int> all_rows(std::size_t n) {
+  std::vector<int> rows(n);
+  for (std::size_t r = 0; r < n; ++r) rows[r] = static_cast<int>(r);
+  return rows;
+}
+
+}  // namespace
+
+double training_accuracy(const QueryKernel& QK, const std::vector<int>& ids,
+                         const std::vector<int>& cls, const OvoSet& set) {
   // A training sample's decision in a pair it belongs to is y_s (G_s + 1) − rho. G comes
   // from float Q entries, so a sign counts only beyond a margin that bounds that rounding:
-  // 1e-6 · (Σ alpha · max K_tt + |rho|) per pair (|K_st| <= max K_tt for these kernels;
-  // float's relative error is 6e-8), plus 1e-9 for G's additions in double over the SMO
-  // steps (each within 1.1e-16 of |G| ~ 1). Not a margin of 1e-6 absolute: with a tiny C
-  // every decision is about C in size, and every sample would be recomputed from K.
-  TESSERA_ASSERT(set.kdiag.extent(0) == set.order.size() && set.grad.size() == set.index.size());
-  std::vector<double> kdiag;
-  host_copy(set.kdiag, kdiag);
+  // 1e-6 · (Σ alpha · kmax + |rho|) per pair (float's relative error is 6e-8), plus 1e-9
+  // for G's additions in double over the SMO steps (each within 1.1e-16 of |G| ~ 1). Not
+  // a margin of 1e-6 absolute: with a tiny C every decision is about C in size, and every
+  // sample would be recomputed.
+  TESSERA_ASSERT(set.Kf.extent(0) == set.order.size() && set.grad.size() == set.index.size() &&
+                 QK.queries() == ids.size());
   std::vector<int> wins(cls.size(), 0), own(cls.size(), 0);
   for (std::size_t p = 0; p < set.pairs.size(); ++p) {
-    double alpha_sum = 0, kmax = 1;
+    double alpha_sum = 0;
     for (int pos = set.offset[p]; pos < set.offset[p + 1]; ++pos)
       alpha_sum += set.alpha[static_cast<std::size_t>(pos)];
-    for (int c : set.pairs[p])
-      for (int r = set.class_start[static_cast<std::size_t>(c)];
-           r < set.class_start[static_cast<std::size_t>(c) + 1]; ++r)
-        kmax = std::max(kmax, std::abs(kdiag[static_cast<std::size_t>(r)]));
-    const double margin = 1e-6 * (alpha_sum * kmax + std::abs(set.rho[p])) + 1e-9;
+    const double margin = 1e-6 * (alpha_sum * set.kmax + std::abs(set.rho[p])) + 1e-9;
     for (int pos = set.offset[p]; pos < set.offset[p + 1]; ++pos) {
       const auto k = static_cast<std::size_t>(pos);
       const double decision = set.y[k] * (set.grad[k] + 1.0) - set.rho[p];
@@ -340,18 +636,19 @@ double training_accuracy(const DMatrix& K, const std::vector<int>& ids, const st
     }
   }
   std::size_t right = 0;
-  std::vector<int> unsettled;
-  for (int id : ids) {
-    const auto i = static_cast<std::size_t>(id);
+  std::vector<int> unsettled;  // rows of QK
+  for (std::size_t r = 0; r < ids.size(); ++r) {
+    const auto i = static_cast<std::size_t>(ids[r]);
     if (own[i] == set.n_classes - 1 && wins[i] == own[i])
       ++right;  // n_classes - 1 votes: no other class can reach as many
     else
-      unsettled.push_back(id);
+      unsettled.push_back(static_cast<int>(r));
   }
   if (!unsettled.empty()) {
-    const auto votes = ovo_votes(ovo_decisions(K, unsettled, set), set.n_classes);
+    const std::vector<int> votes = ovo_predict(QK, set, unsettled);
     for (std::size_t u = 0; u < unsettled.size(); ++u)
-      right += votes[u] == cls[static_cast<std::size_t>(unsettled[u])];
+      right +=
+          votes[u] == cls[static_cast<std::size_t>(ids[static_cast<std::size_t>(unsettled[u])])];
   }
   return ids.empty() ? 0.0 : static_cast<double>(right) / static_cast<double>(ids.size());
 }
@@ -369,6 +666,8 @@ QueryKernel query_kernel(const DMatrix& K, const std::vector<int>& query_ids, co
   TESSERA_ASSERT(set.class_start.size() == k + 1 &&
                  set.order.size() == static_cast<std::size_t>(set.class_start[k]));
   QueryKernel out;
+  out.rows = n;
+#if defined(KOKKOS_ENABLE_CUDA)
   out.storage = Kokkos::View<double*, Mem>(
       Kokkos::view_alloc(std::string("svm_query_kernel"), Kokkos::WithoutInitializing),
       n * set.order.size());
@@ -393,51 +692,59 @@ QueryKernel query_kernel(const DMatrix& K, const std::vector<int>& query_ids, co
           for (std::size_t j = 0; j < count; ++j) to[j] = K(q, order(first + j));
         }
       });
+#else
+  out.cstart = padded_starts(set, kPad);
+  out.width = static_cast<std::size_t>(out.cstart[k]);
+  out.storage = Kokkos::View<double*, Mem>(
+      Kokkos::view_alloc(std::string("svm_query_kernel"), Kokkos::WithoutInitializing),
+      n * out.width + kPad);
+  // From a 64-byte boundary: see aligned_buffer.
+  const auto misaligned = reinterpret_cast<std::uintptr_t>(out.storage.data()) % 64;
+  out.values = out.storage.data() + (misaligned ? (64 - misaligned) / sizeof(double) : 0);
+  out.scaled.assign(n * k, 0);
+  const QueryKernel& q = out;
+  char* scaled = out.scaled.data();
+  Kokkos::parallel_for("tessera::svm::query_kernel", Kokkos::RangePolicy<Space>(0, n),
+                       [&](const std::size_t r) {
+                         fill_query_row(&K(static_cast<std::size_t>(query_ids[r]), 0),
+                                        set.order.data(), set.class_start.data(), q.cstart.data(),
+                                        set.n_classes, q.values + r * q.width, scaled + r * k);
+                       });
+#endif
   return out;
 }
 
 HostMatrix ovo_decisions(const QueryKernel& QK, const OvoSet& set) {
+#if !defined(KOKKOS_ENABLE_CUDA)
+  return host_ovo_decisions(QK, all_rows(QK.queries()), set, false);
+#else
   const std::size_t pairs = set.pairs.size(), n = QK.queries();
   const auto k = static_cast<std::size_t>(set.n_classes);
   TESSERA_ASSERT(QK.blocks.size() == k);
-  std::vector<int> pair_of(k * k, -1);  // (c, other) -> pair
-  for (std::size_t p = 0; p < pairs; ++p) {
-    const auto a = static_cast<std::size_t>(set.pairs[p][0]);
-    const auto b = static_cast<std::size_t>(set.pairs[p][1]);
-    pair_of[a * k + b] = pair_of[b * k + a] = static_cast<int>(p);
-  }
+  const ClassCoefficients cc = class_coefficients(set, 1);
+  const auto to = device_copy(cc.target, "svm_pair_of");
   DMatrix out("svm_decisions", n, pairs);
   using Policy = Kokkos::MDRangePolicy<Space, Kokkos::Rank<2>>;
   for (std::size_t c = 0; c < k; ++c) {
     const std::size_t members = QK.blocks[c].extent(1);
-    if (members == 0 || n == 0) continue;
-    // The class's coefficients, members × other classes (libsvm's dual_coef layout).
-    HostMatrix coef("svm_coef", members, k - 1);
-    std::vector<int> target(k - 1);
-    bool any = false;
-    for (std::size_t o = 0, col = 0; o < k; ++o) {
-      if (o == c) continue;
-      const auto p = static_cast<std::size_t>(pair_of[c * k + o]);
-      target[col] = static_cast<int>(p);
-      const auto a = static_cast<std::size_t>(set.pairs[p][0]);
-      const int first = set.offset[p] + (a == c ? 0 : set.class_start[a + 1] - set.class_start[a]);
-      for (std::size_t m = 0; m < members; ++m) {
-        const auto pos = static_cast<std::size_t>(first) + m;
-        coef(m, col) = set.coef(pos);
-        any = any || set.alpha[pos] != 0.0;
-      }
-      ++col;
-    }
-    if (!any) continue;
+    if (members == 0 || n == 0 || !cc.any[c]) continue;
+    // The class's coefficients as members × other classes (libsvm's dual_coef layout).
+    HostMatrix coef(Kokkos::view_alloc(std::string("svm_coef"), Kokkos::WithoutInitializing),
+                    members, k - 1);
+    const double* rows = cc.coef.data() + (k - 1) * static_cast<std::size_t>(cc.cstart[c]);
+    for (std::size_t m = 0; m < members; ++m)
+      for (std::size_t o = 0; o < k - 1; ++o) coef(m, o) = rows[o * members + m];
     const auto dense = Kokkos::create_mirror_view_and_copy(Mem(), coef);
     DMatrix part(
         Kokkos::view_alloc(std::string("svm_class_decisions"), Kokkos::WithoutInitializing), n,
         k - 1);
     linalg::gemm(linalg::Op::none, linalg::Op::none, 1.0, QK.blocks[c], dense, 0.0, part);
-    const auto to = device_copy(target, "svm_pair_of");
+    const std::size_t first = c * (k - 1);
     Kokkos::parallel_for(
         "tessera::svm::add_class", Policy({0, 0}, {n, k - 1}),
-        KOKKOS_LAMBDA(const std::size_t r, const std::size_t o) { out(r, to(o)) += part(r, o); });
+        KOKKOS_LAMBDA(const std::size_t r, const std::size_t o) {
+          out(r, to(first + o)) += part(r, o);
+        });
   }
   const auto rho = device_copy(set.rho, "svm_rho");
   Kokkos::parallel_for(
@@ -447,6 +754,23 @@ HostMatrix ovo_decisions(const QueryKernel& QK, const OvoSet& set) {
                   pairs);
   Kokkos::deep_copy(host, out);
   return host;
+#endif
+}
+
+std::vector<int> ovo_predict(const QueryKernel& QK, const OvoSet& set,
+                             const std::vector<int>& rows) {
+#if !defined(KOKKOS_ENABLE_CUDA)
+  return ovo_votes(host_ovo_decisions(QK, rows, set, true), set.n_classes);
+#else
+  const std::vector<int> votes = ovo_votes(ovo_decisions(QK, set), set.n_classes);
+  std::vector<int> out(rows.size());
+  for (std::size_t u = 0; u < rows.size(); ++u) out[u] = votes[static_cast<std::size_t>(rows[u])];
+  return out;
+#endif
+}
+
+std::vector<int> ovo_predict(const QueryKernel& QK, const OvoSet& set) {
+  return ovo_predict(QK, set, all_rows(QK.queries()));
 }
 
 HostMatrix ovo_decisions(const DMatrix& K, const std::vector<int>& query_ids, const OvoSet& set) {

@@ -80,7 +80,9 @@ struct OvoSet {
   Kokkos::View<int*, Mem> d_offset;
   Kokkos::View<int* [4], Kokkos::LayoutRight, Mem> d_seg;
   DVector d_y;
-  std::vector<double> rho;               // per pair
+  double kmax = 0;          // an upper bound of |K| over the set's kernel matrix (from Kf)
+  DMatrix Kd;               // the same in double: made by training_accuracy when it needs it
+  std::vector<double> rho;  // per pair
   std::vector<std::int64_t> iterations;  // per pair
   /// y·alpha at a position (the dual coefficient).
   double coef(std::size_t pos) const { return y[pos] * alpha[pos]; }
@@ -89,13 +91,6 @@ struct OvoSet {
 /// Problems for every class pair over `train` (universe ids; order kept within a class);
 /// cls[id] is the class index (0 .. n_classes − 1) of universe sample id.
 OvoSet make_ovo(const std::vector<int>& train, const std::vector<int>& cls, int n_classes);
-
-/// Decisions of training samples in their own pairs, y_s (G_s + 1) − rho, from the
-/// gradient; where every own pair is won clearly the prediction is the sample's class.
-/// Returns the training accuracy over `ids` (the set's training samples), computing full
-/// decisions only for the samples that are not settled that way.
-double training_accuracy(const DMatrix& K, const std::vector<int>& ids, const std::vector<int>& cls,
-                         const OvoSet& set);
 
 /// Fraction of `ids` whose predicted class index equals cls[id].
 double accuracy_of(const std::vector<int>& predicted, const std::vector<int>& ids,
@@ -113,22 +108,40 @@ void prepare_kernel(OvoSet& set, const DMatrix& X, const detail::KernelSpec& spe
 void solve_ovo(OvoSet& set, double C, const std::vector<double>& weight, double tol,
                std::int64_t max_iter, bool warm = false);
 
-/// Kernel values of query samples at a set's training samples, one block per class
-/// (queries × the class's samples in the set's order): gathered once, they serve every
-/// solution of the set (each C of a chain).
+/// Kernel values of query samples at a set's training samples, gathered once: they serve
+/// every solution of the set (each C of a chain). On CUDA, one block per class (queries ×
+/// the class's samples in the set's order, for a GEMM per class); on the host, a row per
+/// query with each class's values from a multiple of 8 columns (zeros between), kept
+/// multiplied by 2^600 where they are all tiny (see ovo.cpp).
 struct QueryKernel {
-  Kokkos::View<double*, Mem> storage;  // the blocks one after another
-  std::vector<DMatrix> blocks;         // views of storage, one per class
-  std::size_t queries() const { return blocks.empty() ? 0 : blocks.front().extent(0); }
+  Kokkos::View<double*, Mem> storage;
+  std::size_t rows = 0;
+  std::vector<DMatrix> blocks;  // CUDA: views of storage, one per class
+  double* values = nullptr;     // host: rows × width in storage, from a 64-byte boundary
+  std::size_t width = 0;
+  std::vector<int> cstart;   // host: where each class's columns begin, then the width
+  std::vector<char> scaled;  // host: rows × classes, whether the values were scaled
+  std::size_t queries() const { return rows; }
 };
 /// K's rows are query samples and its columns universe samples.
 QueryKernel query_kernel(const DMatrix& K, const std::vector<int>& query_ids, const OvoSet& set);
 
-/// Decision values (queries × pairs): Σ coef · K(query, sample) − rho, one GEMM per class
-/// (a sample has a coefficient in the k − 1 pairs of its class only).
+/// Decision values (queries × pairs): Σ coef · K(query, sample) − rho (a sample has a
+/// coefficient in the k − 1 pairs of its class only).
 HostMatrix ovo_decisions(const QueryKernel& QK, const OvoSet& set);
 /// The same from a kernel matrix whose rows are query samples, columns universe samples.
 HostMatrix ovo_decisions(const DMatrix& K, const std::vector<int>& query_ids, const OvoSet& set);
+/// libsvm's votes (class indices) of the query rows `rows` of QK, or of all of them.
+std::vector<int> ovo_predict(const QueryKernel& QK, const OvoSet& set,
+                             const std::vector<int>& rows);
+std::vector<int> ovo_predict(const QueryKernel& QK, const OvoSet& set);
+
+/// Decisions of training samples in their own pairs, y_s (G_s + 1) − rho, from the
+/// gradient; where every own pair is won clearly the prediction is the sample's class.
+/// Returns the training accuracy over `ids` (the set's training samples, QK's rows in
+/// order), computing full decisions only for the samples that are not settled that way.
+double training_accuracy(const QueryKernel& QK, const std::vector<int>& ids,
+                         const std::vector<int>& cls, const OvoSet& set);
 
 /// libsvm's vote over decision rows (pairs in libsvm's order (0,1), (0,2), …): class
 /// index per row (ties to the lower class).
