@@ -106,10 +106,9 @@ std::string run_once(const Comm& comm, const CMAESParams& p, const Evaluator& ev
   HostMatrix Z("cmaes_z", L, n), steps("cmaes_steps", L, n), A("cmaes_a", M, n),
       rank_mu("cmaes_rank_mu", n, n);
   Kokkos::View<double*, Kokkos::HostSpace> Dv("cmaes_d", n);
-  // a row's normals (n + 1 at most, 2 per pair), one row per thread
-  const Kokkos::Experimental::UniqueToken<Kokkos::DefaultHostExecutionSpace> token;
-  const Kokkos::View<double**, Kokkos::LayoutRight, Kokkos::HostSpace> normals(
-      "cmaes_normals", static_cast<std::size_t>(token.size()), n + 2);
+  // the generation's normals, two per counter (L·n rounded up to even)
+  const std::size_t pairs = (L * n + 1) / 2;
+  const Kokkos::View<double*, Kokkos::HostSpace> normals("cmaes_normals", 2 * pairs);
   using HostPolicy = Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace>;
   if (!resume.is_null()) {
     track.load(resume.at("tracker"));
@@ -131,17 +130,19 @@ std::string run_once(const Comm& comm, const CMAESParams& p, const Evaluator& ev
     // the same population on every rank. The z's in parallel, the B products as one GEMM.
     for (std::size_t j = 0; j < n; ++j) Dv(j) = D[j];
     // Two normals per counter (inversion of the block's two uniforms): z_(gen, i) for the
-    // flat index i = k·n + j is the (i mod 2)-th of pair ⌊i/2⌋. A row at a time (a pair
-    // across two rows is drawn by both: the same values), without divisions.
+    // flat index i = k·n + j is the (i mod 2)-th of pair gen·L·n + ⌊i/2⌋. Blocks of 64
+    // pairs (whole vector loops, whatever n is), then scaled into the rows.
     const std::uint64_t first = static_cast<std::uint64_t>(gen) * L * n;
-    Kokkos::parallel_for("tessera::cmaes::normals", HostPolicy(0, L), [=](const std::size_t k) {
-      const int id = token.acquire();
-      const std::size_t begin = k * n, end = begin + n, first_pair = begin / 2;
-      double* const z = &normals(static_cast<std::size_t>(id), 0);
-      impl::normal_pairs(rng, first + first_pair, (end + 1) / 2 - first_pair, z);
-      for (std::size_t j = 0; j < n; ++j) Z(k, j) = Dv(j) * z[begin + j - 2 * first_pair];
-      token.release(id);
-    });
+    constexpr std::size_t kBlock = 64;
+    double* const z = normals.data();
+    Kokkos::parallel_for("tessera::cmaes::normals", HostPolicy(0, (pairs + kBlock - 1) / kBlock),
+                         [=](const std::size_t b) {
+                           const std::size_t p0 = b * kBlock;
+                           impl::normal_pairs(rng, first + p0, std::min(kBlock, pairs - p0),
+                                              z + 2 * p0);
+                         });
+    for (std::size_t k = 0; k < L; ++k)
+      for (std::size_t j = 0; j < n; ++j) Z(k, j) = Dv(j) * z[k * n + j];
     linalg::gemm(linalg::Op::none, linalg::Op::transpose, 1.0, Z, B, 0.0, steps);
     for (std::size_t k = 0; k < L; ++k) {
       double pen = 0;
