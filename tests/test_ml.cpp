@@ -357,3 +357,60 @@ TEST(OvoDecisions, TinyKernelValuesAreSummedWithoutUnderflow) {
           << "query " << q << ", pair " << p << ": " << d(q, p) << " vs " << want;
     }
 }
+
+// Warm starts along a chain of C values (grid search's): every solution as good as a cold
+// solve's (dual objective ½αᵀQα − eᵀα = ½αᵀ(G − e) within 1e-4 relative, per pair), and
+// for the small C values, where the scaled previous solution already meets the stopping
+// rule, a handful of SMO steps instead of a cold solve's hundreds. A decreasing step at the
+// end scales down.
+TEST(OvoWarmStart, ScaledOrKeptStartsReachTheColdOptimum) {
+  const auto t = io::digits();
+  constexpr std::size_t n = 500;
+  HostMatrix X("X", n, t.X.extent(1));
+  std::vector<int> cls(n), train(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t j = 0; j < X.extent(1); ++j) X(i, j) = t.X(i, j);
+    cls[i] = static_cast<int>(t.y(i)), train[i] = static_cast<int>(i);
+  }
+  const ml::impl::DMatrix Xd = ml::impl::to_device(X);
+  const ml::impl::DVector norms = ml::impl::row_norms(Xd);
+  detail::KernelSpec spec;
+  spec.gamma = 1e-3;
+  const ml::impl::DMatrix K =
+      ml::impl::kernel_from_dots(ml::impl::dots(Xd, Xd), norms, norms, spec);
+  const std::vector<double> weight(10, 1.0);
+  const auto fresh = [&] {
+    ml::impl::OvoSet set = ml::impl::make_ovo(train, cls, 10);
+    ml::impl::prepare_kernel(set, K);
+    return set;
+  };
+  const auto objective = [](const ml::impl::OvoSet& set, std::size_t p) {
+    double f = 0;
+    for (int pos = set.offset[p]; pos < set.offset[p + 1]; ++pos) {
+      const auto k = static_cast<std::size_t>(pos);
+      f += 0.5 * set.alpha[k] * (set.grad[k] - 1.0);
+    }
+    return f;
+  };
+  const auto steps = [](const ml::impl::OvoSet& set) {
+    std::int64_t sum = 0;
+    for (std::int64_t it : set.iterations) sum += it;
+    return sum;
+  };
+  const std::vector<double> chain = {1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 0.1, 1.0, 10.0, 0.5};
+  ml::impl::OvoSet warm = fresh();
+  for (std::size_t k = 0; k < chain.size(); ++k) {
+    const double C = chain[k];
+    if (k > 0) ml::impl::warm_start(warm, chain[k - 1], C, weight);
+    ml::impl::solve_ovo(warm, C, weight, 1e-3, -1, k > 0);
+    ml::impl::OvoSet cold = fresh();
+    ml::impl::solve_ovo(cold, C, weight, 1e-3, -1, false);
+    for (std::size_t p = 0; p < warm.pairs.size(); ++p) {
+      const double fw = objective(warm, p), fc = objective(cold, p);
+      EXPECT_LE(std::abs(fw - fc), 1e-4 * std::abs(fc)) << "C " << C << ", pair " << p;
+    }
+    if (k > 0 && C <= 1e-3)
+      EXPECT_LT(steps(warm) * 100, steps(cold))
+          << "C " << C << ": " << steps(warm) << " vs " << steps(cold) << " SMO steps";
+  }
+}

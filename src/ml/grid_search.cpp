@@ -129,14 +129,9 @@ CvResults grid_search(const Comm& comm, const HostMatrix& X, const HostVector& y
     for (std::size_t k = 0; k < groups[g].size(); ++k) {
       const double C = points[groups[g][k]].C;
       const bool warm = options.warm_start && previous_C > 0;
-      // The previous solution stays feasible when C grows (0 <= alpha <= C_prev < C, and
-      // y·alpha = 0 still holds): start from it as it is; free support vectors keep their
-      // values, bounded ones move up. When C shrinks, scale it into the smaller box.
-      if (warm && C < previous_C) {
-        const double shrink = C / previous_C;
-        for (double& a : set.alpha) a *= shrink;
-        for (double& gr : set.grad) gr = shrink * (gr + 1.0) - 1.0;  // Q(sα) − e
-      }
+      // From the previous C's solution: as it is or scaled into the new box (see
+      // impl::warm_start), with its gradient.
+      if (warm) impl::warm_start(set, previous_C, C, weight);
       Timer timer;
       impl::solve_ovo(set, C, weight, options.base.tol, options.base.max_iter, warm);
       const double fit_time = timer.seconds();

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <type_traits>
 
@@ -610,6 +611,50 @@ std::vector<int> all_rows(std::size_t n) {
 }
 
 }  // namespace
+
+namespace {
+
+// libsvm's stopping gap of pair p's problem at alpha·s (its gradient from grad:
+// Q(sα) − e = s(G + 1) − 1), the pair's samples bounded by C·weight of their class.
+double scaled_gap(const OvoSet& set, std::size_t p, double s, double c_pos, double c_neg) {
+  double up = -std::numeric_limits<double>::infinity(), low = up;  // max −y·G, max y·G
+  for (int pos = set.offset[p]; pos < set.offset[p + 1]; ++pos) {
+    const auto t = static_cast<std::size_t>(pos);
+    const double a = set.alpha[t] * s, g = s * (set.grad[t] + 1.0) - 1.0;
+    if (set.y[t] > 0) {
+      if (a < c_pos) up = std::max(up, -g);
+      if (a > 0) low = std::max(low, g);
+    } else {
+      if (a > 0) up = std::max(up, g);
+      if (a < c_neg) low = std::max(low, -g);
+    }
+  }
+  return up + low;
+}
+
+}  // namespace
+
+void warm_start(OvoSet& set, double previous_C, double C, const std::vector<double>& weight) {
+  const double s = C / previous_C;
+  for (std::size_t p = 0; p < set.pairs.size(); ++p) {
+    const double w_pos = weight[static_cast<std::size_t>(set.pairs[p][0])];
+    const double w_neg = weight[static_cast<std::size_t>(set.pairs[p][1])];
+    // The previous solution as it is stays feasible when C grows; scaled by s it is feasible
+    // either way. When C grows, the one closer to optimal (smaller gap) is taken: with a
+    // small C the scaled one usually satisfies the stopping rule already (every sample at
+    // the new bound), where the other would move every sample up one SMO step at a time.
+    if (s > 1 && !(scaled_gap(set, p, s, C * w_pos, C * w_neg) <
+                   scaled_gap(set, p, 1.0, C * w_pos, C * w_neg)))
+      continue;
+    for (int pos = set.offset[p]; pos < set.offset[p + 1]; ++pos) {
+      const auto t = static_cast<std::size_t>(pos);
+      const double w = set.y[t] > 0 ? w_pos : w_neg;
+      // At the old bound exactly: at the new one exactly (s·C_prev·w may round off it).
+      set.alpha[t] = set.alpha[t] == previous_C * w ? C * w : set.alpha[t] * s;
+      set.grad[t] = s * (set.grad[t] + 1.0) - 1.0;  // Q(sα) − e
+    }
+  }
+}
 
 double training_accuracy(const QueryKernel& QK, const std::vector<int>& ids,
                          const std::vector<int>& cls, const OvoSet& set) {

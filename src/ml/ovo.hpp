@@ -102,6 +102,11 @@ void prepare_kernel(OvoSet& set, const DMatrix& K);
 /// set's samples, the upper triangle in GEMM panels, mirrored (once per set).
 void prepare_kernel(OvoSet& set, const DMatrix& X, const detail::KernelSpec& spec);
 
+/// Before solving for C what was solved for previous_C (warm = true): per pair, the
+/// solution scaled by C / previous_C (needed when C shrinks) or, when C grows, whichever of
+/// it and the solution as it is has the smaller stopping gap; the gradient to match.
+void warm_start(OvoSet& set, double previous_C, double C, const std::vector<double>& weight);
+
 /// Solves every problem of `set` (its kernel prepared) at once. C of a sample is
 /// C · weight[class]. With warm = true, set.alpha holds a feasible start (same set), and
 /// set.grad, when filled, its gradient Qα − e (not recomputed then).
