@@ -409,8 +409,9 @@ TEST(OvoWarmStart, ScaledOrKeptStartsReachTheColdOptimum) {
       const double fw = objective(warm, p), fc = objective(cold, p);
       EXPECT_LE(std::abs(fw - fc), 1e-4 * std::abs(fc)) << "C " << C << ", pair " << p;
     }
-    if (k > 0 && C <= 1e-3)
+    if (k > 0 && C <= 1e-3) {
       EXPECT_LT(steps(warm) * 100, steps(cold))
           << "C " << C << ": " << steps(warm) << " vs " << steps(cold) << " SMO steps";
+    }
   }
 }

@@ -120,7 +120,8 @@ CvResults grid_search(const Comm& comm, const HostMatrix& X, const HostVector& y
     }
     const std::vector<int> train = as_int(fold.train), test = as_int(fold.test);
     impl::OvoSet set = impl::make_ovo(train, cls, static_cast<int>(classes.size()));
-    impl::prepare_kernel(set, K);
+    impl::prepare_kernel(
+        set, K, options.base.kernel == Kernel::rbf || options.base.kernel == Kernel::sigmoid);
     // Kernel rows of the test and training samples, for every C.
     const impl::QueryKernel test_kernel = impl::query_kernel(K, test, set);
     const impl::QueryKernel train_kernel = impl::query_kernel(K, train, set);

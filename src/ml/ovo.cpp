@@ -190,8 +190,13 @@ bool prepare_structure(OvoSet& set) {
 }
 
 // set.kmax from the filled Kf: float(K) is within 2^-24·|K| of K, or 2^-149 where K is
-// below float's normal range.
-void bound_kernel(OvoSet& set) {
+// below float's normal range. RBF and sigmoid kernels are within [−1, 1] (within_one):
+// no pass over Kf then.
+void bound_kernel(OvoSet& set, bool within_one) {
+  if (within_one) {
+    set.kmax = 1.0;
+    return;
+  }
   const auto Kf = set.Kf;
   const std::size_t n = Kf.extent(0);
   float largest = 0;
@@ -224,7 +229,7 @@ void bound_kernel(OvoSet& set) {
 
 }  // namespace
 
-void prepare_kernel(OvoSet& set, const DMatrix& K) {
+void prepare_kernel(OvoSet& set, const DMatrix& K, bool within_one) {
   if (!prepare_structure(set)) return;
   const auto order = device_copy(set.order, "svm_order");
   const int n = static_cast<int>(set.order.size());
@@ -246,7 +251,7 @@ void prepare_kernel(OvoSet& set, const DMatrix& K) {
                          kdiag(r) = from[order(r)];
                        });
 #endif
-  bound_kernel(set);
+  bound_kernel(set, within_one);
 }
 
 void prepare_kernel(OvoSet& set, const DMatrix& X, const detail::KernelSpec& spec) {
@@ -306,7 +311,8 @@ void prepare_kernel(OvoSet& set, const DMatrix& X, const detail::KernelSpec& spe
             for (std::size_t c = c0; c < c1; ++c) Kf(c, r) = Kf(r, c);
         });
   }
-  bound_kernel(set);
+  bound_kernel(set,
+               spec.kind == detail::KernelKind::rbf || spec.kind == detail::KernelKind::sigmoid);
 }
 
 namespace {

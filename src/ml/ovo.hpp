@@ -97,7 +97,8 @@ double accuracy_of(const std::vector<int>& predicted, const std::vector<int>& id
                    const std::vector<int>& cls);
 
 /// The set's kernel matrix gathered from the universe kernel matrix K (once per set).
-void prepare_kernel(OvoSet& set, const DMatrix& K);
+/// within_one: K's values are known to lie in [−1, 1] (RBF, sigmoid).
+void prepare_kernel(OvoSet& set, const DMatrix& K, bool within_one = false);
 /// The set's kernel matrix computed from the universe's rows X (on the device): only the
 /// set's samples, the upper triangle in GEMM panels, mirrored (once per set).
 void prepare_kernel(OvoSet& set, const DMatrix& X, const detail::KernelSpec& spec);
