@@ -81,7 +81,6 @@ struct OvoSet {
   Kokkos::View<int* [4], Kokkos::LayoutRight, Mem> d_seg;
   DVector d_y;
   double kmax = 0;          // an upper bound of |K| over the set's kernel matrix (from Kf)
-  DMatrix Kd;               // the same in double: made by training_accuracy when it needs it
   std::vector<double> rho;  // per pair
   std::vector<std::int64_t> iterations;  // per pair
   /// y·alpha at a position (the dual coefficient).
