@@ -578,12 +578,16 @@ TESSERA_CLONES [[gnu::flatten]] void host_decisions(const HostDecisions& d, std:
   }
 }
 
-// Room for n doubles from a 64-byte boundary in `storage` (a load of 8 doubles from there
-// on never straddles two cache lines: that would halve the loads' rate).
+// The first 64-byte boundary at or after p, in a buffer with 8 doubles to spare (a load of
+// 8 doubles from there on never straddles two cache lines: that would halve the loads'
+// rate).
+inline double* aligned_64(double* p) {
+  const auto misaligned = reinterpret_cast<std::uintptr_t>(p) % 64;
+  return p + (misaligned ? (64 - misaligned) / sizeof(double) : 0);
+}
 inline double* aligned_buffer(std::vector<double>& storage, std::size_t n) {
   storage.assign(n + 8, 0.0);
-  const auto misaligned = reinterpret_cast<std::uintptr_t>(storage.data()) % 64;
-  return storage.data() + (misaligned ? (64 - misaligned) / sizeof(double) : 0);
+  return aligned_64(storage.data());
 }
 
 // Decisions (rows × pairs) of QK's rows `rows` on the host.
@@ -749,9 +753,7 @@ QueryKernel query_kernel(const DMatrix& K, const std::vector<int>& query_ids, co
   out.storage = Kokkos::View<double*, Mem>(
       Kokkos::view_alloc(std::string("svm_query_kernel"), Kokkos::WithoutInitializing),
       n * out.width + kPad);
-  // From a 64-byte boundary: see aligned_buffer.
-  const auto misaligned = reinterpret_cast<std::uintptr_t>(out.storage.data()) % 64;
-  out.values = out.storage.data() + (misaligned ? (64 - misaligned) / sizeof(double) : 0);
+  out.values = aligned_64(out.storage.data());
   out.scaled.assign(n * k, 0);
   const QueryKernel& q = out;
   char* scaled = out.scaled.data();

@@ -80,7 +80,7 @@ struct OvoSet {
   Kokkos::View<int*, Mem> d_offset;
   Kokkos::View<int* [4], Kokkos::LayoutRight, Mem> d_seg;
   DVector d_y;
-  double kmax = 0;          // an upper bound of |K| over the set's kernel matrix (from Kf)
+  double kmax = 0;          // an upper bound of |K| over the kernel matrix (1 or from Kf)
   std::vector<double> rho;  // per pair
   std::vector<std::int64_t> iterations;  // per pair
   /// y·alpha at a position (the dual coefficient).

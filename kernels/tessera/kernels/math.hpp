@@ -7,12 +7,12 @@
 // Asks the host compiler to vectorise a loop whose iterations are independent.
 #if defined(_OPENMP) && !defined(__CUDACC__)
 #define TESSERA_SIMD _Pragma("omp simd")
-// ... with sums into the named variables that may be reassociated (a count, say).
-#define TESSERA_SIMD_SUM(...) _Pragma(TESSERA_STRINGIFY(omp simd reduction(+ : __VA_ARGS__)))
-#define TESSERA_STRINGIFY(...) #__VA_ARGS__
+// ... with a sum into `var` that may be reassociated (a count, say).
+#define TESSERA_SIMD_SUM(var) _Pragma(TESSERA_STRINGIFY(omp simd reduction(+ : var)))
+#define TESSERA_STRINGIFY(x) #x
 #else
 #define TESSERA_SIMD
-#define TESSERA_SIMD_SUM(...)
+#define TESSERA_SIMD_SUM(var)
 #endif
 
 // Built for several instruction sets, chosen when the program starts (GCC on x86-64).
