@@ -64,9 +64,9 @@ bool same_partition(const std::vector<int>& a, const std::vector<int>& b) {
 }  // namespace
 
 TEST(KMeans, LloydFromGivenCentroidsMatchesScikitLearn) {
-  // Chunks of 64 and 128 rows: with 128, 3 ranks hold 2, 1 and 1 chunks of the 400 rows
-  // with 12 features, so some add their cluster sums during the assignment and some after
-  // it (many features, 1 thread: with at least 2 chunks) — the same bits either way.
+  // Chunks of 64 and 128 rows: with 128, 3 ranks hold 2, 1 and 1 chunks of the 400 rows;
+  // each chunk's cluster sums are carried from one iteration to the next (updated by the
+  // rows whose label changed), so the same bits on any number of ranks.
   for (const std::size_t chunk_rows : {std::size_t(64), std::size_t(128)}) {
     for (const auto& c : reference()["cases"]) {
       const std::string what =

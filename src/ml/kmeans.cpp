@@ -83,30 +83,41 @@ TESSERA_CLONES void nearest_centroids(const double* dots, const double* norms, s
   }
 }
 
-// sums(label, 0..d−1) += the row and sums(label, d) += 1 for `rows` consecutive rows of
-// d values, in row order (sums is k × (d + 1)); exact additions in a fixed order, so every
-// instruction-set version gives the same bits. Few features: d fixed at compile time.
+// The cluster sums of a chunk (k × (d + 1): the rows' sum, then their count) brought from
+// the labels `prev` to the labels `labels`, in row order: a row whose label changed is
+// subtracted from its old cluster (none when prev is −1) and added to its new one, and
+// prev takes the new label. Exact operations in a fixed order, so every instruction-set
+// version gives the same bits. Few features: d fixed at compile time.
 template <std::size_t D>
-void add_rows_of(const double* X, const int* labels, std::size_t rows, std::size_t d,
-                 double* sums) {
+void update_sums_of(const double* X, const int* labels, int* prev, std::size_t rows, std::size_t d,
+                    double* sums) {
   const std::size_t width = D ? D : d;
   for (std::size_t r = 0; r < rows; ++r) {
-    double* to = sums + static_cast<std::size_t>(labels[r]) * (width + 1);
+    const int label = labels[r], old = prev[r];
+    if (label == old) continue;
     const double* from = X + r * width;
+    if (old >= 0) {
+      double* off = sums + static_cast<std::size_t>(old) * (width + 1);
+      TESSERA_SIMD
+      for (std::size_t j = 0; j < width; ++j) off[j] -= from[j];
+      off[width] -= 1.0;
+    }
+    double* to = sums + static_cast<std::size_t>(label) * (width + 1);
     TESSERA_SIMD
     for (std::size_t j = 0; j < width; ++j) to[j] += from[j];
     to[width] += 1.0;
+    prev[r] = label;
   }
 }
 
-TESSERA_CLONES [[gnu::flatten]] void add_rows(const double* X, const int* labels, std::size_t rows,
-                                              std::size_t d, double* sums) {
+TESSERA_CLONES [[gnu::flatten]] void update_sums(const double* X, const int* labels, int* prev,
+                                                 std::size_t rows, std::size_t d, double* sums) {
   switch (d) {
-    case 1: return add_rows_of<1>(X, labels, rows, d, sums);
-    case 2: return add_rows_of<2>(X, labels, rows, d, sums);
-    case 3: return add_rows_of<3>(X, labels, rows, d, sums);
-    case 4: return add_rows_of<4>(X, labels, rows, d, sums);
-    default: return add_rows_of<0>(X, labels, rows, d, sums);
+    case 1: return update_sums_of<1>(X, labels, prev, rows, d, sums);
+    case 2: return update_sums_of<2>(X, labels, prev, rows, d, sums);
+    case 3: return update_sums_of<3>(X, labels, prev, rows, d, sums);
+    case 4: return update_sums_of<4>(X, labels, prev, rows, d, sums);
+    default: return update_sums_of<0>(X, labels, prev, rows, d, sums);
   }
 }
 
@@ -439,6 +450,9 @@ class Lloyd {
         block_dots_(kHost ? Matrix()
                           : Matrix("kmeans_dots", std::min<std::size_t>(n_, kBlock), k_)) {
     if constexpr (kHost) {
+      summed_labels_ = Labels("kmeans_summed_labels", n_);
+      chunk_sums_ = Sums("kmeans_chunk_sums", local_chunks_, k_, d_ + 1);
+      Kokkos::deep_copy(summed_labels_, -1);
       const std::size_t chunk_rows = X.chunk_rows();
       for (std::size_t c = 0; c < local_chunks_; ++c) {
         begin_item_.push_back(items_.size());
@@ -452,8 +466,16 @@ class Lloyd {
   std::size_t rows() const { return n_; }
   const Labels& labels() const { return labels_; }
   const Vector& values() const { return values_; }
-  // Labels of a new run: none (-1), so the first assignment changes every row.
-  void reset_labels() { Kokkos::deep_copy(labels_, -1); }
+  // Labels of a new run: none (-1), so the first assignment changes every row; the host's
+  // running cluster sums start again from nothing (a run's results do not depend on the
+  // runs before it).
+  void reset_labels() {
+    Kokkos::deep_copy(labels_, -1);
+    if constexpr (kHost) {
+      Kokkos::deep_copy(summed_labels_, -1);
+      Kokkos::deep_copy(chunk_sums_, 0.0);
+    }
+  }
 
   // Labels of global rows, on every rank.
   std::vector<int> labels_at(const std::vector<std::int64_t>& ids) const {
@@ -487,15 +509,9 @@ class Lloyd {
 
   // Labels of the local rows for the given centroids (k × d, host); returns how many
   // changed on this rank.
-  // with_sums: cluster_sums() of the new labels will follow (on the host, with many
-  // features and chunks, they are then added while each block of rows is in cache).
-  std::int64_t assign(const HostMatrix& centers, bool with_sums = false) {
+  std::int64_t assign(const HostMatrix& centers) {
     load_centers(centers);
     if constexpr (kHost) {
-      using HostExec = Kokkos::DefaultHostExecutionSpace;
-      if (with_sums && d_ > detail::kDirectMaxFeatures &&
-          local_chunks_ >= 2 * static_cast<std::size_t>(HostExec::concurrency()))
-        return assign_host_with_sums();
       return assign_host();
     } else {
       const Matrix X = X_.local();
@@ -539,26 +555,28 @@ class Lloyd {
   }
 
   // Per-cluster row sums (k × d) and counts of the current labels, combined in chunk order.
+  // Host: each chunk's sums are kept from one call to the next and updated, in row order,
+  // by the rows whose label changed since (after the first iterations of a run, few), so
+  // a run's sums depend on its sequence of labels, the same on any rank and thread count.
+  // Device: one thread per chunk adds its rows in order.
   std::pair<HostMatrix, std::vector<double>> cluster_sums() {
     const std::size_t chunks = local_chunks_, k = k_, d = d_;
-    const Sums sums = summed_ ? summed_sums_ : Sums("kmeans_chunk_sums", chunks, k, d + 1);
     const Matrix X = X_.local();
     const Labels labels = labels_;
     const std::size_t chunk_rows = X_.chunk_rows(), n = n_;
-    // One thread per chunk: its rows in order, each added whole to its cluster's sums
-    // (column d counts the rows).
-    if (summed_) {
-      summed_ = false;  // by assign_host_with_sums, in the same order
-    } else if constexpr (kHost) {
-      Kokkos::parallel_for("tessera::kmeans::sums",
-                           Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace>(0, chunks),
-                           [=](const std::size_t c) {
-                             const std::size_t begin = c * chunk_rows,
-                                               end = std::min(n, begin + chunk_rows);
-                             detail::add_rows(X.data() + begin * d, labels.data() + begin,
-                                              end - begin, d, &sums(c, 0, 0));
-                           });
+    Sums sums = chunk_sums_;
+    if constexpr (kHost) {
+      const Labels summed = summed_labels_;
+      Kokkos::parallel_for(
+          "tessera::kmeans::sums",
+          Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace>(0, chunks),
+          [=](const std::size_t c) {
+            const std::size_t begin = c * chunk_rows, end = std::min(n, begin + chunk_rows);
+            detail::update_sums(X.data() + begin * d, labels.data() + begin, summed.data() + begin,
+                                end - begin, d, &sums(c, 0, 0));
+          });
     } else {
+      sums = Sums("kmeans_chunk_sums", chunks, k, d + 1);
       Kokkos::parallel_for(
           "tessera::kmeans::sums", Kokkos::RangePolicy<Exec>(0, chunks),
           KOKKOS_LAMBDA(const std::size_t c) {
@@ -951,43 +969,6 @@ class Lloyd {
     return changed;
   }
 
-  // assign_host with the cluster sums of the new labels: a work item is a chunk, its
-  // blocks of rows labelled and added to the chunk's sums in row order while in cache
-  // (the order cluster_sums adds them in: the same bits), instead of a second pass over
-  // the data. Used where the chunks keep every thread busy.
-  std::int64_t assign_host_with_sums() {
-    using HostExec = Kokkos::DefaultHostExecutionSpace;
-    constexpr std::size_t kRows = BlockLabeller::kBlockRows;
-    const std::size_t k = k_, n = n_, d = d_, chunk_rows = X_.chunk_rows();
-    if (summed_sums_.extent(0) != local_chunks_ || summed_sums_.extent(1) != k)
-      summed_sums_ = Sums("kmeans_chunk_sums", local_chunks_, k, d + 1);
-    else
-      Kokkos::deep_copy(summed_sums_, 0.0);
-    const Sums sums = summed_sums_;
-    const Kokkos::Experimental::UniqueToken<HostExec> token;
-    const BlockLabeller label = labeller(static_cast<std::size_t>(token.size()));
-    double* const scratch = scratch_.data();
-    const double* const x = X_.local().data();
-    const int* const labels = labels_.data();
-    std::int64_t changed = 0;
-    Kokkos::parallel_reduce(
-        "tessera::kmeans::assign_and_sum", Kokkos::RangePolicy<HostExec>(0, local_chunks_),
-        [=](const std::size_t c, std::int64_t& count) {
-          const int id = token.acquire();
-          double* const mine = scratch + static_cast<std::size_t>(id) * label.per;
-          const std::size_t chunk_end = std::min(n, (c + 1) * chunk_rows);
-          for (std::size_t begin = c * chunk_rows; begin < chunk_end; begin += kRows) {
-            const std::size_t end = std::min(chunk_end, begin + kRows);
-            count += label(begin, end, mine);
-            detail::add_rows(x + begin * d, labels + begin, end - begin, d, &sums(c, 0, 0));
-          }
-          token.release(id);
-        },
-        changed);
-    summed_ = true;
-    return changed;
-  }
-
   std::int64_t assign_direct() {
     const std::size_t d = d_, k = k_;
     std::vector<double> half(k);
@@ -1030,10 +1011,10 @@ class Lloyd {
   Matrix block_dots_;
   Vector scratch_;
   using Sums = Kokkos::View<double***, Kokkos::LayoutRight, MemorySpace>;
-  Sums summed_sums_;         // per-chunk cluster sums made by assign_host_with_sums
-  bool summed_ = false;      // ... for the current labels, not yet taken by cluster_sums
-  std::vector<Item> items_;  // host work items
-  std::vector<std::size_t> begin_item_;    // the first item of each local chunk
+  Sums chunk_sums_;                      // host: each local chunk's cluster sums for summed_labels_
+  Labels summed_labels_;                 // ... the labels they were last brought to (-1: none)
+  std::vector<Item> items_;              // host work items
+  std::vector<std::size_t> begin_item_;  // the first item of each local chunk
   mutable std::vector<double> item_sums_;  // Σ values_ of each item, as last summed
   std::vector<double> transposed_;         // their rows transposed, with few features (for_items)
   std::vector<double> packed_;             // the FMA kernel's centroids (labeller)
@@ -1227,7 +1208,7 @@ KMeans& KMeans::fit_impl(const array::DistMatrix<double, MemorySpace>& X) {
     int iterations = 0;
     while (iterations < params_.max_iter) {
       ++iterations;
-      const std::int64_t changed = X.comm().allreduce(L.assign(c, true), ReduceOp::sum);
+      const std::int64_t changed = X.comm().allreduce(L.assign(c), ReduceOp::sum);
       auto [sums, counts] = L.cluster_sums();
       std::vector<std::size_t> empty;
       for (std::size_t cl = 0; cl < counts.size(); ++cl)
