@@ -198,14 +198,46 @@ TESSERA_CLONES [[gnu::flatten]] double block_sum(const double* v, std::size_t m)
 
 // k-means++'s potentials of t candidate points (t × d) over a block: out[p] = Σ_r
 // min(v[r], ‖x_r − p‖²), in lanes (past the block's rows v reads as 0, adding nothing).
+// G candidates per pass over the rows (each row's x and v loaded once for them), D
+// features fixed at compile time (D = 0: d at run time); each candidate's sum in the
+// same order whatever G is.
+template <std::size_t D, std::size_t G>
+void potentials_of(const double* xt, const double* v, std::size_t m, std::size_t d, const double* P,
+                   double* out) {
+  const std::size_t width = D ? D : d;
+  Lanes acc[G] = {};
+  for (std::size_t r = 0; r < m; r += kLanes) {
+    const Lanes vr = load_part(v, r, m);
+    for (std::size_t q = 0; q < G; ++q)
+      acc[q] += min(vr, squared_distances(xt, width, P + q * width, r));
+  }
+  for (std::size_t q = 0; q < G; ++q) out[q] = total(acc[q]);
+}
+
+template <std::size_t D>
+void potentials_by(const double* xt, const double* v, std::size_t m, std::size_t d, const double* P,
+                   std::size_t t, double* out) {
+  constexpr std::size_t kGroup = 4;
+  for (std::size_t p = 0; p < t; p += kGroup) {
+    const double* points = P + p * d;
+    switch (std::min(kGroup, t - p)) {
+      case 1: potentials_of<D, 1>(xt, v, m, d, points, out + p); break;
+      case 2: potentials_of<D, 2>(xt, v, m, d, points, out + p); break;
+      case 3: potentials_of<D, 3>(xt, v, m, d, points, out + p); break;
+      default: potentials_of<D, kGroup>(xt, v, m, d, points, out + p); break;
+    }
+  }
+}
+
 TESSERA_CLONES [[gnu::flatten]] void block_potentials(const double* xt, const double* v,
                                                       std::size_t m, std::size_t d, const double* P,
                                                       std::size_t t, double* out) {
-  for (std::size_t p = 0; p < t; ++p) {
-    Lanes acc{};
-    for (std::size_t r = 0; r < m; r += kLanes)
-      acc += min(load_part(v, r, m), squared_distances(xt, d, P + p * d, r));
-    out[p] = total(acc);
+  switch (d) {
+    case 1: return potentials_by<1>(xt, v, m, d, P, t, out);
+    case 2: return potentials_by<2>(xt, v, m, d, P, t, out);
+    case 3: return potentials_by<3>(xt, v, m, d, P, t, out);
+    case 4: return potentials_by<4>(xt, v, m, d, P, t, out);
+    default: return potentials_by<0>(xt, v, m, d, P, t, out);
   }
 }
 
