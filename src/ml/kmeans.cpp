@@ -83,41 +83,51 @@ TESSERA_CLONES void nearest_centroids(const double* dots, const double* norms, s
   }
 }
 
-// The cluster sums of a chunk (k × (d + 1): the rows' sum, then their count) brought from
-// the labels `prev` to the labels `labels`, in row order: a row whose label changed is
-// subtracted from its old cluster (none when prev is −1) and added to its new one, and
-// prev takes the new label. Exact operations in a fixed order, so every instruction-set
-// version gives the same bits. Few features: d fixed at compile time.
+// Cluster sums (k × (d + 1): the rows' sum, then their count) brought from the labels
+// `prev` to the labels `labels`, in row order: a row whose label changed is subtracted from
+// its old cluster (none when prev is −1) and added to its new one, and prev takes the new
+// label. Exact operations in a fixed order, so every instruction-set version gives the
+// same bits. Few features: d fixed at compile time.
 template <std::size_t D>
-void update_sums_of(const double* X, const int* labels, int* prev, std::size_t rows, std::size_t d,
-                    double* sums) {
+inline void move_row(const double* x, std::size_t d, int old, int label, double* sums) {
   const std::size_t width = D ? D : d;
-  for (std::size_t r = 0; r < rows; ++r) {
-    const int label = labels[r], old = prev[r];
-    if (label == old) continue;
-    const double* from = X + r * width;
-    if (old >= 0) {
-      double* off = sums + static_cast<std::size_t>(old) * (width + 1);
-      TESSERA_SIMD
-      for (std::size_t j = 0; j < width; ++j) off[j] -= from[j];
-      off[width] -= 1.0;
-    }
-    double* to = sums + static_cast<std::size_t>(label) * (width + 1);
+  if (old >= 0) {
+    double* off = sums + static_cast<std::size_t>(old) * (width + 1);
     TESSERA_SIMD
-    for (std::size_t j = 0; j < width; ++j) to[j] += from[j];
-    to[width] += 1.0;
+    for (std::size_t j = 0; j < width; ++j) off[j] -= x[j];
+    off[width] -= 1.0;
+  }
+  double* to = sums + static_cast<std::size_t>(label) * (width + 1);
+  TESSERA_SIMD
+  for (std::size_t j = 0; j < width; ++j) to[j] += x[j];
+  to[width] += 1.0;
+}
+
+// ... over `rows` consecutive rows (all compared), or (listed) over the rows moved[0..rows)
+// only, indices from X, known to be all the rows whose label changed.
+template <std::size_t D>
+void update_sums_of(const double* X, const int* labels, int* prev, std::size_t rows,
+                    const int* moved, std::size_t d, double* sums) {
+  const std::size_t width = D ? D : d;
+  for (std::size_t t = 0; t < rows; ++t) {
+    const std::size_t r = moved ? static_cast<std::size_t>(moved[t]) : t;
+    const int label = labels[r], old = prev[r];
+    if (!moved && label == old) continue;
+    move_row<D>(X + r * width, d, old, label, sums);
     prev[r] = label;
   }
 }
 
+// moved == nullptr: compare all rows; else `rows` is the count of the moved rows.
 TESSERA_CLONES [[gnu::flatten]] void update_sums(const double* X, const int* labels, int* prev,
-                                                 std::size_t rows, std::size_t d, double* sums) {
+                                                 std::size_t rows, const int* moved, std::size_t d,
+                                                 double* sums) {
   switch (d) {
-    case 1: return update_sums_of<1>(X, labels, prev, rows, d, sums);
-    case 2: return update_sums_of<2>(X, labels, prev, rows, d, sums);
-    case 3: return update_sums_of<3>(X, labels, prev, rows, d, sums);
-    case 4: return update_sums_of<4>(X, labels, prev, rows, d, sums);
-    default: return update_sums_of<0>(X, labels, prev, rows, d, sums);
+    case 1: return update_sums_of<1>(X, labels, prev, rows, moved, d, sums);
+    case 2: return update_sums_of<2>(X, labels, prev, rows, moved, d, sums);
+    case 3: return update_sums_of<3>(X, labels, prev, rows, moved, d, sums);
+    case 4: return update_sums_of<4>(X, labels, prev, rows, moved, d, sums);
+    default: return update_sums_of<0>(X, labels, prev, rows, moved, d, sums);
   }
 }
 
@@ -451,6 +461,34 @@ __attribute__((target("avx512f,fma"))) [[gnu::flatten]] inline void nearest_dire
     default: return nearest_of_fma<0>(xt, m, d, C, half_norms, k, best);
   }
 }
+
+inline bool compress_available() {
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
+}
+
+// store_labels that also lists the changed rows (their indices in order) in moved: 8 rows
+// per compare, the changed ones' indices compressed into the list.
+__attribute__((target("avx512f,avx512vl"))) inline std::int64_t store_labels_listing(
+    const double* best, std::size_t m, int* labels, int* moved) {
+  std::int64_t changed = 0;
+  std::size_t r = 0;
+  const __m256i step = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  for (; r + 8 <= m; r += 8) {
+    const __m256i now = _mm512_maskz_cvttpd_epi32(0xff, _mm512_loadu_pd(best + r));
+    const __m256i was = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(labels + r));
+    const __mmask8 diff = _mm256_cmpneq_epi32_mask(now, was);
+    _mm256_mask_compressstoreu_epi32(
+        moved + changed, diff, _mm256_add_epi32(step, _mm256_set1_epi32(static_cast<int>(r))));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(labels + r), now);
+    changed += __builtin_popcount(diff);
+  }
+  for (; r < m; ++r) {
+    const int label = static_cast<int>(best[r]);
+    if (labels[r] != label) moved[changed++] = static_cast<int>(r);
+    labels[r] = label;
+  }
+  return changed;
+}
 #endif
 }  // namespace detail
 
@@ -481,6 +519,7 @@ class Lloyd {
         // only the device path keeps a dots block; host work items use scratch_
         block_dots_(kHost ? Matrix()
                           : Matrix("kmeans_dots", std::min<std::size_t>(n_, kBlock), k_)) {
+    Kokkos::deep_copy(labels_, -1);  // none yet (what the cluster sums start from)
     if constexpr (kHost) {
       summed_labels_ = Labels("kmeans_summed_labels", n_);
       chunk_sums_ = Sums("kmeans_chunk_sums", local_chunks_, k_, d_ + 1);
@@ -503,6 +542,7 @@ class Lloyd {
   // runs before it).
   void reset_labels() {
     Kokkos::deep_copy(labels_, -1);
+    assigns_since_sums_ = 0;
     if constexpr (kHost) {
       Kokkos::deep_copy(summed_labels_, -1);
       Kokkos::deep_copy(chunk_sums_, 0.0);
@@ -599,13 +639,30 @@ class Lloyd {
     Sums sums = chunk_sums_;
     if constexpr (kHost) {
       const Labels summed = summed_labels_;
+      // One assignment since the last sums, which listed its moved rows: those rows only.
+      const bool listed = moves_listed_ && assigns_since_sums_ == 1;
+      assigns_since_sums_ = 0;
+      const Item* const items = items_.data();
+      const std::size_t* const first_item = begin_item_.data();
+      const std::size_t item_count = items_.size();
+      const int* const moved = moved_.data();
+      const std::int64_t* const moved_count = moved_count_.data();
       Kokkos::parallel_for(
           "tessera::kmeans::sums",
           Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace>(0, chunks),
           [=](const std::size_t c) {
             const std::size_t begin = c * chunk_rows, end = std::min(n, begin + chunk_rows);
-            detail::update_sums(X.data() + begin * d, labels.data() + begin, summed.data() + begin,
-                                end - begin, d, &sums(c, 0, 0));
+            if (!listed)
+              return detail::update_sums(X.data() + begin * d, labels.data() + begin,
+                                         summed.data() + begin, end - begin, nullptr, d,
+                                         &sums(c, 0, 0));
+            const std::size_t last = c + 1 < chunks ? first_item[c + 1] : item_count;
+            for (std::size_t i = first_item[c]; i < last; ++i) {
+              const std::size_t b = items[i].begin;
+              detail::update_sums(X.data() + b * d, labels.data() + b, summed.data() + b,
+                                  static_cast<std::size_t>(moved_count[i]), moved + b, d,
+                                  &sums(c, 0, 0));
+            }
           });
     } else {
       sums = Sums("kmeans_chunk_sums", chunks, k, d + 1);
@@ -981,7 +1038,14 @@ class Lloyd {
   // assign on the host, a work item (a block of rows) at a time. Few features: the direct
   // kernel on the item's rows transposed; otherwise a BlockLabeller.
   std::int64_t assign_host() {
-    if (d_ <= detail::kDirectMaxFeatures) return assign_direct();
+    ++assigns_since_sums_;
+    moves_listed_ = false;
+    if (d_ <= detail::kDirectMaxFeatures) {
+#if defined(TESSERA_FMA_KERNEL)
+      moves_listed_ = detail::compress_available();
+#endif
+      return assign_direct();
+    }
     using HostExec = Kokkos::DefaultHostExecutionSpace;
     constexpr std::size_t kRows = BlockLabeller::kBlockRows;  // fixed, not per thread
     const Kokkos::Experimental::UniqueToken<HostExec> token;
@@ -1011,9 +1075,12 @@ class Lloyd {
     const Item* const items = items_.data();
 #if defined(TESSERA_FMA_KERNEL)
     const bool fma = detail::fma_kernel_available();
+    const bool listing = moves_listed_;
 #endif
-    std::vector<std::int64_t> changed(items_.size());
-    std::int64_t* const count = changed.data();
+    moved_.resize(n_);
+    moved_count_.resize(items_.size());
+    int* const moved = moved_.data();
+    std::int64_t* const count = moved_count_.data();
     for_items([=](std::size_t i, const double* xt, double* best) {
       const Item& it = items[i];
       const std::size_t m = it.end - it.begin;
@@ -1023,9 +1090,15 @@ class Lloyd {
       else
 #endif
         detail::nearest_direct(xt, m, d, C, h, k, best);
+#if defined(TESSERA_FMA_KERNEL)
+      if (listing) {
+        count[i] = detail::store_labels_listing(best, m, labels + it.begin, moved + it.begin);
+        return;
+      }
+#endif
       count[i] = detail::store_labels(best, m, labels + it.begin);
     });
-    return std::accumulate(changed.begin(), changed.end(), std::int64_t(0));
+    return std::accumulate(moved_count_.begin(), moved_count_.end(), std::int64_t(0));
   }
 
   static double total(const std::vector<double>& parts) {
@@ -1050,6 +1123,13 @@ class Lloyd {
   mutable std::vector<double> item_sums_;  // Σ values_ of each item, as last summed
   std::vector<double> transposed_;         // their rows transposed, with few features (for_items)
   std::vector<double> packed_;             // the FMA kernel's centroids (labeller)
+  // The direct assignment's moved rows: each item's list (indices in the item) from its
+  // first row on, and their counts; valid for the sums when the last assignment was
+  // direct and the only one since the sums.
+  std::vector<int> moved_;
+  std::vector<std::int64_t> moved_count_;
+  int assigns_since_sums_ = 0;
+  bool moves_listed_ = false;
 };
 
 // Counter streams of the initialisations (seed = params.seed, stream = run · 8 + kind).
