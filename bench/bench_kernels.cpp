@@ -8,6 +8,7 @@
 #include <tessera/core/runtime.hpp>
 #include <tessera/io/dataset.hpp>
 #include <tessera/io/generators.hpp>
+#include <tessera/linalg/linalg.hpp>
 #include <tessera/ml/svc.hpp>
 
 namespace {
@@ -53,6 +54,24 @@ void BM_svc_fit_digits(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_svc_fit_digits)->Unit(benchmark::kMillisecond);
+
+// The eigendecomposition a CMA-ES generation makes of its N × N covariance (N = 10 and 50,
+// the reference runs': every generation, as Hansen's rule gives for λ = 20·N), on a
+// well-conditioned symmetric matrix: what part of a generation's time budget it takes.
+void BM_eigh(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  tessera::HostMatrix C("C", n, n), V("V", n, n);
+  tessera::HostVector w("w", n);
+  const tessera::CounterRng rng(1);
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = 0; j <= i; ++j)
+      C(i, j) = C(j, i) = (i == j ? 2.0 : 0.0) + 0.1 * rng.uniform(i * n + j);
+  for (auto _ : state) {
+    tessera::linalg::eigh(C, w, V);
+    benchmark::DoNotOptimize(w.data());
+  }
+}
+BENCHMARK(BM_eigh)->Arg(10)->Arg(50)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

@@ -1073,14 +1073,14 @@ class Lloyd {
     const double* const C = centers_.data();
     int* const labels = labels_.data();
     const Item* const items = items_.data();
+    moved_count_.resize(items_.size());
+    std::int64_t* const count = moved_count_.data();
 #if defined(TESSERA_FMA_KERNEL)
     const bool fma = detail::fma_kernel_available();
     const bool listing = moves_listed_;
-#endif
     moved_.resize(n_);
-    moved_count_.resize(items_.size());
     int* const moved = moved_.data();
-    std::int64_t* const count = moved_count_.data();
+#endif
     for_items([=](std::size_t i, const double* xt, double* best) {
       const Item& it = items[i];
       const std::size_t m = it.end - it.begin;
