@@ -207,47 +207,60 @@ TESSERA_CLONES [[gnu::flatten]] double block_sum(const double* v, std::size_t m)
 }
 
 // k-means++'s potentials of t candidate points (t × d) over a block: out[p] = Σ_r
-// min(v[r], ‖x_r − p‖²), in lanes (past the block's rows v reads as 0, adding nothing).
+// min(v[r], ‖x_r − p‖²), in lanes (past the block's rows v reads as 0, adding nothing),
+// with each candidate's min(v[r], ‖x_r − p‖²) left in kept[p][at + r]: what
+// block_take_minima would leave for it, out[p] being its sum (the same bits).
 // G candidates per pass over the rows (each row's x and v loaded once for them), D
 // features fixed at compile time (D = 0: d at run time); each candidate's sum in the
 // same order whatever G is.
+inline void store_part(double* to, std::size_t r, std::size_t m, Lanes v) {
+  if (r + kLanes <= m) return store(to + r, v);
+  double part[kLanes];
+  store(part, v);
+  std::memcpy(to + r, part, (m - r) * sizeof(double));
+}
+
 template <std::size_t D, std::size_t G>
 void potentials_of(const double* xt, const double* v, std::size_t m, std::size_t d, const double* P,
-                   double* out) {
+                   double* out, double* const* kept, std::size_t at) {
   const std::size_t width = D ? D : d;
   Lanes acc[G] = {};
   for (std::size_t r = 0; r < m; r += kLanes) {
     const Lanes vr = load_part(v, r, m);
-    for (std::size_t q = 0; q < G; ++q)
-      acc[q] += min(vr, squared_distances(xt, width, P + q * width, r));
+    for (std::size_t q = 0; q < G; ++q) {
+      const Lanes least = min(vr, squared_distances(xt, width, P + q * width, r));
+      store_part(kept[q] + at, r, m, least);
+      acc[q] += least;
+    }
   }
   for (std::size_t q = 0; q < G; ++q) out[q] = total(acc[q]);
 }
 
 template <std::size_t D>
 void potentials_by(const double* xt, const double* v, std::size_t m, std::size_t d, const double* P,
-                   std::size_t t, double* out) {
+                   std::size_t t, double* out, double* const* kept, std::size_t at) {
   constexpr std::size_t kGroup = 4;
   for (std::size_t p = 0; p < t; p += kGroup) {
     const double* points = P + p * d;
     switch (std::min(kGroup, t - p)) {
-      case 1: potentials_of<D, 1>(xt, v, m, d, points, out + p); break;
-      case 2: potentials_of<D, 2>(xt, v, m, d, points, out + p); break;
-      case 3: potentials_of<D, 3>(xt, v, m, d, points, out + p); break;
-      default: potentials_of<D, kGroup>(xt, v, m, d, points, out + p); break;
+      case 1: potentials_of<D, 1>(xt, v, m, d, points, out + p, kept + p, at); break;
+      case 2: potentials_of<D, 2>(xt, v, m, d, points, out + p, kept + p, at); break;
+      case 3: potentials_of<D, 3>(xt, v, m, d, points, out + p, kept + p, at); break;
+      default: potentials_of<D, kGroup>(xt, v, m, d, points, out + p, kept + p, at); break;
     }
   }
 }
 
 TESSERA_CLONES [[gnu::flatten]] void block_potentials(const double* xt, const double* v,
                                                       std::size_t m, std::size_t d, const double* P,
-                                                      std::size_t t, double* out) {
+                                                      std::size_t t, double* out,
+                                                      double* const* kept, std::size_t at) {
   switch (d) {
-    case 1: return potentials_by<1>(xt, v, m, d, P, t, out);
-    case 2: return potentials_by<2>(xt, v, m, d, P, t, out);
-    case 3: return potentials_by<3>(xt, v, m, d, P, t, out);
-    case 4: return potentials_by<4>(xt, v, m, d, P, t, out);
-    default: return potentials_by<0>(xt, v, m, d, P, t, out);
+    case 1: return potentials_by<1>(xt, v, m, d, P, t, out, kept, at);
+    case 2: return potentials_by<2>(xt, v, m, d, P, t, out, kept, at);
+    case 3: return potentials_by<3>(xt, v, m, d, P, t, out, kept, at);
+    case 4: return potentials_by<4>(xt, v, m, d, P, t, out, kept, at);
+    default: return potentials_by<0>(xt, v, m, d, P, t, out, kept, at);
   }
 }
 
@@ -789,14 +802,20 @@ class Lloyd {
       const HostMatrix P = contiguous(points);
       const double* const values = values_.data();
       const Item* const items = items_.data();
-      std::vector<double> part(items_.size() * t);
-      double* const parts = part.data();
+      candidate_parts_.assign(items_.size() * t, 0.0);
+      double* const parts = candidate_parts_.data();
+      while (candidate_values_.size() < t)
+        candidate_values_.emplace_back(
+            Kokkos::view_alloc(std::string("kmeans_row_values"), Kokkos::WithoutInitializing), n_);
+      std::vector<double*> kept_of(t);
+      for (std::size_t p = 0; p < t; ++p) kept_of[p] = candidate_values_[p].data();
+      double* const* const kept = kept_of.data();
       for_items([=](std::size_t i, const double* xt, double*) {
         const Item& it = items[i];
         detail::block_potentials(xt, values + it.begin, it.end - it.begin, d, P.data(), t,
-                                 parts + i * t);
+                                 parts + i * t, kept, it.begin);
       });
-      const std::vector<double> all = chunk_totals(part, t);
+      const std::vector<double> all = chunk_totals(candidate_parts_, t);
       for (std::size_t c = 0; c < X_.grid().chunks(); ++c)
         for (std::size_t p = 0; p < t; ++p) out[p] += all[c * t + p];
     } else {
@@ -810,6 +829,21 @@ class Lloyd {
       Kokkos::deep_copy(values_, saved);
     }
     return out;
+  }
+
+  // values_ = min(values_, squared distance to candidate p of the last potentials(points)),
+  // as min_distances(that point) would make it (host: the values potentials kept, swapped
+  // in); returns the per-chunk sums, all chunks of the grid, in order.
+  std::vector<double> take_candidate(const HostMatrix& points, std::size_t p) {
+    if constexpr (kHost) {
+      const std::size_t t = points.extent(0);
+      std::swap(values_, candidate_values_[p]);
+      item_sums_.resize(items_.size());
+      for (std::size_t i = 0; i < items_.size(); ++i) item_sums_[i] = candidate_parts_[i * t + p];
+      return chunk_totals(item_sums_, 1);
+    } else {
+      return min_distances(Kokkos::subview(points, std::make_pair(p, p + 1), Kokkos::ALL), false);
+    }
   }
 
   // Σ values_ in chunk order (every rank gets the same bits).
@@ -1121,8 +1155,11 @@ class Lloyd {
   std::vector<Item> items_;              // host work items
   std::vector<std::size_t> begin_item_;  // the first item of each local chunk
   mutable std::vector<double> item_sums_;  // Σ values_ of each item, as last summed
-  std::vector<double> transposed_;         // their rows transposed, with few features (for_items)
-  std::vector<double> packed_;             // the FMA kernel's centroids (labeller)
+  // host potentials: each candidate's row values and per-item sums (item-major)
+  std::vector<Vector> candidate_values_;
+  std::vector<double> candidate_parts_;
+  std::vector<double> transposed_;  // their rows transposed, with few features (for_items)
+  std::vector<double> packed_;      // the FMA kernel's centroids (labeller)
   // The direct assignment's moved rows: each item's list (indices in the item) from its
   // first row on, and their counts; valid for the sums when the last assignment was
   // direct and the only one since the sums.
@@ -1160,8 +1197,7 @@ HostMatrix plusplus(Lloyd<MemorySpace>& L, int k, const CounterRng& rng) {
     const auto best =
         static_cast<std::size_t>(std::min_element(pots.begin(), pots.end()) - pots.begin());
     chosen.push_back(candidates[best]);
-    parts = L.min_distances(Kokkos::subview(points, std::make_pair(best, best + 1), Kokkos::ALL),
-                            false);
+    parts = L.take_candidate(points, best);
   }
   return L.rows_at(chosen);
 }
