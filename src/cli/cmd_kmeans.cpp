@@ -188,7 +188,9 @@ Command setup_kmeans(CLI::App& parent, CommonOptions& common) {
       labels = ctx.comm.allgatherv(std::vector<int>(mine.data(), mine.data() + mine.extent(0)));
     } else {
       // A sweep: each k is a task on the farm; a rank fits it alone over all rows (the
-      // same chunk grid, so the same result as a distributed fit of that k).
+      // same chunk grid, so the same result as a distributed fit of that k). Task i is
+      // the i-th largest k: the costliest fits start first and the cheap ones fill the
+      // ranks' last gaps.
       auto t = ctx.times.scope("fit");
       const auto X = array::share_rows(Comm::self(), table.X, o->chunk_rows);
       const std::size_t width = 2 + static_cast<std::size_t>(ks.back()) * d;
@@ -199,7 +201,7 @@ Command setup_kmeans(CLI::App& parent, CommonOptions& common) {
           ctx.comm, static_cast<std::int64_t>(ks.size()), width,
           [&](std::int64_t i, double* result) {
             ml::KMeansParams p = base;
-            p.k = ks[static_cast<std::size_t>(i)];
+            p.k = ks[ks.size() - 1 - static_cast<std::size_t>(i)];
             ml::KMeans km(p);
             km.fit(X);
             result[0] = km.inertia();
@@ -211,7 +213,7 @@ Command setup_kmeans(CLI::App& parent, CommonOptions& common) {
       ctx.report["tasks_per_rank"] = out.stats.run_by;
       if (ctx.root())
         for (std::size_t i = 0; i < ks.size(); ++i) {
-          const double* r = &out.results[i * width];
+          const double* r = &out.results[(ks.size() - 1 - i) * width];
           Run run{ks[i], r[0], static_cast<int>(r[1]),
                   HostMatrix("centers", static_cast<std::size_t>(ks[i]), d)};
           std::copy(r + 2, r + 2 + run.centers.span(), run.centers.data());
