@@ -793,7 +793,8 @@ class Lloyd {
   }
 
   // Squared distances of every local row to each given row, without touching values_:
-  // the potential Σ_r min(values_(r), dist(r, p)) per point p, in chunk order.
+  // the potential Σ_r min(values_(r), dist(r, p)) per point p, in chunk order. The host
+  // keeps each point's min(values_(r), dist(r, p)) for take_candidate.
   std::vector<double> potentials(const HostMatrix& points) {
     const std::size_t t = points.extent(0);
     std::vector<double> out(t, 0.0);
