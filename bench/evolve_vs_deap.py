@@ -12,7 +12,15 @@
 2. The GA: DEAP's OneMax example (100 bits, population 300, eaSimple with two-point
    crossover cxpb 0.5, bit flips indpb 0.05 mutpb 0.2, tournaments of 3, 40 generations)
    vs `tessera evolve --algorithm ga --problem onemax` with the same settings; 5 seeds each.
-3. Fitness throughput: Rastrigin, N = 1000, population 10000, one kernel
+3. DE: DEAP's differential evolution example (examples/de/basic.py: rand/1/bin, sphere
+   10-D, 300 individuals from [-3, 3], F = 1, CR = 0.25, 200 generations) vs `tessera evolve
+   --algorithm de --de-f 1 --de-cr 0.25` with the same settings (tessera keeps trial vectors
+   in the box; the optimum is inside it); 5 seeds each.
+4. PSO: DEAP's particle swarm example (examples/pso/basic.py: particles with speeds and
+   personal bests, the toolbox's update) with Clerc's constriction (phi1 = phi2 = 2.05, speeds
+   clamped to 0.2 of the box, positions kept in the box), as `tessera evolve --algorithm pso`
+   runs it: Rastrigin 10-D, 40 particles in [-5.12, 5.12], 1000 generations; 5 seeds each.
+5. Fitness throughput: Rastrigin, N = 1000, population 10000, one kernel
    (build/bench/bench_fitness), evaluations per second and GB/s beside a triad.
 Ratios > 1 mean tessera is faster.
 """
@@ -78,6 +86,127 @@ def deap_onemax(seed):
     return time.perf_counter() - t, hof[0].fitness.values[0], sum(log.select("nevals"))
 
 
+def stats_of(numpy_module):
+    stats = tools.Statistics(lambda ind: ind.fitness.values)
+    for name, f in (("avg", numpy_module.mean), ("std", numpy_module.std), ("min", numpy_module.min),
+                    ("max", numpy_module.max)):
+        stats.register(name, f)
+    return stats
+
+
+def deap_de(seed, ndim=10, mu=300, ngen=200, cr=0.25, f=1.0):
+    """DEAP's examples/de/basic.py (its loop as written there)."""
+    import random
+    if not hasattr(creator, "FitnessMin"):
+        creator.create("FitnessMin", base.Fitness, weights=(-1.0,))
+        creator.create("Individual", list, fitness=creator.FitnessMin)
+    random.seed(seed)
+    toolbox = base.Toolbox()
+    toolbox.register("attr_float", random.uniform, -3, 3)
+    toolbox.register("individual", tools.initRepeat, creator.Individual, toolbox.attr_float, ndim)
+    toolbox.register("population", tools.initRepeat, list, toolbox.individual)
+    toolbox.register("select", tools.selRandom, k=3)
+    toolbox.register("evaluate", benchmarks.sphere)
+    pop = toolbox.population(n=mu)
+    hof = tools.HallOfFame(1)
+    stats = stats_of(numpy)
+    logbook = tools.Logbook()
+    t = time.perf_counter()
+    for ind, fit in zip(pop, map(toolbox.evaluate, pop)):
+        ind.fitness.values = fit
+    evals = len(pop)
+    hof.update(pop)
+    logbook.record(gen=0, evals=len(pop), **stats.compile(pop))
+    for g in range(1, ngen):
+        for k, agent in enumerate(pop):
+            a, b, c = toolbox.select(pop)
+            y = toolbox.clone(agent)
+            index = random.randrange(ndim)
+            for i, _ in enumerate(agent):
+                if i == index or random.random() < cr:
+                    y[i] = a[i] + f * (b[i] - c[i])
+            y.fitness.values = toolbox.evaluate(y)
+            evals += 1
+            if y.fitness > agent.fitness:
+                pop[k] = y
+        hof.update(pop)
+        logbook.record(gen=g, evals=len(pop), **stats.compile(pop))
+    return time.perf_counter() - t, hof[0].fitness.values[0], evals
+
+
+def deap_pso(seed, ndim=10, particles=40, ngen=1000, lo=-5.12, hi=5.12, phi1=2.05, phi2=2.05):
+    """DEAP's examples/pso/basic.py structure, with the constriction update tessera runs."""
+    import math
+    import random
+    if not hasattr(creator, "FitnessMin"):
+        creator.create("FitnessMin", base.Fitness, weights=(-1.0,))
+    if not hasattr(creator, "Particle"):
+        creator.create("Particle", list, fitness=creator.FitnessMin, speed=list, best=None)
+    random.seed(seed)
+    vmax = 0.2 * (hi - lo)
+    phi = phi1 + phi2
+    chi = 2.0 / abs(2.0 - phi - math.sqrt(phi * phi - 4.0 * phi))
+
+    def generate():
+        part = creator.Particle(random.uniform(lo, hi) for _ in range(ndim))
+        part.speed = [random.uniform(-vmax, vmax) for _ in range(ndim)]
+        return part
+
+    def update(part, best):
+        for i in range(ndim):
+            v = chi * (part.speed[i] + random.uniform(0, phi1) * (part.best[i] - part[i])
+                       + random.uniform(0, phi2) * (best[i] - part[i]))
+            part.speed[i] = min(max(v, -vmax), vmax)
+            part[i] = min(max(part[i] + part.speed[i], lo), hi)
+
+    toolbox = base.Toolbox()
+    toolbox.register("particle", generate)
+    toolbox.register("population", tools.initRepeat, list, toolbox.particle)
+    toolbox.register("update", update)
+    toolbox.register("evaluate", benchmarks.rastrigin)
+    pop = toolbox.population(n=particles)
+    stats = stats_of(numpy)
+    logbook = tools.Logbook()
+    best = None
+    t = time.perf_counter()
+    for g in range(ngen):
+        for part in pop:
+            part.fitness.values = toolbox.evaluate(part)
+            if part.best is None or part.best.fitness < part.fitness:
+                part.best = creator.Particle(part)
+                part.best.fitness.values = part.fitness.values
+            if best is None or best.fitness < part.fitness:
+                best = creator.Particle(part)
+                best.fitness.values = part.fitness.values
+        for part in pop:
+            toolbox.update(part, best)
+        logbook.record(gen=g, evals=len(pop), **stats.compile(pop))
+    return time.perf_counter() - t, best.fitness.values[0], particles * ngen
+
+
+def tessera_runs(a, tmp, name, args, seeds=5):
+    """The fastest "evolve" phase and the median best fitness of `seeds` runs (1 rank x 2 threads)."""
+    best_t, fits = float("inf"), []
+    for seed in range(seeds):
+        out = os.path.join(tmp, f"{name}{seed}")
+        subprocess.run([a.tessera, "evolve"] + args + ["--seed", str(seed), "--quiet", "--out", out],
+                       env=ONE_RANK, check=True)
+        best_t = min(best_t, json.load(open(os.path.join(out, "run.json")))["phases"]["evolve"])
+        res = json.load(open(os.path.join(out, "best.json")))
+        fits.append(res["fitness"])
+    return best_t, statistics.median(fits), res["evaluations"]
+
+
+def compare(title, ours, theirs, label):
+    t, f, e = ours
+    t_deap = statistics.mean(d[0] for d in theirs)
+    print(title)
+    print(f"  tessera (1 rank x 2 threads): {t:.3f} s, median best {f:.6g}, {e} evaluations; "
+          f"{t_deap / t:.0f}x DEAP")
+    print(f"  DEAP {label}: {t_deap:.3f} s, median best {statistics.median(d[1] for d in theirs):.6g}, "
+          f"{theirs[0][2]} evaluations")
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--tessera", default="build/bin/tessera")
@@ -124,6 +253,16 @@ def main():
               f"{t_ga / ga_t:.0f}x DEAP")
         print(f"  DEAP eaSimple: {t_ga:.3f} s, median best {statistics.median(d[1] for d in deap_ga):g}, "
               f"{deap_ga[0][2]} evaluations")
+        compare("DE rand/1/bin, sphere 10-D, 300 individuals, F = 1, CR = 0.25, 200 generations:",
+                tessera_runs(a, tmp, "de", ["--algorithm", "de", "--problem", "sphere", "--dim", "10",
+                                            "--population", "300", "--generations", "200",
+                                            "--bounds", "-3:3", "--de-f", "1", "--de-cr", "0.25"]),
+                [deap_de(seed) for seed in range(5)], "examples/de/basic.py")
+        compare("PSO (constriction), Rastrigin 10-D, 40 particles, 1000 generations:",
+                tessera_runs(a, tmp, "pso", ["--algorithm", "pso", "--problem", "rastrigin", "--dim",
+                                             "10", "--population", "40", "--generations", "1000",
+                                             "--bounds", "-5.12:5.12"]),
+                [deap_pso(seed) for seed in range(5)], "examples/pso/basic.py with constriction")
         r = subprocess.run([a.bench_fitness, "1000", "10000", "10"], env=ONE_RANK, check=True,
                            capture_output=True, text=True)
         f = json.loads(r.stdout.strip().splitlines()[-1])

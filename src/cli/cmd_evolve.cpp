@@ -41,6 +41,7 @@ struct EvolveOptions {
   int stagnation = 0;
   int restarts = 0;
   double cxpb = -1, mutpb = -1;
+  double de_f = 0.5, de_cr = 0.9;
 };
 
 }  // namespace
@@ -92,6 +93,9 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
   app.add_option("--max-evals", o->max_evals, "stop after this many evaluations");
   app.add_option("--cxpb", o->cxpb, "ga: crossover probability (default 0.5, 0.6 real)");
   app.add_option("--mutpb", o->mutpb, "ga: mutation probability (default 0.2, 0.4 real)");
+  app.add_option("--de-f", o->de_f, "de: differential weight F (> 0)")->capture_default_str();
+  app.add_option("--de-cr", o->de_cr, "de: crossover probability CR (in [0, 1])")
+      ->capture_default_str();
   app.add_option("--restarts", o->restarts,
                  "IPOP restarts with a doubled population (from a uniform point of --bounds)")
       ->capture_default_str();
@@ -147,6 +151,8 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
       if (de) {
         shared(dp);
         dp.population = o->population ? o->population : 50;
+        dp.F = o->de_f;
+        dp.CR = o->de_cr;
         dp.lo = box_lo;
         dp.hi = box_hi;
         dp.islands = islands;
