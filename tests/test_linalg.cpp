@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 
 #include <tessera/core/error.hpp>
 #include <tessera/linalg/linalg.hpp>
@@ -68,6 +69,36 @@ TEST(Linalg, GramIsSymmetricAndExact) {
     }
   Matrix<Host> wrong("wrong", 2, 3);
   EXPECT_THROW(linalg::gram(1.0, A, 0.0, wrong), InvalidArgument);
+}
+
+// The upper triangle only, alpha and beta as dsyrk's, for column counts on both sides of
+// the micro-kernel's vector width and of its limit (128, wider ones call dsyrk); small
+// integers, so every order of the sums gives the exact value.
+TEST(Linalg, GramUpperSerialMatchesItsDefinition) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (const std::size_t d : {1, 3, 8, 13, 64, 130})
+    for (const std::size_t n : {1, 7, 301})
+      for (const double beta : {0.0, 0.5}) {
+        const Matrix<Host> A = filled(
+            n, d, [](std::size_t i, std::size_t j) { return double((i * 7 + j * 3) % 11) - 5.0; });
+        Matrix<Host> C("C", d, d);
+        for (std::size_t i = 0; i < d; ++i)
+          for (std::size_t j = 0; j < d; ++j)
+            C(i, j) = j < i ? -1234.0 : (beta == 0 ? nan : double(i + j));
+        linalg::prepare_serial();
+        linalg::gram_upper_serial(2.0, A, beta, C);
+        for (std::size_t i = 0; i < d; ++i)
+          for (std::size_t j = 0; j < d; ++j) {
+            if (j < i) {
+              ASSERT_EQ(C(i, j), -1234.0) << "lower triangle changed at " << i << "," << j;
+              continue;
+            }
+            double s = 0;
+            for (std::size_t p = 0; p < n; ++p) s += A(p, i) * A(p, j);
+            ASSERT_EQ(C(i, j), 2.0 * s + beta * double(i + j))
+                << "d " << d << ", n " << n << ", beta " << beta << " at " << i << "," << j;
+          }
+      }
 }
 
 // T = tridiag(-1, 2, -1) of size n: eigenvalues 2 - 2 cos(k pi / (n + 1)), k = 1..n.
