@@ -155,6 +155,31 @@ TEST(PCA, StreamedFitEqualsInMemoryFit) {
   if (g_world->rank() == 0) std::remove(path.c_str());
 }
 
+// scikit-learn's svd_flip by its definition, on more rows than one block of the host's
+// sign scan (4096), a row count that is not a multiple of its 4 rows at a time, and more
+// components than its 8 lanes: each component's largest-magnitude score is positive.
+TEST(PCA, SignsFollowSvdFlipOverManyRows) {
+  const std::size_t n = 10003, d = 10;
+  HostMatrix X("X", n, d);
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = 0; j < d; ++j)
+      X(i, j) =
+          std::sin(0.37 * double(i * (j + 1)) + double(j)) * double(j + 1) + 0.01 * double(i % 97);
+  ml::PCAParams p;
+  p.n_components = static_cast<int>(d);
+  ml::PCA pca(p);
+  pca.fit(array::distribute<Kokkos::HostSpace>(*g_world, X, 1000));
+  for (std::size_t c = 0; c < d; ++c) {
+    double extreme = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      double s = 0;
+      for (std::size_t j = 0; j < d; ++j) s += (X(i, j) - pca.mean()[j]) * pca.components()(c, j);
+      if (std::abs(s) > std::abs(extreme)) extreme = s;
+    }
+    EXPECT_GT(extreme, 0) << "component " << c;
+  }
+}
+
 TEST(PCA, BadInputIsAClearError) {
   ml::PCAParams p;
   p.n_components = 0;

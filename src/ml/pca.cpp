@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <string>
 
@@ -11,6 +12,7 @@
 #include <tessera/array/streaming.hpp>
 #include <tessera/core/error.hpp>
 #include <tessera/core/rng.hpp>
+#include <tessera/kernels/math.hpp>
 #include <tessera/linalg/linalg.hpp>
 
 #include "finite.hpp"
@@ -44,6 +46,82 @@ PCA::PCA(PCAParams params) : params_(std::move(params)) { params_.validate(); }
 
 namespace {
 
+constexpr std::size_t kScoreLanes = 8;
+constexpr std::size_t kScanRows = 4096;
+using ScoreLanes = double __attribute__((vector_size(kScoreLanes * sizeof(double))));
+// load_lanes is inlined into the clones ([[gnu::flatten]]): the vector-argument ABI GCC
+// warns about never applies (-Wno-psabi for this file, src/CMakeLists.txt).
+
+inline ScoreLanes load_lanes(const double* p) {
+  ScoreLanes v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// Rows' scores against components in groups of 8 (ct: per group, d × 8 transposed
+// components, zero padded; shift: x̄·c per component) minus the shift.
+struct ScoreScan {
+  const double* x;
+  std::size_t stride, d, groups;
+  const double* ct;
+  const double* shift;
+  std::size_t row0;
+};
+
+// Rows r0 .. r1 of a block: per component its largest and smallest score and their
+// global rows (the first on ties), into e = (hi, hi row, lo, lo row) × groups·8, 4 rows at
+// a time (independent sums, products and sums kept apart: the same bits for every
+// instruction set).
+TESSERA_CLONES [[gnu::flatten]] void scan_block(const ScoreScan& f, std::size_t r0, std::size_t r1,
+                                                double* e) {
+  const std::size_t width = f.groups * kScoreLanes;
+  for (std::size_t g = 0; g < f.groups; ++g) {
+    const double* w = f.ct + g * f.d * kScoreLanes;
+    const ScoreLanes shift = load_lanes(f.shift + g * kScoreLanes);
+    ScoreLanes hi = shift - __builtin_huge_val(), lo = shift + __builtin_huge_val();
+    ScoreLanes hi_row = shift * 0 - 1, lo_row = hi_row;
+    const auto take = [&](const ScoreLanes& acc, std::size_t r) {
+      const ScoreLanes s = acc - shift;
+      const ScoreLanes row = shift * 0 + static_cast<double>(f.row0 + r);
+      const auto up = s > hi, down = s < lo;
+      hi = up ? s : hi;
+      hi_row = up ? row : hi_row;
+      lo = down ? s : lo;
+      lo_row = down ? row : lo_row;
+    };
+    std::size_t r = r0;
+    for (; r + 4 <= r1; r += 4) {
+      const double* x0 = f.x + r * f.stride;
+      const double* x1 = x0 + f.stride;
+      const double* x2 = x1 + f.stride;
+      const double* x3 = x2 + f.stride;
+      ScoreLanes a0{}, a1{}, a2{}, a3{};
+      for (std::size_t j = 0; j < f.d; ++j) {
+        const ScoreLanes c = load_lanes(w + j * kScoreLanes);
+        a0 += x0[j] * c;
+        a1 += x1[j] * c;
+        a2 += x2[j] * c;
+        a3 += x3[j] * c;
+      }
+      take(a0, r);
+      take(a1, r + 1);
+      take(a2, r + 2);
+      take(a3, r + 3);
+    }
+    for (; r < r1; ++r) {
+      const double* x0 = f.x + r * f.stride;
+      ScoreLanes a0{};
+      for (std::size_t j = 0; j < f.d; ++j) a0 += x0[j] * load_lanes(w + j * kScoreLanes);
+      take(a0, r);
+    }
+    for (std::size_t l = 0; l < kScoreLanes; ++l) {
+      const std::size_t c = g * kScoreLanes + l;
+      e[c] = hi[l], e[width + c] = hi_row[l], e[2 * width + c] = lo[l],
+      e[3 * width + c] = lo_row[l];
+    }
+  }
+}
+
 // scikit-learn's svd_flip (u-based) on the covariance solver's components: each
 // component's sign makes its largest-magnitude score positive (the first such row on
 // ties). Scores are scanned rows block by block, then the extremes are merged over ranks.
@@ -65,6 +143,10 @@ class SignScan {
             std::size_t row0) {
     const std::size_t n = rows.extent(0), k = components_.extent(0);
     if (n == 0) return;
+    if constexpr (std::is_same_v<MemorySpace, Kokkos::HostSpace>) {
+      scan_host(rows, row0);
+      return;
+    }
     const auto C = Kokkos::create_mirror_view_and_copy(MemorySpace(), components_);
     Kokkos::View<double**, Kokkos::LayoutRight, MemorySpace> scores(
         Kokkos::view_alloc(std::string("pca_scores"), Kokkos::WithoutInitializing), n, k);
@@ -76,6 +158,38 @@ class SignScan {
         const auto row = static_cast<std::int64_t>(row0 + r);
         if (s > hi_[c].value || hi_[c].index < 0) hi_[c] = {s, row};
         if (s < lo_[c].value || lo_[c].index < 0) lo_[c] = {s, row};
+      }
+  }
+
+  // On the host, scores are not stored: blocks of rows in parallel, each row's scores in
+  // registers (components in lanes of 8), each block's extremes kept and merged in row
+  // order (ties: the first row), so the same result on any thread count.
+  void scan_host(const HostMatrix& rows, std::size_t row0) {
+    const std::size_t n = rows.extent(0), d = rows.extent(1), k = components_.extent(0);
+    const std::size_t groups = (k + kScoreLanes - 1) / kScoreLanes;
+    std::vector<double> ct(d * groups * kScoreLanes, 0.0), shift(groups * kScoreLanes, 0.0);
+    for (std::size_t c = 0; c < k; ++c) {
+      for (std::size_t j = 0; j < d; ++j)
+        ct[(c / kScoreLanes * d + j) * kScoreLanes + c % kScoreLanes] = components_(c, j);
+      shift[c] = shift_[c];
+    }
+    const std::size_t blocks = (n + kScanRows - 1) / kScanRows, width = groups * kScoreLanes;
+    std::vector<double> extremes(blocks * width * 4);  // per block: hi, hi row, lo, lo row
+    const ScoreScan f{rows.data(), rows.stride(0), d, groups, ct.data(), shift.data(), row0};
+    double* const out = extremes.data();
+    Kokkos::parallel_for("tessera::pca::sign_scan",
+                         Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace>(0, blocks),
+                         [=](const std::size_t b) {
+                           const std::size_t r0 = b * kScanRows;
+                           scan_block(f, r0, std::min(n, r0 + kScanRows), out + b * width * 4);
+                         });
+    for (std::size_t b = 0; b < blocks; ++b)
+      for (std::size_t c = 0; c < k; ++c) {
+        const double* e = out + b * width * 4;
+        const double hi = e[c], hi_row = e[width + c], lo = e[2 * width + c],
+                     lo_row = e[3 * width + c];
+        if (hi > hi_[c].value || hi_[c].index < 0) hi_[c] = {hi, static_cast<std::int64_t>(hi_row)};
+        if (lo < lo_[c].value || lo_[c].index < 0) lo_[c] = {lo, static_cast<std::int64_t>(lo_row)};
       }
   }
 
