@@ -200,6 +200,12 @@ bool mpi_initialize_if_needed(int* argc, char*** argv) {
   return true;
 }
 
+bool mpi_initialized() {
+  int initialized = 0;
+  MPI_Initialized(&initialized);
+  return initialized != 0;
+}
+
 bool mpi_active() {
   int initialized = 0, finalized = 0;
   MPI_Initialized(&initialized);

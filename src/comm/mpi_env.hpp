@@ -9,6 +9,8 @@ namespace tessera::detail {
 
 /// Initialises MPI (thread level FUNNELED) unless already done; returns true if it did.
 bool mpi_initialize_if_needed(int* argc, char*** argv);
+/// True when MPI has been initialised (by anyone; false in builds without MPI).
+bool mpi_initialized();
 /// Finalises MPI if it is initialised and not finalised.
 void mpi_finalize();
 /// True when MPI is initialised and not yet finalised.

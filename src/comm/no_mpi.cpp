@@ -11,6 +11,7 @@ Comm comm_from_fortran_handle(int) {
   throw NotCompiled("tessera::comm_from_mpi: this tessera was built without MPI");
 }
 bool mpi_initialize_if_needed(int*, char***) { return false; }
+bool mpi_initialized() { return false; }
 bool mpi_active() { return false; }
 void mpi_finalize() {}
 Comm mpi_world() { return Comm::self(); }

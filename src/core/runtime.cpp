@@ -69,6 +69,19 @@ int launcher_rank() {
   return 0;
 }
 
+namespace {
+// Whether an MPI launcher started this process (its variables in the environment), or
+// TESSERA_MPI says to start MPI anyway (1) or never (0).
+bool launched_by_mpi() {
+  const char* forced = std::getenv("TESSERA_MPI");
+  if (forced && *forced) return std::string(forced) != "0";
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE",
+                           "MPI_LOCALNRANKS", "MV2_COMM_WORLD_SIZE", "SLURM_PROCID"})
+    if (std::getenv(name)) return true;
+  return false;
+}
+}  // namespace
+
 Runtime::Runtime(int& argc, char**& argv, const RuntimeOptions& options) {
   start(&argc, &argv, options);
 }
@@ -80,7 +93,7 @@ void Runtime::start(int* argc, char*** argv, const RuntimeOptions& options) {
     throw InvalidArgument("tessera::Runtime: threads must be >= 0, got " +
                           std::to_string(options.threads));
   info_.slurm = slurm_from_environment();
-  if (TESSERA_HAS_MPI && options.use_mpi) {
+  if (TESSERA_HAS_MPI && options.use_mpi && (detail::mpi_initialized() || launched_by_mpi())) {
     info_.initialized_mpi = detail::mpi_initialize_if_needed(argc, argv);
     if (detail::mpi_active()) world_ = detail::mpi_world();
   }

@@ -217,7 +217,22 @@ printf '1,0\n2,1\n3,0.5\n' >keys.csv
 run bad_key "$tessera" stats --data keys.csv --group-by 1
 check "--group-by on a non-integer key: exit 2 naming the row" bash -c "[[ $(rc bad_key) == 2 ]] && grep -q 'row 2' bad_key.err"
 
+# A process started on its own runs without MPI (no singleton start-up); TESSERA_MPI=1
+# starts MPI anyway, and under mpirun the launcher's variables do.
+launcher_vars=(-u OMPI_COMM_WORLD_SIZE -u PMIX_RANK -u PMI_RANK -u PMI_SIZE -u MPI_LOCALNRANKS
+  -u MV2_COMM_WORLD_SIZE -u SLURM_PROCID -u TESSERA_MPI)
+run alone env "${launcher_vars[@]}" "$tessera" stats --data digits --out alone --quiet
+check "started on its own: one rank without MPI" python3 -c "
+import json; r = json.load(open('alone/run.json')); assert r['ranks'] == 1 and r['comm_backend'] == 'self', r"
+check "started on its own: the same stats" cmp alone/stats.json digits1/stats.json
+
 if [[ -n "$mpiexec" ]]; then
+  run forced env "${launcher_vars[@]}" TESSERA_MPI=1 "$tessera" stats --data digits --out forced --quiet
+  check "TESSERA_MPI=1: MPI started" python3 -c "
+import json; r = json.load(open('forced/run.json')); assert r['comm_backend'] == 'mpi', r"
+  run launched "$mpiexec" -np 1 "$tessera" stats --data digits --out launched --quiet
+  check "mpirun -np 1: MPI started" python3 -c "
+import json; r = json.load(open('launched/run.json')); assert r['comm_backend'] == 'mpi', r"
   for np in 2 3; do
     run mpi$np "$mpiexec" -np $np --oversubscribe "$tessera" stats --data digits --out mpi$np --chunk-rows 64
     run mpi${np}_ref "$tessera" stats --data digits --out ref$np --chunk-rows 64

@@ -46,7 +46,10 @@ struct RuntimeOptions {
   /// Threads per rank for Kokkos' host backend; 0: from the environment
   /// (OMP_NUM_THREADS, else SLURM_CPUS_PER_TASK, else all cores).
   int threads = 0;
-  /// Start MPI if the program has not (in MPI builds).
+  /// Start MPI if the program has not (in MPI builds) and an MPI launcher (mpirun, srun,
+  /// mpiexec) started this process; a process started on its own runs as one rank
+  /// without MPI (its start-up costs a tenth of a second and a helper process), unless
+  /// TESSERA_MPI=1. TESSERA_MPI=0: never start MPI. An MPI the program started is used.
   bool use_mpi = true;
   /// Let Kokkos print its start-up warnings (binding, oversubscription).
   bool kokkos_warnings = true;
