@@ -11,15 +11,14 @@
 #include <algorithm>
 #include <mutex>
 
+#include <tessera/kernels/math.hpp>
 #include <tessera/kernels/matrix_ops.hpp>
 
 #include "checks.hpp"
 
-// The Gram micro-kernel (AVX-512 intrinsics, used where the CPU has them): GCC on x86-64,
-// not in CUDA translation units nor in sanitizer builds, which call dsyrk.
-#if defined(__GNUC__) && !defined(__clang__) && !defined(__CUDACC__) && defined(__x86_64__) && \
-    !defined(__SANITIZE_ADDRESS__)
-#define TESSERA_GRAM_KERNEL 1
+// The Gram micro-kernel (AVX-512 intrinsics, used where the CPU has them); other builds
+// call dsyrk.
+#if defined(TESSERA_X86_KERNELS)
 #include <immintrin.h>
 #endif
 
@@ -50,7 +49,7 @@ void single_threaded_blas() {
 constexpr std::size_t kBlockRows = 256;
 using HostExec = Kokkos::DefaultHostExecutionSpace;
 
-#if defined(TESSERA_GRAM_KERNEL)
+#if defined(TESSERA_X86_KERNELS)
 // AᵀA's upper triangle for a row-major A (n × d) of few columns, the block in cache: a
 // dsyrk spends a third of its time packing A at these shapes (1024 × 64). C's rows
 // i0 .. i0 + 3 against its columns j0 .. j0 + 8V − 1 accumulate in 4·V registers over all
@@ -93,11 +92,6 @@ __attribute__((target("avx512f,fma"))) void gram_tile(const double* A, std::size
       c = beta == 0 ? alpha * sums[ii][j - j0] : alpha * sums[ii][j - j0] + beta * c;
     }
   }
-}
-
-bool gram_kernel_available() {
-  static const bool yes = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
-  return yes;
 }
 
 // Columns up to this many take the micro-kernel (a block of 1024 rows of them fits a
@@ -204,8 +198,8 @@ void gram_upper_serial(double alpha, const Matrix<Host>& A, double beta, const M
   detail::check_gram(A, C);
   const int n = static_cast<int>(A.extent(0)), d = static_cast<int>(A.extent(1));
   if (d == 0) return;
-#if defined(TESSERA_GRAM_KERNEL)
-  if (static_cast<std::size_t>(d) <= kGramKernelCols && gram_kernel_available()) {
+#if defined(TESSERA_X86_KERNELS)
+  if (static_cast<std::size_t>(d) <= kGramKernelCols && tessera::detail::cpu_has_avx512_fma()) {
     gram_upper_kernel(A.data(), static_cast<std::size_t>(n), static_cast<std::size_t>(d), alpha,
                       beta, C.data());
     return;

@@ -21,12 +21,13 @@
 
 #include "finite.hpp"
 
-// The FMA assignment kernel (AVX-512 intrinsics, used where the CPU has them): GCC on
-// x86-64, not in CUDA translation units nor in sanitizer builds, which take the portable
-// BLAS path (so that CI runs both).
-#if defined(__GNUC__) && !defined(__clang__) && !defined(__CUDACC__) && defined(__x86_64__) && \
-    !defined(__SANITIZE_ADDRESS__)
-#define TESSERA_FMA_KERNEL 1
+#include <tessera/kernels/math.hpp>
+
+#include "lanes.hpp"
+
+// The FMA assignment kernel (AVX-512 intrinsics, used where the CPU has them); other
+// builds take the portable BLAS path (tessera/kernels/math.hpp).
+#if defined(TESSERA_X86_KERNELS)
 #include <immintrin.h>
 #endif
 
@@ -154,20 +155,12 @@ constexpr std::size_t kItemRows = 256;
 // micro-kernel (AVX-512 CPUs) or a GEMM per block.
 constexpr std::size_t kDirectMaxFeatures = 8;
 
-using Lanes = double __attribute__((vector_size(8 * sizeof(double))));
-// The helpers below take and return Lanes by value; they are inlined into the clones
-// ([[gnu::flatten]]), so the argument-passing ABI GCC warns about never applies
-// (-Wno-psabi for this file, src/CMakeLists.txt).
-constexpr std::size_t kLanes = 8;
-
-inline Lanes load(const double* p) {
-  Lanes v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-inline void store(double* p, Lanes v) { std::memcpy(p, &v, sizeof v); }
-inline Lanes broadcast(double x) { return Lanes{} + x; }
-inline Lanes min(Lanes a, Lanes b) { return a < b ? a : b; }
+using lanes::broadcast;
+using lanes::kLanes;
+using lanes::Lanes;
+using lanes::load;
+using lanes::min;
+using lanes::store;
 
 void transpose_rows(const double* X, std::size_t m, std::size_t d, double* xt) {
   for (std::size_t j = 0; j < d; ++j) {
@@ -338,11 +331,7 @@ TESSERA_CLONES [[gnu::flatten]] void nearest_direct(const double* xt, std::size_
 // kept in 8 lanes (lane l: centroids l, l + 8, ...) and reduced at the end: the first
 // strict minimum, as the scan over centroids in order. Different bits from the BLAS path
 // (the CPU, not the rank or thread count, decides which runs).
-#if defined(TESSERA_FMA_KERNEL)
-inline bool fma_kernel_available() {
-  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
-}
-
+#if defined(TESSERA_X86_KERNELS)
 // The running best of R rows over centroids c0 .. c0 + 8V − 1.
 template <std::size_t R, std::size_t V>
 __attribute__((target("avx512f,fma"))) [[gnu::always_inline]] inline void centroid_block_fma(
@@ -399,10 +388,9 @@ __attribute__((target("avx512f,fma"))) [[gnu::always_inline]] inline void neares
   for (; c0 + 4 * kLanes <= kpad; c0 += 4 * kLanes)
     centroid_block_fma<R, 4>(X, d, CT, half, kpad, c0, bd, bi);
   for (; c0 < kpad; c0 += kLanes) centroid_block_fma<R, 1>(X, d, CT, half, kpad, c0, bd, bi);
-    // Per row the smallest distance over the lanes, then the smallest centroid index among
-    // the lanes that hold it, both by shuffles in registers (the scalar scan over the lanes
-    // went through memory: an eighth of the kernel's time at d = 32, k = 64 on Zen 4).
-#pragma GCC unroll 8
+  // Per row the smallest distance over the lanes, then the smallest centroid index among
+  // the lanes that hold it, both by shuffles in registers (the scalar scan over the lanes
+  // went through memory: an eighth of the kernel's time at d = 32, k = 64 on Zen 4).
   for (std::size_t r = 0; r < R; ++r) {
     const __m512d dist = (__m512d)bd[r];
     const __mmask8 at = _mm512_cmp_pd_mask(dist, lanes_min(dist), _CMP_EQ_OQ);
@@ -1045,7 +1033,7 @@ class Lloyd {
       const std::size_t m = end - begin;
       double* const best_d = mine + k * kBlockRows;
       double* const best = best_d + kBlockRows;  // centroid indices, as doubles
-#if defined(TESSERA_FMA_KERNEL)
+#if defined(TESSERA_X86_KERNELS)
       if (ct) {
         detail::nearest_fma(X.data() + begin * d, m, d, ct, half, kpad, best);
       } else
@@ -1070,8 +1058,8 @@ class Lloyd {
                     k_,
                     d_,
                     BlockLabeller::kBlockRows * (k_ + 2)};
-#if defined(TESSERA_FMA_KERNEL)
-    if (detail::fma_kernel_available()) {
+#if defined(TESSERA_X86_KERNELS)
+    if (tessera::detail::cpu_has_avx512_fma()) {
       const std::size_t kpad = (k_ + detail::kLanes - 1) / detail::kLanes * detail::kLanes;
       packed_.assign(d_ * kpad + kpad, 0.0);
       double* const half = packed_.data() + d_ * kpad;
@@ -1093,7 +1081,7 @@ class Lloyd {
     ++assigns_since_sums_;
     moves_listed_ = false;
     if (d_ <= detail::kDirectMaxFeatures) {
-#if defined(TESSERA_FMA_KERNEL)
+#if defined(TESSERA_X86_KERNELS)
       moves_listed_ = detail::compress_available();
 #endif
       return assign_direct();
@@ -1127,8 +1115,8 @@ class Lloyd {
     const Item* const items = items_.data();
     moved_count_.resize(items_.size());
     std::int64_t* const count = moved_count_.data();
-#if defined(TESSERA_FMA_KERNEL)
-    const bool fma = detail::fma_kernel_available();
+#if defined(TESSERA_X86_KERNELS)
+    const bool fma = tessera::detail::cpu_has_avx512_fma();
     const bool listing = moves_listed_;
     moved_.resize(n_);
     int* const moved = moved_.data();
@@ -1136,13 +1124,13 @@ class Lloyd {
     for_items([=](std::size_t i, const double* xt, double* best) {
       const Item& it = items[i];
       const std::size_t m = it.end - it.begin;
-#if defined(TESSERA_FMA_KERNEL)
+#if defined(TESSERA_X86_KERNELS)
       if (fma)
         detail::nearest_direct_fma(xt, m, d, C, h, k, best);
       else
 #endif
         detail::nearest_direct(xt, m, d, C, h, k, best);
-#if defined(TESSERA_FMA_KERNEL)
+#if defined(TESSERA_X86_KERNELS)
       if (listing) {
         count[i] = detail::store_labels_listing(best, m, labels + it.begin, moved + it.begin);
         return;

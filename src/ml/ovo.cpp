@@ -1,4 +1,5 @@
 #include "ovo.hpp"
+#include "lanes.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -13,6 +14,7 @@
 #include <tessera/linalg/linalg.hpp>
 
 #include "../core/prefault.hpp"
+#include "lanes.hpp"
 
 namespace tessera::ml::impl {
 
@@ -434,15 +436,9 @@ ClassCoefficients class_coefficients(const OvoSet& set, int pad) {
 // The host's decisions: 8 columns of a query row a step, in double lanes, each class's k − 1
 // coefficient rows (padded with zeros to whole steps) against the row's values of that class.
 constexpr int kPad = 8;
-using Lanes = double __attribute__((vector_size(8 * sizeof(double))));
-// Helpers take and return Lanes by value and are inlined into the clones ([[gnu::flatten]]):
-// the argument-passing ABI GCC warns about never applies (-Wno-psabi, src/CMakeLists.txt).
-inline Lanes load(const double* p) {
-  Lanes v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-inline void store(double* p, Lanes v) { std::memcpy(p, &v, sizeof v); }
+using lanes::Lanes;
+using lanes::load;
+using lanes::store;
 
 // A query row's values of a class are kept multiplied by 2^600 unless they reach 2^400:
 // arithmetic on subnormal doubles (kernel values of far classes at large gamma) costs a

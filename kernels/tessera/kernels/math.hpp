@@ -15,12 +15,26 @@
 #define TESSERA_SIMD_SUM(var)
 #endif
 
-// Built for several instruction sets, chosen when the program starts (GCC on x86-64).
+// Host kernels for x86-64 instruction sets (clones, AVX-512 intrinsics): GCC on x86-64,
+// not in CUDA translation units nor in sanitizer builds, which take the portable paths
+// (so that CI runs both).
 #if defined(__GNUC__) && !defined(__clang__) && !defined(__CUDACC__) && defined(__x86_64__) && \
     !defined(__SANITIZE_ADDRESS__)
+#define TESSERA_X86_KERNELS 1
+// Built for several instruction sets, chosen when the program starts.
 #define TESSERA_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define TESSERA_CLONES
+#endif
+
+#if defined(TESSERA_X86_KERNELS)
+namespace tessera::detail {
+/// Whether this CPU runs the AVX-512 + FMA intrinsic kernels.
+inline bool cpu_has_avx512_fma() {
+  static const bool yes = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+  return yes;
+}
+}  // namespace tessera::detail
 #endif
 
 namespace tessera::detail::kmath {
