@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 #include <unistd.h>
 
@@ -206,6 +207,52 @@ TEST(ColumnStats, NarrowMatricesMatchTheWidePathBitForBit) {
     for (std::size_t j = 0; j < 5; ++j)
       EXPECT_EQ(std::memcmp(&narrow.columns[j], &wide.columns[j], sizeof(array::ColumnSummary)), 0)
           << "chunk_rows " << chunk_rows << " column " << j;
+  }
+}
+
+// L1 and L2 norms come from each block's moments where a block's values have one sign
+// (|x| sums to the sum or its negation; x^2 to M2 + sum * mean): infinite values, signed
+// zeros and alternating signs as NumPy gives them (np.abs(x).sum(), np.linalg.norm(x)),
+// on the narrow path (4 columns, 512 rows as lanes, then blocks) and inside a wide matrix.
+TEST(ColumnStats, NormsOfInfiniteSignedAndZeroValues) {
+  const std::size_t n = 600;
+  const double inf = std::numeric_limits<double>::infinity();
+  HostMatrix X("X", n, 4), W("W", n, 40);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double v = double(i);
+    X(i, 0) = i == 7 ? inf : 0.5 * v + 1;  // positive, +inf at row 7
+    X(i, 1) = i == 550 ? -inf : -(v + 1);  // negative, -inf at row 550
+    X(i, 2) = -0.0;                        // numpy: abs sum +0.0, norm 0.0
+    X(i, 3) = i % 2 ? v : -v;              // both signs in every block
+    for (std::size_t j = 0; j < 40; ++j) W(i, j) = X(i, j % 4);
+  }
+  double sq = 0, abs = 0;  // column 3: exact integers
+  for (std::size_t i = 0; i < n; ++i) sq += double(i) * double(i), abs += double(i);
+  for (const HostMatrix* M : {&X, &W}) {
+    array::ColumnStatsOptions options;
+    options.chunk_rows = 580;  // a short second chunk
+    const auto s = array::column_stats(Comm::self(), *M, options);
+    EXPECT_EQ(s.columns[0].mean, inf);  // numpy.mean: sum / count
+    EXPECT_TRUE(std::isnan(s.columns[0].std));
+    EXPECT_EQ(s.columns[0].l1, inf);
+    EXPECT_EQ(s.columns[0].l2, inf);
+    EXPECT_EQ(s.columns[0].max, inf);
+    EXPECT_EQ(s.columns[0].argmax, 7);
+    EXPECT_EQ(s.columns[1].mean, -inf);
+    EXPECT_EQ(s.columns[1].l1, inf);
+    EXPECT_EQ(s.columns[1].l2, inf);
+    EXPECT_EQ(s.columns[1].min, -inf);
+    EXPECT_EQ(s.columns[1].argmin, 550);
+    EXPECT_EQ(s.columns[2].l1, 0.0);
+    EXPECT_FALSE(std::signbit(s.columns[2].l1));
+    EXPECT_EQ(s.columns[2].l2, 0.0);
+    EXPECT_EQ(s.columns[3].l1, abs);
+    EXPECT_LE(test::rel_diff(s.columns[3].l2, std::sqrt(sq)), 1e-15);
+    for (std::size_t j = 4; j < M->extent(1); ++j) {  // the copies give the same bits
+      array::ColumnSummary copy = s.columns[j];
+      copy.index = s.columns[j % 4].index;
+      EXPECT_EQ(std::memcmp(&copy, &s.columns[j % 4], sizeof copy), 0) << j;
+    }
   }
 }
 

@@ -35,7 +35,8 @@ ColumnSummary summarise(const detail::Moments& m, long index, NanPolicy nan, dou
     s.mean = s.std = s.min = s.max = qnan;
     return s;
   }
-  s.mean = m.mean;
+  // NumPy's mean is sum / count: inf when a value is (Chan's merged mean would be NaN).
+  s.mean = std::isfinite(m.sum) ? m.mean : m.sum / m.count;
   s.std = std::sqrt(m.m2 / std::max(m.count - ddof, 0.0));
   s.min = m.min;
   s.max = m.max;
