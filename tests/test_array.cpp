@@ -20,6 +20,7 @@
 #include <tessera/io/npy.hpp>
 #include <tessera/io/readers.hpp>
 #include <tessera/io/results.hpp>
+#include <tessera/kernels/moments.hpp>
 
 #include "test_support.hpp"
 
@@ -469,6 +470,85 @@ TEST(GroupStats, DigitsByLabelMatchNumpy) {
     EXPECT_LE(test::rel_diff(c.mean, ref["group_mean_col10"][k].get<double>()), 1e-14);
     EXPECT_NEAR(c.std, ref["group_std_col10"][k].get<double>(), 1e-12);
   }
+}
+
+// Many keys in scrambled order across chunks that end mid-way, NaN skipped: each key's
+// count, NaN count, sum, mean, std, min and first argmin as a direct computation over its
+// rows; and the bits of the device kernel (one thread per chunk, key and column, scanning
+// the chunk's rows) run on the host.
+TEST(GroupStats, ManyKeysMatchADirectComputationAndTheDeviceKernel) {
+  const std::size_t n = 1500, d = 4, nkeys = 37, chunk_rows = 130;
+  HostMatrix A("A", n, d);
+  const CounterRng rng(9, 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    A(i, 0) = double((i * 17 + i / 7) % nkeys) - 10;  // keys -10 .. 26
+    A(i, 1) = rng.normal(i) * 3 + double(i % 5);
+    A(i, 2) = i % 11 == 3 ? std::nan("") : rng.uniform(n + i);
+    A(i, 3) = double(i % 9);
+  }
+  array::ColumnStatsOptions options;
+  options.nan = array::NanPolicy::skip;
+  const auto X = array::distribute<Kokkos::HostSpace>(Comm::self(), A, chunk_rows);
+  const auto groups = array::group_stats(X, 0, options);
+  ASSERT_EQ(groups.size(), nkeys);
+  for (std::size_t g = 0; g < nkeys; ++g) {
+    const double key = double(g) - 10;
+    EXPECT_EQ(groups[g].key, key);
+    for (std::size_t j = 1; j < d; ++j) {
+      long double sum = 0, count = 0, nans = 0;
+      double lo = std::numeric_limits<double>::infinity();
+      std::int64_t arglo = -1;
+      for (std::size_t i = 0; i < n; ++i) {
+        if (A(i, 0) != key) continue;
+        const double x = A(i, j);
+        if (std::isnan(x)) {
+          nans += 1;
+          continue;
+        }
+        sum += x, count += 1;
+        if (x < lo) lo = x, arglo = std::int64_t(i);
+      }
+      const long double mean = sum / count;
+      long double m2 = 0;
+      for (std::size_t i = 0; i < n; ++i)
+        if (A(i, 0) == key && !std::isnan(A(i, j))) m2 += (A(i, j) - mean) * (A(i, j) - mean);
+      const auto& c = groups[g].columns[j - 1];
+      ASSERT_EQ(c.index, long(j));
+      EXPECT_EQ(c.count, double(count)) << g << " " << j;
+      EXPECT_EQ(c.nan_count, double(nans)) << g << " " << j;
+      EXPECT_LE(std::fabs(c.sum - double(sum)), 1e-13 * double(count) * 10) << g << " " << j;
+      EXPECT_LE(test::rel_diff(c.mean, double(mean)), 1e-13) << g << " " << j;
+      EXPECT_LE(test::rel_diff(c.std, double(std::sqrt(m2 / count))), 1e-12) << g << " " << j;
+      EXPECT_EQ(c.min, lo) << g << " " << j;
+      EXPECT_EQ(c.argmin, arglo) << g << " " << j;
+    }
+  }
+  // The device kernel, run on the host, on the same chunks: the same moments, bit for bit.
+  using detail::Moments;
+  std::vector<double> keys(nkeys);
+  for (std::size_t g = 0; g < nkeys; ++g) keys[g] = double(g) - 10;
+  std::vector<long> cols = {1, 2, 3};
+  const std::size_t chunks = (n + chunk_rows - 1) / chunk_rows;
+  const Kokkos::View<double*, Kokkos::HostSpace> kv(keys.data(), nkeys);
+  const Kokkos::View<long*, Kokkos::HostSpace> cv(cols.data(), cols.size());
+  Kokkos::View<Moments***, Kokkos::LayoutRight, Kokkos::HostSpace> part("part", chunks, nkeys, 3);
+  Kokkos::parallel_for(
+      Kokkos::MDRangePolicy<Kokkos::DefaultHostExecutionSpace, Kokkos::Rank<3>>(
+          {0, 0, 0}, {chunks, nkeys, std::size_t(3)}),
+      detail::ChunkGroupMoments<HostMatrix, decltype(kv), decltype(cv), decltype(part)>{
+          A, kv, cv, part, chunk_rows, 0, 0});
+  Kokkos::fence();
+  for (std::size_t g = 0; g < nkeys; ++g)
+    for (std::size_t j = 0; j < 3; ++j) {
+      Moments m;
+      for (std::size_t c = 0; c < chunks; ++c) m.merge(part(c, g, j));
+      const auto& got = groups[g].columns[j];
+      EXPECT_EQ(std::memcmp(&m.sum, &got.sum, sizeof(double)), 0) << g << " " << j;
+      EXPECT_EQ(std::memcmp(&m.mean, &got.mean, sizeof(double)), 0) << g << " " << j;
+      EXPECT_EQ(std::sqrt(m.m2 / m.count), got.std) << g << " " << j;
+      EXPECT_EQ(m.argmin, got.argmin) << g << " " << j;
+      EXPECT_EQ(m.argmax, got.argmax) << g << " " << j;
+    }
 }
 
 TEST(GroupStats, RejectsNonIntegerKeys) {

@@ -127,6 +127,41 @@ std::vector<tessera::detail::Moments> chunk_partials(const Local& local, std::si
   return std::vector<tessera::detail::Moments>(host.data(), host.data() + host.extent(0));
 }
 
+// Per-(chunk, key, column) moments, part(chunk, k, c), of the rows of X whose key column
+// holds keys[k] (sorted, holding every key of X). Where the data lives in device memory,
+// a thread per (chunk, key, column) scans the chunk's rows; on the host, one pass over
+// each chunk's rows adds every value to its key's moments: the same adds in the same
+// order (the same bits), with the data read once instead of once per key and column.
+template <class MemorySpace, class Local, class Keys, class Columns, class Part>
+void group_partials(const Local& X, const Keys& keys, const Columns& columns, const Part& part,
+                    std::size_t chunk_rows, std::size_t key_column, std::int64_t first_row) {
+  using Exec = typename MemorySpace::execution_space;
+  const std::size_t chunks = part.extent(0), nk = part.extent(1), nc = part.extent(2);
+  if constexpr (std::is_same_v<MemorySpace, Kokkos::HostSpace>) {
+    Kokkos::parallel_for(
+        "tessera::group_stats", Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace>(0, chunks),
+        [=](const std::size_t chunk) {
+          const std::size_t end = std::min((chunk + 1) * chunk_rows, X.extent(0));
+          const double* key_begin = keys.data();
+          for (std::size_t r = chunk * chunk_rows; r < end; ++r) {
+            const double key = X(r, key_column);
+            const auto k = static_cast<std::size_t>(
+                std::lower_bound(key_begin, key_begin + nk, key) - key_begin);
+            TESSERA_ASSERT(k < nk && keys(k) == key);
+            const auto row = first_row + static_cast<std::int64_t>(r);
+            for (std::size_t c = 0; c < nc; ++c)
+              part(chunk, k, c).add(X(r, static_cast<std::size_t>(columns(c))), row);
+          }
+        });
+    Kokkos::fence();
+  } else {
+    Kokkos::parallel_for("tessera::group_stats",
+                         Kokkos::MDRangePolicy<Exec, Kokkos::Rank<3>>({0, 0, 0}, {chunks, nk, nc}),
+                         tessera::detail::ChunkGroupMoments<Local, Keys, Columns, Part>{
+                             X, keys, columns, part, chunk_rows, key_column, first_row});
+  }
+}
+
 // Every rank receives every chunk's partials in chunk order and merges them in that order.
 ColumnStats merge_partials(const Comm& comm, const ChunkGrid& grid,
                            const std::vector<tessera::detail::Moments>& mine,
@@ -162,7 +197,6 @@ ColumnStats column_stats_impl(const DistMatrix<double, MemorySpace>& X,
 template <class MemorySpace>
 std::vector<GroupStats> group_stats(const DistMatrix<double, MemorySpace>& X, long key_column,
                                     const ColumnStatsOptions& options, std::size_t max_groups) {
-  using Exec = typename MemorySpace::execution_space;
   using tessera::detail::Moments;
   std::vector<long> selected = group_columns(options, X.cols(), key_column);
 
@@ -193,14 +227,9 @@ std::vector<GroupStats> group_stats(const DistMatrix<double, MemorySpace>& X, lo
   const auto dcols = Kokkos::create_mirror_view_and_copy(MemorySpace(), host_cols);
   Kokkos::View<Moments***, Kokkos::LayoutRight, MemorySpace> partial("group_partials", local_chunks,
                                                                      nk, nc);
-  using Local = typename DistMatrix<double, MemorySpace>::local_type;
-  Kokkos::parallel_for(
-      "tessera::group_stats",
-      Kokkos::MDRangePolicy<Exec, Kokkos::Rank<3>>({0, 0, 0}, {local_chunks, nk, nc}),
-      tessera::detail::ChunkGroupMoments<Local, decltype(dkeys), decltype(dcols),
-                                         decltype(partial)>{
-          X.local(), dkeys, dcols, partial, X.chunk_rows(), static_cast<std::size_t>(key_column),
-          static_cast<std::int64_t>(X.row_begin())});
+  group_partials<MemorySpace>(X.local(), dkeys, dcols, partial, X.chunk_rows(),
+                              static_cast<std::size_t>(key_column),
+                              static_cast<std::int64_t>(X.row_begin()));
   const auto hp = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), partial);
   const std::vector<Moments> mine(hp.data(), hp.data() + hp.span());
   const std::vector<Moments> all = X.comm().allgatherv(mine);
@@ -277,52 +306,46 @@ std::vector<GroupStats> stream_groups(const Comm& comm, io::ChunkSource& source,
   std::vector<Moments> rec_moments;
   std::vector<double> seen;  // this rank's distinct keys, sorted
   const Kokkos::View<long*, Kokkos::HostSpace> cols(const_cast<long*>(selected.data()), nc);
-  for_each_batch(
-      comm, source, chunk_rows, memory_limit,
-      [&](const HostMatrix& block, std::size_t first_chunk) {
-        const auto row0 = static_cast<std::int64_t>(grid.chunk_begin(first_chunk));
-        if (columns) {  // what column_stats over the source does with this batch
-          const auto part = impl::chunk_partials<Kokkos::HostSpace>(
-              block, chunk_rows, grid.chunk_begin(first_chunk), column_selected);
-          column_partials.insert(column_partials.end(), part.begin(), part.end());
-        }
-        std::vector<double> keys;
-        for (std::size_t r = 0; r < block.extent(0); ++r) {
-          const double k = block(r, static_cast<std::size_t>(key_column));
-          const std::string bad = impl::bad_key(k, row0 + static_cast<std::int64_t>(r));
-          if (!bad.empty()) throw InvalidArgument(bad);
-          keys.push_back(k);
-        }
-        std::sort(keys.begin(), keys.end());
-        keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-        std::vector<double> merged;
-        std::set_union(seen.begin(), seen.end(), keys.begin(), keys.end(),
-                       std::back_inserter(merged));
-        seen.swap(merged);
-        if (seen.size() > max_groups)
-          throw InvalidArgument("tessera::array::group_stats: more than " +
-                                std::to_string(max_groups) + " distinct keys");
-        const std::size_t chunks = (block.extent(0) + chunk_rows - 1) / chunk_rows;
-        const Kokkos::View<double*, Kokkos::HostSpace> kv(keys.data(), keys.size());
-        Kokkos::View<Moments***, Kokkos::LayoutRight, Kokkos::HostSpace> part(
-            "group_partials", chunks, keys.size(), nc);
-        Kokkos::parallel_for(
-            "tessera::group_stats_stream",
-            Kokkos::MDRangePolicy<Kokkos::DefaultHostExecutionSpace, Kokkos::Rank<3>>(
-                {0, 0, 0}, {chunks, keys.size(), nc}),
-            tessera::detail::ChunkGroupMoments<HostMatrix, decltype(kv), decltype(cols),
-                                               decltype(part)>{
-                block, kv, cols, part, chunk_rows, static_cast<std::size_t>(key_column), row0});
-        Kokkos::fence();
-        for (std::size_t c = 0; c < chunks; ++c)
-          for (std::size_t k = 0; k < keys.size(); ++k) {
-            if (nc && part(c, k, 0).count == 0 && part(c, k, 0).nan_count == 0)
-              continue;  // the key is not in this chunk
-            rec_chunk.push_back(first_chunk + c);
-            rec_key.push_back(keys[k]);
-            for (std::size_t j = 0; j < nc; ++j) rec_moments.push_back(part(c, k, j));
-          }
-      });
+  for_each_batch(comm, source, chunk_rows, memory_limit,
+                 [&](const HostMatrix& block, std::size_t first_chunk) {
+                   const auto row0 = static_cast<std::int64_t>(grid.chunk_begin(first_chunk));
+                   if (columns) {  // what column_stats over the source does with this batch
+                     const auto part = impl::chunk_partials<Kokkos::HostSpace>(
+                         block, chunk_rows, grid.chunk_begin(first_chunk), column_selected);
+                     column_partials.insert(column_partials.end(), part.begin(), part.end());
+                   }
+                   std::vector<double> keys;
+                   for (std::size_t r = 0; r < block.extent(0); ++r) {
+                     const double k = block(r, static_cast<std::size_t>(key_column));
+                     const std::string bad = impl::bad_key(k, row0 + static_cast<std::int64_t>(r));
+                     if (!bad.empty()) throw InvalidArgument(bad);
+                     keys.push_back(k);
+                   }
+                   std::sort(keys.begin(), keys.end());
+                   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+                   std::vector<double> merged;
+                   std::set_union(seen.begin(), seen.end(), keys.begin(), keys.end(),
+                                  std::back_inserter(merged));
+                   seen.swap(merged);
+                   if (seen.size() > max_groups)
+                     throw InvalidArgument("tessera::array::group_stats: more than " +
+                                           std::to_string(max_groups) + " distinct keys");
+                   const std::size_t chunks = (block.extent(0) + chunk_rows - 1) / chunk_rows;
+                   const Kokkos::View<double*, Kokkos::HostSpace> kv(keys.data(), keys.size());
+                   Kokkos::View<Moments***, Kokkos::LayoutRight, Kokkos::HostSpace> part(
+                       "group_partials", chunks, keys.size(), nc);
+                   impl::group_partials<Kokkos::HostSpace>(block, kv, cols, part, chunk_rows,
+                                                           static_cast<std::size_t>(key_column),
+                                                           row0);
+                   for (std::size_t c = 0; c < chunks; ++c)
+                     for (std::size_t k = 0; k < keys.size(); ++k) {
+                       if (nc && part(c, k, 0).count == 0 && part(c, k, 0).nan_count == 0)
+                         continue;  // the key is not in this chunk
+                       rec_chunk.push_back(first_chunk + c);
+                       rec_key.push_back(keys[k]);
+                       for (std::size_t j = 0; j < nc; ++j) rec_moments.push_back(part(c, k, j));
+                     }
+                 });
   const auto all_chunk = comm.allgatherv(rec_chunk);
   const auto all_key = comm.allgatherv(rec_key);
   const auto all_moments = comm.allgatherv(rec_moments);
