@@ -63,11 +63,20 @@ std::vector<long> select_columns(const ColumnStatsOptions& options, std::size_t 
   return selected;
 }
 
-// "" when k can be a group key, else why not (naming the row).
+// Whether k can be a group key: an integer that a double holds exactly.
+bool valid_key(double k) { return k == std::floor(k) && std::abs(k) <= 9.0e15; }
+
+// Why k cannot be a group key (naming the row).
 std::string bad_key(double k, std::int64_t row) {
-  if (k == std::floor(k) && std::abs(k) <= 9.0e15) return "";
   return "tessera::array::group_stats: the key in row " + std::to_string(row) + " is " +
          std::to_string(k) + ", not an integer";
+}
+
+// Adds k to the sorted distinct keys (new keys are rare: a binary search per row instead
+// of sorting every row's key).
+void note_key(std::vector<double>& keys, double k) {
+  const auto at = std::lower_bound(keys.begin(), keys.end(), k);
+  if (at == keys.end() || *at != k) keys.insert(at, k);
 }
 
 // Every column but the key when options name none.
@@ -204,13 +213,15 @@ std::vector<GroupStats> group_stats(const DistMatrix<double, MemorySpace>& X, lo
   const auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), X.local());
   std::vector<double> local_keys;
   std::string bad;
-  for (std::size_t r = 0; r < host.extent(0) && bad.empty(); ++r) {
+  for (std::size_t r = 0; r < host.extent(0); ++r) {
     const double k = host(r, static_cast<std::size_t>(key_column));
-    bad = bad_key(k, static_cast<std::int64_t>(X.row_begin() + r));
-    if (bad.empty()) local_keys.push_back(k);
+    if (!valid_key(k)) {
+      bad = bad_key(k, static_cast<std::int64_t>(X.row_begin() + r));
+      break;
+    }
+    note_key(local_keys, k);
+    if (local_keys.size() > max_groups) break;  // too many: the check below says so
   }
-  std::sort(local_keys.begin(), local_keys.end());
-  local_keys.erase(std::unique(local_keys.begin(), local_keys.end()), local_keys.end());
   agree_check(X.comm(), bad.empty(), bad);
   std::vector<double> keys = X.comm().allgatherv(local_keys);
   std::sort(keys.begin(), keys.end());
@@ -317,12 +328,11 @@ std::vector<GroupStats> stream_groups(const Comm& comm, io::ChunkSource& source,
                    std::vector<double> keys;
                    for (std::size_t r = 0; r < block.extent(0); ++r) {
                      const double k = block(r, static_cast<std::size_t>(key_column));
-                     const std::string bad = impl::bad_key(k, row0 + static_cast<std::int64_t>(r));
-                     if (!bad.empty()) throw InvalidArgument(bad);
-                     keys.push_back(k);
+                     if (!impl::valid_key(k))
+                       throw InvalidArgument(impl::bad_key(k, row0 + static_cast<std::int64_t>(r)));
+                     impl::note_key(keys, k);
+                     if (keys.size() > max_groups) break;  // too many: said below
                    }
-                   std::sort(keys.begin(), keys.end());
-                   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
                    std::vector<double> merged;
                    std::set_union(seen.begin(), seen.end(), keys.begin(), keys.end(),
                                   std::back_inserter(merged));
