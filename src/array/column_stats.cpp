@@ -63,20 +63,43 @@ std::vector<long> select_columns(const ColumnStatsOptions& options, std::size_t 
   return selected;
 }
 
-// Whether k can be a group key: an integer that a double holds exactly.
-bool valid_key(double k) { return k == std::floor(k) && std::abs(k) <= 9.0e15; }
-
-// Why k cannot be a group key (naming the row).
-std::string bad_key(double k, std::int64_t row) {
-  return "tessera::array::group_stats: the key in row " + std::to_string(row) + " is " +
-         std::to_string(k) + ", not an integer";
-}
-
-// Adds k to the sorted distinct keys (new keys are rare: a binary search per row instead
-// of sorting every row's key).
-void note_key(std::vector<double>& keys, double k) {
-  const auto at = std::lower_bound(keys.begin(), keys.end(), k);
-  if (at == keys.end() || *at != k) keys.insert(at, k);
+// The sorted distinct keys in column key_column of X (row 0 = global row first_row), found
+// per piece of rows in parallel and merged; "" or why a key is not one (the first such row:
+// a NaN or a value that is not an integer a double holds exactly).
+template <class Matrix>
+std::string distinct_keys(const Matrix& X, std::size_t key_column, std::int64_t first_row,
+                          std::size_t max_groups, std::vector<double>& keys) {
+  constexpr std::size_t piece = 16384;
+  const std::size_t n = X.extent(0), pieces = (n + piece - 1) / piece;
+  std::vector<std::vector<double>> found(pieces);
+  std::vector<std::size_t> bad(pieces, n);
+  Kokkos::parallel_for(
+      "tessera::group_keys", Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace>(0, pieces),
+      [&](const std::size_t p) {
+        std::vector<double>& mine = found[p];
+        for (std::size_t r = p * piece; r < std::min(n, (p + 1) * piece); ++r) {
+          const double k = X(r, key_column);
+          if (!(k == std::floor(k) && std::abs(k) <= 9.0e15)) {
+            bad[p] = r;
+            return;
+          }
+          const auto at = std::lower_bound(mine.begin(), mine.end(), k);  // new keys are rare
+          if (at == mine.end() || *at != k) mine.insert(at, k);
+          if (mine.size() > max_groups) return;  // too many: the caller says so
+        }
+      });
+  Kokkos::fence();
+  for (std::size_t p = 0; p < pieces; ++p) {
+    if (bad[p] < n)
+      return "tessera::array::group_stats: the key in row " +
+             std::to_string(first_row + static_cast<std::int64_t>(bad[p])) + " is " +
+             std::to_string(X(bad[p], key_column)) + ", not an integer";
+    std::vector<double> merged;
+    std::set_union(keys.begin(), keys.end(), found[p].begin(), found[p].end(),
+                   std::back_inserter(merged));
+    keys.swap(merged);
+  }
+  return "";
 }
 
 // Every column but the key when options name none.
@@ -212,16 +235,9 @@ std::vector<GroupStats> group_stats(const DistMatrix<double, MemorySpace>& X, lo
   // The distinct keys of every rank, checked here and agreed on everywhere.
   const auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), X.local());
   std::vector<double> local_keys;
-  std::string bad;
-  for (std::size_t r = 0; r < host.extent(0); ++r) {
-    const double k = host(r, static_cast<std::size_t>(key_column));
-    if (!valid_key(k)) {
-      bad = bad_key(k, static_cast<std::int64_t>(X.row_begin() + r));
-      break;
-    }
-    note_key(local_keys, k);
-    if (local_keys.size() > max_groups) break;  // too many: the check below says so
-  }
+  const std::string bad =
+      distinct_keys(host, static_cast<std::size_t>(key_column),
+                    static_cast<std::int64_t>(X.row_begin()), max_groups, local_keys);
   agree_check(X.comm(), bad.empty(), bad);
   std::vector<double> keys = X.comm().allgatherv(local_keys);
   std::sort(keys.begin(), keys.end());
@@ -326,13 +342,9 @@ std::vector<GroupStats> stream_groups(const Comm& comm, io::ChunkSource& source,
                      column_partials.insert(column_partials.end(), part.begin(), part.end());
                    }
                    std::vector<double> keys;
-                   for (std::size_t r = 0; r < block.extent(0); ++r) {
-                     const double k = block(r, static_cast<std::size_t>(key_column));
-                     if (!impl::valid_key(k))
-                       throw InvalidArgument(impl::bad_key(k, row0 + static_cast<std::int64_t>(r)));
-                     impl::note_key(keys, k);
-                     if (keys.size() > max_groups) break;  // too many: said below
-                   }
+                   const std::string bad = impl::distinct_keys(
+                       block, static_cast<std::size_t>(key_column), row0, max_groups, keys);
+                   if (!bad.empty()) throw InvalidArgument(bad);
                    std::vector<double> merged;
                    std::set_union(seen.begin(), seen.end(), keys.begin(), keys.end(),
                                   std::back_inserter(merged));
