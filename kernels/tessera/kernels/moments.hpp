@@ -309,14 +309,16 @@ struct ChunkColumnMoments {
   KOKKOS_INLINE_FUNCTION void blocks_of_column(State& s, std::size_t r0, std::size_t c0,
                                                int t) const {
     const std::size_t j = column<Contiguous>(c0 + static_cast<std::size_t>(t));
+    // The blocks side by side in a scratch tile (row i of every block contiguous), read
+    // from the column once, instead of strided loads in each pass.
+    constexpr int rows = int(moment_block_rows);
+    double tile[rows * Tile];
+    for (int k = 0; k < Tile; ++k)
+      for (int i = 0; i < rows; ++i)
+        tile[i * Tile + k] = X(r0 + static_cast<std::size_t>(k * rows + i), j);
     Block b;
-    block_moments(
-        [&](int i, int k) {
-          return X(
-              r0 + static_cast<std::size_t>(k) * moment_block_rows + static_cast<std::size_t>(i),
-              j);
-        },
-        Fixed<int(moment_block_rows)>(), Fixed<Tile>(), b);
+    block_moments([&](int i, int k) { return tile[i * Tile + k]; }, Fixed<rows>(), Fixed<Tile>(),
+                  b);
     for (int k = 0; k < Tile; ++k)
       fold(s, t, b, k, static_cast<double>(moment_block_rows),
            static_cast<std::int64_t>(r0 + static_cast<std::size_t>(k) * moment_block_rows));
