@@ -1,6 +1,7 @@
 // array: per-column statistics against NumPy (fixture) and NumPy's NaN semantics.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -377,6 +378,51 @@ TEST(Summary, MatchesNumpyInOnePass) {
   const auto nan = array::summary(array::whole(R, 1000));
   EXPECT_EQ(nan.nan_count, 1.0);
   EXPECT_TRUE(std::isnan(nan.sum) && std::isnan(nan.mean) && std::isnan(nan.std));
+}
+
+// The host runs blocks in runs, the second pass over a block fused with the first over
+// the next; the device kernel (SummarizeBlocks, one block per work item, run here on the
+// host) merged in the same order gives the same bits: full blocks, chunks ending inside a
+// block, short and empty last blocks, NaN and inf.
+TEST(Summary, HostRunsGiveTheDeviceKernelsBits) {
+  using detail::BlockSummary;
+  const CounterRng rng(3, 0);
+  for (const auto& [rows, cols, chunk_rows] : {std::array<std::size_t, 3>{20000, 3, 5000},
+                                               {1000, 7, 300},
+                                               {70000, 1, 65536},
+                                               {4096, 64, 100}}) {
+    HostMatrix A("A", rows, cols);
+    for (std::size_t i = 0; i < rows; ++i)
+      for (std::size_t j = 0; j < cols; ++j) A(i, j) = 1e6 + rng.normal(i * cols + j);
+    for (const bool special : {false, true}) {
+      if (special) A(rows / 2, 0) = std::nan(""), A(rows / 3, cols - 1) = 1e308;
+      const auto got = array::summary(array::whole(A, chunk_rows));
+      constexpr std::size_t block = 2048;
+      const std::size_t chunks = (rows + chunk_rows - 1) / chunk_rows;
+      const std::size_t per_chunk = (chunk_rows * cols + block - 1) / block;
+      Kokkos::View<BlockSummary*, Kokkos::HostSpace> out("out", chunks * per_chunk);
+      const detail::SummarizeBlocks<decltype(out)> f{A.data(), rows,      cols, chunk_rows,
+                                                     block,    per_chunk, out};
+      BlockSummary total;
+      for (std::size_t c = 0; c < chunks; ++c) {
+        BlockSummary chunk;
+        for (std::size_t b = 0; b < per_chunk; ++b) {
+          f(c * per_chunk + b);
+          chunk.merge(out(c * per_chunk + b));
+        }
+        total.merge(chunk);
+      }
+      const double mean = total.sum / total.n, std = std::sqrt(total.m2 / total.n);
+      EXPECT_EQ(got.count, total.n);
+      EXPECT_EQ(got.nan_count, total.nan);
+      EXPECT_EQ(std::memcmp(&got.sum, &total.sum, sizeof(double)), 0) << rows << " " << special;
+      EXPECT_EQ(std::memcmp(&got.mean, &mean, sizeof(double)), 0) << rows << " " << special;
+      EXPECT_EQ(std::memcmp(&got.std, &std, sizeof(double)), 0) << rows << " " << special;
+      if (!special) {
+        EXPECT_NEAR(got.mean, 1e6, 0.1);
+      }
+    }
+  }
 }
 
 TEST(Histogram, MatchesNumpyHistogram) {

@@ -9,7 +9,9 @@
 #include <tessera/core/error.hpp>
 #include <tessera/kernels/comoments.hpp>
 #include <tessera/kernels/moments.hpp>
+
 #include <tessera/linalg/linalg.hpp>
+#include "../core/lanes.hpp"
 
 namespace tessera::array {
 
@@ -226,9 +228,89 @@ Histogram histogram(const DistMatrix<double, MemorySpace>& X, double lo, double 
 
 // The host's block summaries, built for several instruction sets (no FMA contraction in
 // this file, see CMakeLists.txt: every version gives the same bits).
+// On the host a work item is a run of consecutive blocks of one chunk, and the second
+// pass over a block (from cache) runs in the same loop as the first pass over the next
+// one, so that memory is read while the deviations are summed: each block's lanes get
+// the same operations in the same order as BlockSummary::of (the same bits).
 using HostSummarize = tessera::detail::SummarizeBlocks<
     Kokkos::View<tessera::detail::BlockSummary*, Kokkos::HostSpace>>;
-TESSERA_CLONES [[gnu::flatten]] void host_summarize(const HostSummarize& f, std::size_t b) { f(b); }
+constexpr std::size_t summary_run = 32;  // blocks per host work item
+
+TESSERA_CLONES [[gnu::flatten]] void host_summarize(const HostSummarize& f, std::size_t item) {
+  using tessera::detail::BlockSummary;
+  constexpr std::size_t L = 8;
+  const std::size_t runs = (f.per_chunk + summary_run - 1) / summary_run;
+  const std::size_t chunk = item / runs;
+  const std::size_t first = (item % runs) * summary_run;
+  const std::size_t last = std::min(f.per_chunk, first + summary_run);
+  const std::size_t row_end = std::min(f.rows, (chunk + 1) * f.chunk_rows);
+  const auto span = [&](std::size_t b, std::size_t& len) {  // block b of the chunk
+    const std::size_t begin = chunk * f.chunk_rows * f.cols + b * f.block;
+    const std::size_t end = std::min(row_end * f.cols, begin + f.block);
+    len = end > begin ? end - begin : 0;
+    return f.data + begin;
+  };
+  // BlockSummary::of in its two passes; the first ends in finish().
+  const auto finish = [](BlockSummary& s, const double* x, std::size_t len,
+                         const double(&lanes)[L]) {
+    s.n = static_cast<double>(len);
+    s.sum = BlockSummary::fold(lanes);
+    if (!(s.sum - s.sum == 0))  // NaN or inf: count the NaN
+      for (std::size_t i = 0; i < len; ++i) s.nan += x[i] != x[i] ? 1.0 : 0.0;
+    s.mean = s.sum / s.n;
+  };
+  const auto pass1 = [&](const double* x, std::size_t len) {
+    BlockSummary s;
+    if (len == 0) return s;
+    const std::size_t whole = len - len % L;
+    double lanes[L] = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (std::size_t i = 0; i < whole; i += L)
+      for (std::size_t k = 0; k < L; ++k) lanes[k] += x[i + k];
+    for (std::size_t i = whole; i < len; ++i) lanes[0] += x[i];
+    finish(s, x, len, lanes);
+    return s;
+  };
+  const auto pass2 = [](BlockSummary& s, const double* x, std::size_t len) {
+    if (len == 0) return;
+    const std::size_t whole = len - len % L;
+    double m[L] = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (std::size_t i = 0; i < whole; i += L)
+      for (std::size_t k = 0; k < L; ++k) {
+        const double d = x[i + k] - s.mean;
+        m[k] += d * d;
+      }
+    for (std::size_t i = whole; i < len; ++i) m[0] += (x[i] - s.mean) * (x[i] - s.mean);
+    s.m2 = BlockSummary::fold(m);
+  };
+  std::size_t len = 0;
+  const double* x = span(first, len);
+  BlockSummary cur = pass1(x, len);
+  for (std::size_t b = first; b < last; ++b) {
+    std::size_t next_len = 0;
+    const double* y = b + 1 < last ? span(b + 1, next_len) : nullptr;
+    BlockSummary next;
+    if (y && len == next_len && len > 0 && len % L == 0) {  // the usual case: fused
+      using namespace tessera::lanes;
+      Lanes sum{}, dev{};
+      const Lanes mean = broadcast(cur.mean);
+      for (std::size_t i = 0; i < len; i += L) {
+        sum += load(y + i);
+        const Lanes d = load(x + i) - mean;
+        dev += d * d;
+      }
+      double m[L], lanes[L];
+      store(m, dev);
+      store(lanes, sum);
+      cur.m2 = BlockSummary::fold(m);
+      finish(next, y, next_len, lanes);
+    } else {
+      pass2(cur, x, len);
+      if (y) next = pass1(y, next_len);
+    }
+    f.out(chunk * f.per_chunk + b) = cur;
+    cur = next, x = y, len = next_len;
+  }
+}
 
 template <class MemorySpace>
 Summary summary(const DistMatrix<double, MemorySpace>& X, double ddof) {
@@ -246,10 +328,10 @@ Summary summary(const DistMatrix<double, MemorySpace>& X, double ddof) {
   const tessera::detail::SummarizeBlocks<decltype(blocks)> f{
       local.data(), rows, cols, chunk_rows, block, per_chunk, blocks};
   if constexpr (std::is_same_v<MemorySpace, Kokkos::HostSpace>)
-    Kokkos::parallel_for(
-        "tessera::summary",
-        Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace>(0, chunks * per_chunk),
-        [=](const std::size_t b) { host_summarize(f, b); });
+    Kokkos::parallel_for("tessera::summary",
+                         Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace>(
+                             0, chunks * ((per_chunk + summary_run - 1) / summary_run)),
+                         [=](const std::size_t item) { host_summarize(f, item); });
   else
     Kokkos::parallel_for("tessera::summary", Kokkos::RangePolicy<Exec>(0, chunks * per_chunk), f);
   const auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), blocks);

@@ -23,7 +23,7 @@
 
 #include <tessera/kernels/math.hpp>
 
-#include "lanes.hpp"
+#include "../core/lanes.hpp"
 
 // The FMA assignment kernel (AVX-512 intrinsics, used where the CPU has them); other
 // builds take the portable BLAS path (tessera/kernels/math.hpp).

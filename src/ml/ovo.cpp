@@ -1,5 +1,4 @@
 #include "ovo.hpp"
-#include "lanes.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -13,8 +12,8 @@
 #include <tessera/io/results.hpp>
 #include <tessera/linalg/linalg.hpp>
 
+#include "../core/lanes.hpp"
 #include "../core/prefault.hpp"
-#include "lanes.hpp"
 
 namespace tessera::ml::impl {
 

@@ -14,8 +14,8 @@
 #include <tessera/kernels/math.hpp>
 #include <tessera/linalg/linalg.hpp>
 
+#include "../core/lanes.hpp"
 #include "finite.hpp"
-#include "lanes.hpp"
 
 namespace tessera::ml {
 
