@@ -250,41 +250,9 @@ TESSERA_CLONES [[gnu::flatten]] void host_summarize(const HostSummarize& f, std:
     len = end > begin ? end - begin : 0;
     return f.data + begin;
   };
-  // BlockSummary::of in its two passes; the first ends in finish().
-  const auto finish = [](BlockSummary& s, const double* x, std::size_t len,
-                         const double(&lanes)[L]) {
-    s.n = static_cast<double>(len);
-    s.sum = BlockSummary::fold(lanes);
-    if (!(s.sum - s.sum == 0))  // NaN or inf: count the NaN
-      for (std::size_t i = 0; i < len; ++i) s.nan += x[i] != x[i] ? 1.0 : 0.0;
-    s.mean = s.sum / s.n;
-  };
-  const auto pass1 = [&](const double* x, std::size_t len) {
-    BlockSummary s;
-    if (len == 0) return s;
-    const std::size_t whole = len - len % L;
-    double lanes[L] = {0, 0, 0, 0, 0, 0, 0, 0};
-    for (std::size_t i = 0; i < whole; i += L)
-      for (std::size_t k = 0; k < L; ++k) lanes[k] += x[i + k];
-    for (std::size_t i = whole; i < len; ++i) lanes[0] += x[i];
-    finish(s, x, len, lanes);
-    return s;
-  };
-  const auto pass2 = [](BlockSummary& s, const double* x, std::size_t len) {
-    if (len == 0) return;
-    const std::size_t whole = len - len % L;
-    double m[L] = {0, 0, 0, 0, 0, 0, 0, 0};
-    for (std::size_t i = 0; i < whole; i += L)
-      for (std::size_t k = 0; k < L; ++k) {
-        const double d = x[i + k] - s.mean;
-        m[k] += d * d;
-      }
-    for (std::size_t i = whole; i < len; ++i) m[0] += (x[i] - s.mean) * (x[i] - s.mean);
-    s.m2 = BlockSummary::fold(m);
-  };
   std::size_t len = 0;
   const double* x = span(first, len);
-  BlockSummary cur = pass1(x, len);
+  BlockSummary cur = BlockSummary::first_pass(x, len);
   for (std::size_t b = first; b < last; ++b) {
     std::size_t next_len = 0;
     const double* y = b + 1 < last ? span(b + 1, next_len) : nullptr;
@@ -302,10 +270,10 @@ TESSERA_CLONES [[gnu::flatten]] void host_summarize(const HostSummarize& f, std:
       store(m, dev);
       store(lanes, sum);
       cur.m2 = BlockSummary::fold(m);
-      finish(next, y, next_len, lanes);
+      next = BlockSummary::summed(y, next_len, lanes);
     } else {
-      pass2(cur, x, len);
-      if (y) next = pass1(y, next_len);
+      cur.second_pass(x, len);
+      if (y) next = BlockSummary::first_pass(y, next_len);
     }
     f.out(chunk * f.per_chunk + b) = cur;
     cur = next, x = y, len = next_len;

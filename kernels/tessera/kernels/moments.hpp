@@ -368,28 +368,46 @@ struct BlockSummary {
   }
 
   KOKKOS_INLINE_FUNCTION static BlockSummary of(const double* x, std::size_t len) {
-    BlockSummary b;
-    if (len == 0) return b;
-    constexpr std::size_t L = 8;
-    const std::size_t whole = len - len % L;
-    double s[L] = {0, 0, 0, 0, 0, 0, 0, 0};
-    for (std::size_t i = 0; i < whole; i += L)
-      for (std::size_t k = 0; k < L; ++k) s[k] += x[i + k];
+    BlockSummary b = first_pass(x, len);
+    b.second_pass(x, len);
+    return b;
+  }
+
+  // Pass 1: the size, sum, NaN count and mean, from the sum in eight lanes.
+  KOKKOS_INLINE_FUNCTION static BlockSummary first_pass(const double* x, std::size_t len) {
+    if (len == 0) return BlockSummary();
+    const std::size_t whole = len - len % 8;
+    double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (std::size_t i = 0; i < whole; i += 8)
+      for (std::size_t k = 0; k < 8; ++k) s[k] += x[i + k];
     for (std::size_t i = whole; i < len; ++i) s[0] += x[i];
+    return summed(x, len, s);
+  }
+
+  // Pass 1's results from its lanes' sums (len > 0).
+  KOKKOS_INLINE_FUNCTION static BlockSummary summed(const double* x, std::size_t len,
+                                                    const double (&lane)[8]) {
+    BlockSummary b;
     b.n = static_cast<double>(len);
-    b.sum = fold(s);
+    b.sum = fold(lane);
     if (!(b.sum - b.sum == 0))  // NaN or inf: count the NaN
       for (std::size_t i = 0; i < len; ++i) b.nan += x[i] != x[i] ? 1.0 : 0.0;
     b.mean = b.sum / b.n;
-    double m[L] = {0, 0, 0, 0, 0, 0, 0, 0};
-    for (std::size_t i = 0; i < whole; i += L)
-      for (std::size_t k = 0; k < L; ++k) {
-        const double d = x[i + k] - b.mean;
+    return b;
+  }
+
+  // Pass 2 (the block is in cache): M2 about the block's mean.
+  KOKKOS_INLINE_FUNCTION void second_pass(const double* x, std::size_t len) {
+    if (len == 0) return;
+    const std::size_t whole = len - len % 8;
+    double m[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (std::size_t i = 0; i < whole; i += 8)
+      for (std::size_t k = 0; k < 8; ++k) {
+        const double d = x[i + k] - mean;
         m[k] += d * d;
       }
-    for (std::size_t i = whole; i < len; ++i) m[0] += (x[i] - b.mean) * (x[i] - b.mean);
-    b.m2 = fold(m);
-    return b;
+    for (std::size_t i = whole; i < len; ++i) m[0] += (x[i] - mean) * (x[i] - mean);
+    m2 = fold(m);
   }
 
   // `o` holds elements after this one's (Chan et al.'s merge).
