@@ -9,8 +9,8 @@
 #include <tessera/core/error.hpp>
 #include <tessera/kernels/comoments.hpp>
 #include <tessera/kernels/moments.hpp>
-
 #include <tessera/linalg/linalg.hpp>
+
 #include "../core/lanes.hpp"
 
 namespace tessera::array {
@@ -227,11 +227,11 @@ Histogram histogram(const DistMatrix<double, MemorySpace>& X, double lo, double 
 }
 
 // The host's block summaries, built for several instruction sets (no FMA contraction in
-// this file, see CMakeLists.txt: every version gives the same bits).
-// On the host a work item is a run of consecutive blocks of one chunk, and the second
-// pass over a block (from cache) runs in the same loop as the first pass over the next
-// one, so that memory is read while the deviations are summed: each block's lanes get
-// the same operations in the same order as BlockSummary::of (the same bits).
+// this file, see CMakeLists.txt: every version gives the same bits). A work item is a run
+// of consecutive blocks of one chunk, and the second pass over a block (from cache) runs
+// in the same loop as the first pass over the next one, so that memory is read while the
+// deviations are summed: each block's lanes get the same operations in the same order as
+// BlockSummary::of (the same bits).
 using HostSummarize = tessera::detail::SummarizeBlocks<
     Kokkos::View<tessera::detail::BlockSummary*, Kokkos::HostSpace>>;
 constexpr std::size_t summary_run = 32;  // blocks per host work item
@@ -240,22 +240,15 @@ TESSERA_CLONES [[gnu::flatten]] void host_summarize(const HostSummarize& f, std:
   using tessera::detail::BlockSummary;
   constexpr std::size_t L = 8;
   const std::size_t runs = (f.per_chunk + summary_run - 1) / summary_run;
-  const std::size_t chunk = item / runs;
-  const std::size_t first = (item % runs) * summary_run;
-  const std::size_t last = std::min(f.per_chunk, first + summary_run);
-  const std::size_t row_end = std::min(f.rows, (chunk + 1) * f.chunk_rows);
-  const auto span = [&](std::size_t b, std::size_t& len) {  // block b of the chunk
-    const std::size_t begin = chunk * f.chunk_rows * f.cols + b * f.block;
-    const std::size_t end = std::min(row_end * f.cols, begin + f.block);
-    len = end > begin ? end - begin : 0;
-    return f.data + begin;
-  };
+  const std::size_t chunk = item / runs;  // blocks [first, last) of it, numbered globally
+  const std::size_t first = chunk * f.per_chunk + (item % runs) * summary_run;
+  const std::size_t last = std::min((chunk + 1) * f.per_chunk, first + summary_run);
   std::size_t len = 0;
-  const double* x = span(first, len);
+  const double* x = f.elements(first, len);
   BlockSummary cur = BlockSummary::first_pass(x, len);
   for (std::size_t b = first; b < last; ++b) {
     std::size_t next_len = 0;
-    const double* y = b + 1 < last ? span(b + 1, next_len) : nullptr;
+    const double* y = b + 1 < last ? f.elements(b + 1, next_len) : nullptr;
     BlockSummary next;
     if (y && len == next_len && len > 0 && len % L == 0) {  // the usual case: fused
       using namespace tessera::lanes;
@@ -275,7 +268,7 @@ TESSERA_CLONES [[gnu::flatten]] void host_summarize(const HostSummarize& f, std:
       cur.second_pass(x, len);
       if (y) next = BlockSummary::first_pass(y, next_len);
     }
-    f.out(chunk * f.per_chunk + b) = cur;
+    f.out(b) = cur;
     cur = next, x = y, len = next_len;
   }
 }

@@ -320,8 +320,8 @@ struct ChunkColumnMoments {
     block_moments([&](int i, int k) { return tile[i * Tile + k]; }, Fixed<rows>(), Fixed<Tile>(),
                   b);
     for (int k = 0; k < Tile; ++k)
-      fold(s, t, b, k, static_cast<double>(moment_block_rows),
-           static_cast<std::int64_t>(r0 + static_cast<std::size_t>(k) * moment_block_rows));
+      fold(s, t, b, k, static_cast<double>(rows),
+           static_cast<std::int64_t>(r0 + static_cast<std::size_t>(k * rows)));
   }
 };
 
@@ -435,11 +435,19 @@ struct SummarizeBlocks {
   std::size_t rows, cols, chunk_rows, block, per_chunk;
   OutView out;
   KOKKOS_INLINE_FUNCTION void operator()(const std::size_t b) const {
+    std::size_t len = 0;
+    const double* x = elements(b, len);
+    out(b) = BlockSummary::of(x, len);
+  }
+
+  // The elements of block b (its length in len: 0 for an empty block).
+  KOKKOS_INLINE_FUNCTION const double* elements(std::size_t b, std::size_t& len) const {
     const std::size_t chunk = b / per_chunk, within = b % per_chunk;
     const std::size_t row_end = kmath::min(rows, (chunk + 1) * chunk_rows);
     const std::size_t begin = chunk * chunk_rows * cols + within * block;
     const std::size_t end = kmath::min(row_end * cols, begin + block);
-    out(b) = BlockSummary::of(data + begin, end > begin ? end - begin : 0);
+    len = end > begin ? end - begin : 0;
+    return data + begin;
   }
 };
 
