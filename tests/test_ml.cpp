@@ -415,3 +415,79 @@ TEST(OvoWarmStart, ScaledOrKeptStartsReachTheColdOptimum) {
     }
   }
 }
+
+// A team of threads per problem (SmoTeam: what GPUs run, here on the host's threads)
+// against one thread per problem (SmoBatch): the same picks and steps, so the same
+// solutions, iteration counts and rho; and the same bits for any team size (the picks'
+// rules do not depend on how the positions are split). Cold starts (the team computes the
+// start gradient), warm starts along a C chain (given gradients), the iteration limit.
+TEST(OvoTeams, ATeamPerProblemSolvesAsOneThreadPerProblem) {
+  const auto t = io::digits();
+  constexpr std::size_t n = 400;
+  HostMatrix X("X", n, t.X.extent(1));
+  std::vector<int> cls(n), train(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t j = 0; j < X.extent(1); ++j) X(i, j) = t.X(i, j);
+    cls[i] = static_cast<int>(t.y(i)), train[i] = static_cast<int>(i);
+  }
+  const ml::impl::DMatrix Xd = ml::impl::to_device(X);
+  const ml::impl::DVector norms = ml::impl::row_norms(Xd);
+  detail::KernelSpec spec;
+  spec.gamma = 1e-3;
+  const ml::impl::DMatrix K =
+      ml::impl::kernel_from_dots(ml::impl::dots(Xd, Xd), norms, norms, spec);
+  const std::vector<double> weight(10, 1.0);
+  using Launch = ml::impl::SmoLaunch;
+  const int widest = std::min(4, Kokkos::DefaultExecutionSpace().concurrency());
+  struct Way {
+    Launch launch;
+    int team_size;
+  };
+  const std::vector<Way> ways = {{Launch::per_thread, 0},
+                                 {Launch::per_team, 1},
+                                 {Launch::per_team, widest},
+                                 {Launch::per_team, 0}};
+  const std::vector<double> chain = {0.01, 0.5, 10.0, 2.0};
+  std::vector<ml::impl::OvoSet> warm(ways.size());
+  for (std::size_t k = 0; k < chain.size(); ++k) {
+    const double C = chain[k];
+    for (const bool is_warm : {false, true}) {
+      if (is_warm && k == 0) continue;
+      std::vector<ml::impl::OvoSet> sets;
+      for (std::size_t w = 0; w < ways.size(); ++w) {
+        ml::impl::OvoSet set;
+        if (is_warm) {
+          ml::impl::warm_start(warm[w], chain[k - 1], C, weight);
+          set = warm[w];
+        } else {
+          set = ml::impl::make_ovo(train, cls, 10);
+          ml::impl::prepare_kernel(set, K);
+        }
+        ml::impl::solve_ovo(set, C, weight, 1e-3, -1, is_warm, ways[w].launch, ways[w].team_size);
+        if (is_warm || k == 0) warm[w] = set;  // the chain starts from the first cold solve
+        sets.push_back(set);
+      }
+      const std::string what = "C " + std::to_string(C) + (is_warm ? ", warm" : ", cold");
+      std::int64_t steps = 0;
+      for (const auto& it : sets[0].iterations) steps += it;
+      EXPECT_GT(steps, 45) << what;  // every pair solved by steps
+      for (std::size_t w = 1; w < sets.size(); ++w) {
+        EXPECT_EQ(sets[w].iterations, sets[0].iterations) << what << ", way " << w;
+        EXPECT_EQ(sets[w].alpha, sets[0].alpha) << what << ", way " << w;
+        EXPECT_EQ(sets[w].grad, sets[0].grad) << what << ", way " << w;
+        EXPECT_EQ(sets[w].rho, sets[0].rho) << what << ", way " << w;
+      }
+    }
+  }
+  // The iteration limit: max_iter + 1 reported, the same partial solution.
+  std::vector<ml::impl::OvoSet> limited;
+  for (const Way& way : ways) {
+    ml::impl::OvoSet set = ml::impl::make_ovo(train, cls, 10);
+    ml::impl::prepare_kernel(set, K);
+    ml::impl::solve_ovo(set, 10.0, weight, 1e-3, 5, false, way.launch, way.team_size);
+    for (const auto it : set.iterations) EXPECT_EQ(it, 6);
+    limited.push_back(set);
+  }
+  for (std::size_t w = 1; w < limited.size(); ++w)
+    EXPECT_EQ(limited[w].alpha, limited[0].alpha) << "way " << w;
+}

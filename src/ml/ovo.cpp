@@ -317,10 +317,11 @@ void prepare_kernel(OvoSet& set, const DMatrix& X, const detail::KernelSpec& spe
 }
 
 namespace {
-using Solver =
-    detail::SmoBatch<Kokkos::View<float**, Kokkos::LayoutRight, Mem>, Kokkos::View<int*, Mem>,
-                     Kokkos::View<int* [4], Kokkos::LayoutRight, Mem>, DVector,
-                     Kokkos::View<std::int64_t*, Mem>>;
+using KfView = Kokkos::View<float**, Kokkos::LayoutRight, Mem>;
+using SegView = Kokkos::View<int* [4], Kokkos::LayoutRight, Mem>;
+using CountView = Kokkos::View<std::int64_t*, Mem>;
+using Solver = detail::SmoBatch<KfView, Kokkos::View<int*, Mem>, SegView, DVector, CountView>;
+using TeamSolver = detail::SmoTeam<KfView, Kokkos::View<int*, Mem>, SegView, DVector, CountView>;
 #if !defined(KOKKOS_ENABLE_CUDA)
 // One problem's SMO, compiled for several instruction sets (the scans vectorise).
 TESSERA_CLONES [[gnu::flatten]] void solve_problem(const Solver& solver, int p) { solver(p); }
@@ -328,7 +329,7 @@ TESSERA_CLONES [[gnu::flatten]] void solve_problem(const Solver& solver, int p) 
 }  // namespace
 
 void solve_ovo(OvoSet& set, double C, const std::vector<double>& weight, double tol,
-               std::int64_t max_iter, bool warm) {
+               std::int64_t max_iter, bool warm, SmoLaunch launch, int team_size) {
   const std::size_t pairs = set.pairs.size();
   if (pairs == 0) return;
   TESSERA_ASSERT(set.Kf.extent(0) == set.order.size() && set.d_offset.extent(0) == pairs + 1);
@@ -353,16 +354,35 @@ void solve_ovo(OvoSet& set, double C, const std::vector<double>& weight, double 
   const std::int64_t limit = max_iter > 0 ? max_iter : default_max_iter(longest);
   const Solver solver{set.Kf, set.kdiag, set.d_offset, set.d_seg,  set.d_y, alpha, grad,
                       pos,    neg,       rho,          iterations, tol,     limit, grad_given};
-  // Problems take from a few to thousands of iterations: dynamic scheduling on the host.
 #if defined(KOKKOS_ENABLE_CUDA)
-  Kokkos::parallel_for("tessera::svm::smo", Kokkos::RangePolicy<Space>(0, static_cast<int>(pairs)),
-                       solver);
+  const bool teams = launch != SmoLaunch::per_thread;
 #else
-  Kokkos::parallel_for(
-      "tessera::svm::smo",
-      Kokkos::RangePolicy<Space, Kokkos::Schedule<Kokkos::Dynamic>>(0, static_cast<int>(pairs)),
-      [=](const int p) { solve_problem(solver, p); });
+  const bool teams = launch == SmoLaunch::per_team;
 #endif
+  if (teams) {
+    // A team per problem, its threads sharing each scan.
+    using Policy = Kokkos::TeamPolicy<Space>;
+    const auto league = static_cast<int>(pairs);
+    const TeamSolver teams_solver{solver};
+    const auto scratch = Kokkos::PerTeam(TeamSolver::scratch_bytes<Space>());
+    if (team_size > 0)
+      Kokkos::parallel_for("tessera::svm::smo_teams",
+                           Policy(league, team_size).set_scratch_size(0, scratch), teams_solver);
+    else
+      Kokkos::parallel_for("tessera::svm::smo_teams",
+                           Policy(league, Kokkos::AUTO).set_scratch_size(0, scratch), teams_solver);
+  } else {
+#if defined(KOKKOS_ENABLE_CUDA)
+    Kokkos::parallel_for("tessera::svm::smo",
+                         Kokkos::RangePolicy<Space>(0, static_cast<int>(pairs)), solver);
+#else
+    // Problems take from a few to thousands of iterations: dynamic scheduling on the host.
+    Kokkos::parallel_for(
+        "tessera::svm::smo",
+        Kokkos::RangePolicy<Space, Kokkos::Schedule<Kokkos::Dynamic>>(0, static_cast<int>(pairs)),
+        [=](const int p) { solve_problem(solver, p); });
+#endif
+  }
   host_copy(alpha, set.alpha);
   host_copy(grad, set.grad);
   host_copy(rho, set.rho);

@@ -1,6 +1,6 @@
 #pragma once
 // One-vs-one C-SVC problems over a "universe" of samples whose kernel matrix is on the
-// device: building the binary problems, solving them all at once (SmoBatch), and
+// device: building the binary problems, solving them all at once (SmoBatch, SmoTeam), and
 // decision values / votes for query rows. Shared by SVC and GridSearch. Internal.
 #include <array>
 #include <cstdint>
@@ -107,11 +107,17 @@ void prepare_kernel(OvoSet& set, const DMatrix& X, const detail::KernelSpec& spe
 /// it and the solution as it is has the smaller stopping gap; the gradient to match.
 void warm_start(OvoSet& set, double previous_C, double C, const std::vector<double>& weight);
 
+/// How solve_ovo runs the problems: one per thread (detail::SmoBatch, the host's way:
+/// its scans vectorise), or one per team of threads (detail::SmoTeam, the GPU's way;
+/// teams of `team_size` threads, 0: Kokkos' choice); automatic: the build's way.
+enum class SmoLaunch { automatic, per_thread, per_team };
+
 /// Solves every problem of `set` (its kernel prepared) at once. C of a sample is
 /// C · weight[class]. With warm = true, set.alpha holds a feasible start (same set), and
 /// set.grad, when filled, its gradient Qα − e (not recomputed then).
 void solve_ovo(OvoSet& set, double C, const std::vector<double>& weight, double tol,
-               std::int64_t max_iter, bool warm = false);
+               std::int64_t max_iter, bool warm = false, SmoLaunch launch = SmoLaunch::automatic,
+               int team_size = 0);
 
 /// Kernel values of query samples at a set's training samples, gathered once: they serve
 /// every solution of the set (each C of a chain). On CUDA, one block per class (queries ×

@@ -1,7 +1,8 @@
 #pragma once
 // Support vector machine kernels: kernel values from dot products, and libsvm's SMO
 // solver for C-SVC (second-order working-set selection, Fan, Chen & Lin 2005) run on
-// many binary problems at once, one problem per thread.
+// many binary problems at once: one problem per thread (SmoBatch: the host, where the
+// scans vectorise) or per team of threads sharing each scan (SmoTeam: GPUs).
 #include <cstdint>
 
 #include <Kokkos_Core.hpp>
@@ -355,6 +356,22 @@ struct FirstPick {
   double gmax2;
 };
 
+// The first half's reduction: the largest w, ties to the larger position (the same pick
+// whatever order the positions are merged in), and the largest of the other half.
+struct FirstRule {
+  template <class V>
+  KOKKOS_INLINE_FUNCTION static void init(V& v) {
+    v.gmax = -__builtin_huge_val();
+    v.i = -1;
+    v.gmax2 = -__builtin_huge_val();
+  }
+  template <class A, class B>
+  KOKKOS_INLINE_FUNCTION static void merge(A& a, B& b) {
+    if (b.gmax > a.gmax || (b.gmax == a.gmax && b.i > a.i)) a.gmax = b.gmax, a.i = b.i;
+    if (b.gmax2 > a.gmax2) a.gmax2 = b.gmax2;
+  }
+};
+
 template <class RealView, class RowView, class IntView>
 struct SelectFirst {
   using value_type = FirstPick;
@@ -379,19 +396,12 @@ struct SelectFirst {
     if (up && (w > v.gmax || (w == v.gmax && t > v.i))) v.gmax = w, v.i = t;
     if (low && -w > v.gmax2) v.gmax2 = -w;
   }
-  KOKKOS_INLINE_FUNCTION void init(value_type& v) const {
-    v.gmax = -__builtin_huge_val();
-    v.i = -1;
-    v.gmax2 = -__builtin_huge_val();
+  KOKKOS_INLINE_FUNCTION void init(value_type& v) const { FirstRule::init(v); }
+  KOKKOS_INLINE_FUNCTION void join(value_type& a, const value_type& b) const {
+    FirstRule::merge(a, b);
   }
-  template <class A, class B>
-  KOKKOS_INLINE_FUNCTION static void merge(A& a, B& b) {
-    if (b.gmax > a.gmax || (b.gmax == a.gmax && b.i > a.i)) a.gmax = b.gmax, a.i = b.i;
-    if (b.gmax2 > a.gmax2) a.gmax2 = b.gmax2;
-  }
-  KOKKOS_INLINE_FUNCTION void join(value_type& a, const value_type& b) const { merge(a, b); }
   KOKKOS_INLINE_FUNCTION void join(volatile value_type& a, const volatile value_type& b) const {
-    merge(a, b);
+    FirstRule::merge(a, b);
   }
 };
 
@@ -400,6 +410,38 @@ struct SelectFirst {
 struct SecondPick {
   double obj;
   int j;
+};
+
+// The second half's reduction: the smallest objective, ties to the larger position.
+struct SecondRule {
+  template <class V>
+  KOKKOS_INLINE_FUNCTION static void init(V& v) {
+    v.obj = __builtin_huge_val();
+    v.j = -1;
+  }
+  template <class A, class B>
+  KOKKOS_INLINE_FUNCTION static void merge(A& a, B& b) {
+    if (b.obj < a.obj || (b.obj == a.obj && b.j > a.j)) a.obj = b.obj, a.j = b.j;
+  }
+};
+
+// A Kokkos reducer over a pick with one of the rules above (team reductions take
+// reducers, not functors with join).
+template <class Pick, class Rule, class Space = Kokkos::HostSpace>
+struct PickReducer {
+  using reducer = PickReducer;
+  using value_type = Pick;
+  using result_view_type = Kokkos::View<value_type, Space, Kokkos::MemoryUnmanaged>;
+  value_type* value;
+  KOKKOS_INLINE_FUNCTION explicit PickReducer(value_type& v) : value(&v) {}
+  KOKKOS_INLINE_FUNCTION void join(value_type& a, const value_type& b) const { Rule::merge(a, b); }
+  KOKKOS_INLINE_FUNCTION void join(volatile value_type& a, const volatile value_type& b) const {
+    Rule::merge(a, b);
+  }
+  KOKKOS_INLINE_FUNCTION void init(value_type& v) const { Rule::init(v); }
+  KOKKOS_INLINE_FUNCTION value_type& reference() const { return *value; }
+  KOKKOS_INLINE_FUNCTION result_view_type view() const { return result_view_type(value); }
+  KOKKOS_INLINE_FUNCTION bool references_scalar() const { return true; }
 };
 
 template <class RealView, class RowView, class IntView>
@@ -420,17 +462,147 @@ struct SelectSecond {
     const double obj = -(grad_diff * grad_diff) / (quad > 0 ? quad : 1e-12);
     if (obj < v.obj || (obj == v.obj && t > v.j)) v.obj = obj, v.j = t;
   }
-  KOKKOS_INLINE_FUNCTION void init(value_type& v) const {
-    v.obj = __builtin_huge_val();
-    v.j = -1;
+  KOKKOS_INLINE_FUNCTION void init(value_type& v) const { SecondRule::init(v); }
+  KOKKOS_INLINE_FUNCTION void join(value_type& a, const value_type& b) const {
+    SecondRule::merge(a, b);
   }
-  template <class A, class B>
-  KOKKOS_INLINE_FUNCTION static void merge(A& a, B& b) {
-    if (b.obj < a.obj || (b.obj == a.obj && b.j > a.j)) a.obj = b.obj, a.j = b.j;
-  }
-  KOKKOS_INLINE_FUNCTION void join(value_type& a, const value_type& b) const { merge(a, b); }
   KOKKOS_INLINE_FUNCTION void join(volatile value_type& a, const volatile value_type& b) const {
-    merge(a, b);
+    SecondRule::merge(a, b);
+  }
+};
+
+// SmoBatch's problems one per team (league rank = problem): the team's threads share
+// each scan over the problem's positions (the gradient update fused with the first pick,
+// then the second pick) as team reductions, and one thread takes the step. Each gradient
+// value gets the same operations in the same order as in SmoBatch, and the picks' rules
+// (largest, ties to the larger position) do not depend on how positions are split among
+// threads, so the results are the same for any team size. What GPUs run: a problem of a
+// few hundred positions keeps a team busy where one thread per problem left most of the
+// device idle.
+template <class FloatMatrix, class IntView, class SegView, class RealView, class CountView>
+struct SmoTeam {
+  using Serial = SmoBatch<FloatMatrix, IntView, SegView, RealView, CountView>;
+  Serial s;  // the problems, and row_of / c_of / step
+
+  // Position t of problem p: its half h (0: class a, y = +1) and row offset r in it.
+  KOKKOS_INLINE_FUNCTION void locate(int p, int begin, int t, int& h, int& r) const {
+    r = t - begin;
+    h = r >= s.seg(p, 1);
+    if (h) r -= s.seg(p, 1);
+  }
+
+  // Team scratch (level 0) a launch must give each team.
+  template <class ExecSpace>
+  static std::size_t scratch_bytes() {
+    return Kokkos::View<double*, typename ExecSpace::scratch_memory_space,
+                        Kokkos::MemoryUnmanaged>::shmem_size(2);
+  }
+
+  template <class Member>
+  KOKKOS_INLINE_FUNCTION void operator()(const Member& team) const {
+    const int p = team.league_rank();
+    const int begin = s.offset(p), end = s.offset(p + 1);
+    if (!s.grad_given) start_gradient(team, p, begin, end);
+    // the step's alpha changes, from the thread that takes it to all (team scratch)
+    const Kokkos::View<double*, typename Member::scratch_memory_space, Kokkos::MemoryUnmanaged>
+        shared(team.team_scratch(0), 2);
+    std::int64_t iter = 0;
+    int i = -1, j = -1;
+    double di = 0, dj = 0;
+    for (;;) {
+      FirstPick first;
+      first_pick(team, p, begin, end, i, j, di, dj, first);
+      team.team_barrier();  // the gradient is complete before anyone reads it
+      if (iter >= s.max_iter) break;
+      i = first.i;
+      SecondPick second{__builtin_huge_val(), -1};
+      if (i >= 0) second_pick(team, p, begin, end, i, first.gmax, second);
+      j = second.j;
+      if (first.gmax + first.gmax2 < s.eps || j < 0) break;
+      ++iter;
+      Kokkos::single(Kokkos::PerTeam(team), [&]() { s.step(p, i, j, shared(0), shared(1)); });
+      team.team_barrier();  // the new alphas and their changes are seen by all
+      // (read before the next step writes them: the first pick's barrier lies between)
+      di = shared(0), dj = shared(1);
+    }
+    Kokkos::single(Kokkos::PerTeam(team), [&]() {
+      s.iterations(p) = iter >= s.max_iter ? s.max_iter + 1 : iter;
+      s.rho(p) = smo_rho(s.y, s.alpha, s.grad, begin, end, s.c_pos(p), s.c_neg(p));
+    });
+  }
+
+  // Qα − e at the start values: each position's sum over the nonzero alphas in order, as
+  // SmoBatch adds them.
+  template <class Member>
+  KOKKOS_INLINE_FUNCTION void start_gradient(const Member& team, int p, int begin, int end) const {
+    Kokkos::parallel_for(Kokkos::TeamThreadRange(team, begin, end), [&](const int q) {
+      int h, r;
+      locate(p, begin, q, h, r);
+      const int col = s.seg(p, 2 * h) + r;
+      double g = -1.0;
+      for (int t = begin; t < end; ++t) {
+        if (s.alpha(t) == 0.0) continue;
+        const double coef = (h ? -s.y(t) : s.y(t)) * s.alpha(t);  // y_q y_t α_t
+        g += static_cast<double>(s.Kf(s.row_of(p, t), col)) * coef;
+      }
+      s.grad(q) = g;
+    });
+    team.team_barrier();
+  }
+
+  // SmoBatch::first_pick over the team: the previous step (i, j; changes di, dj; i < 0 or
+  // no change: none) added to the gradient, then i and the stopping gap's halves.
+  template <class Member>
+  KOKKOS_INLINE_FUNCTION void first_pick(const Member& team, int p, int begin, int end, int i,
+                                         int j, double di, double dj, FirstPick& out) const {
+    const bool update = i >= 0 && (di != 0.0 || dj != 0.0);
+    const int ri = update ? s.row_of(p, i) : 0, rj = update ? s.row_of(p, j) : 0;
+    const double yd_i = update ? s.y(i) * di : 0.0, yd_j = update ? s.y(j) * dj : 0.0;
+    Kokkos::parallel_reduce(
+        Kokkos::TeamThreadRange(team, begin, end),
+        [&](const int t, FirstPick& v) {
+          int h, r;
+          locate(p, begin, t, h, r);
+          const double yt = h ? -1.0 : 1.0;
+          double g = s.grad(t);
+          if (update) {
+            const int col = s.seg(p, 2 * h) + r;
+            g += static_cast<double>(s.Kf(ri, col)) * (yt * yd_i) +
+                 static_cast<double>(s.Kf(rj, col)) * (yt * yd_j);
+            s.grad(t) = g;
+          }
+          const double a = s.alpha(t);
+          const bool up = h ? a > 0.0 : a < s.c_pos(p);
+          const bool low = h ? a < s.c_neg(p) : a > 0.0;
+          const double w = -yt * g;
+          if (up && (w > v.gmax || (w == v.gmax && t > v.i))) v.gmax = w, v.i = t;
+          if (low && -w > v.gmax2) v.gmax2 = -w;
+        },
+        PickReducer<FirstPick, FirstRule>(out));
+  }
+
+  // SmoBatch::second_pick over the team.
+  template <class Member>
+  KOKKOS_INLINE_FUNCTION void second_pick(const Member& team, int p, int begin, int end, int i,
+                                          double gmax, SecondPick& out) const {
+    const int ri = s.row_of(p, i);
+    const double qd_i = s.kdiag(ri);
+    Kokkos::parallel_reduce(
+        Kokkos::TeamThreadRange(team, begin, end),
+        [&](const int t, SecondPick& v) {
+          int h, r;
+          locate(p, begin, t, h, r);
+          const double yt = h ? -1.0 : 1.0;
+          const double a = s.alpha(t);
+          const bool low = h ? a < s.c_neg(p) : a > 0.0;
+          const double grad_diff = gmax + yt * s.grad(t);
+          const int col = s.seg(p, 2 * h) + r;
+          const double quad = qd_i + s.kdiag(col) - 2.0 * static_cast<double>(s.Kf(ri, col));
+          const double obj = -(grad_diff * grad_diff) / (quad > 0 ? quad : Serial::tau);
+          if (low && grad_diff > 0 && (obj < v.obj || (obj == v.obj && t > v.j)))
+            v.obj = obj, v.j = t;
+        },
+        PickReducer<SecondPick, SecondRule>(out));
   }
 };
 
