@@ -358,26 +358,36 @@ TEST(OvoDecisions, TinyKernelValuesAreSummedWithoutUnderflow) {
     }
 }
 
+// The first n digits as one-vs-one training samples (all of them, classes as labels) and
+// their RBF kernel matrix (gamma 1e-3).
+struct DigitsKernel {
+  std::vector<int> train, cls;
+  ml::impl::DMatrix K;
+  explicit DigitsKernel(std::size_t n) : train(n), cls(n) {
+    const auto t = io::digits();
+    HostMatrix X("X", n, t.X.extent(1));
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t j = 0; j < X.extent(1); ++j) X(i, j) = t.X(i, j);
+      cls[i] = static_cast<int>(t.y(i)), train[i] = static_cast<int>(i);
+    }
+    const ml::impl::DMatrix Xd = ml::impl::to_device(X);
+    const ml::impl::DVector norms = ml::impl::row_norms(Xd);
+    detail::KernelSpec spec;
+    spec.gamma = 1e-3;
+    K = ml::impl::kernel_from_dots(ml::impl::dots(Xd, Xd), norms, norms, spec);
+  }
+};
+
 // Warm starts along a chain of C values (grid search's): every solution as good as a cold
 // solve's (dual objective ½αᵀQα − eᵀα = ½αᵀ(G − e) within 1e-4 relative, per pair), and
 // for the small C values, where the scaled previous solution already meets the stopping
 // rule, a handful of SMO steps instead of a cold solve's hundreds. A decreasing step at the
 // end scales down.
 TEST(OvoWarmStart, ScaledOrKeptStartsReachTheColdOptimum) {
-  const auto t = io::digits();
-  constexpr std::size_t n = 500;
-  HostMatrix X("X", n, t.X.extent(1));
-  std::vector<int> cls(n), train(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    for (std::size_t j = 0; j < X.extent(1); ++j) X(i, j) = t.X(i, j);
-    cls[i] = static_cast<int>(t.y(i)), train[i] = static_cast<int>(i);
-  }
-  const ml::impl::DMatrix Xd = ml::impl::to_device(X);
-  const ml::impl::DVector norms = ml::impl::row_norms(Xd);
-  detail::KernelSpec spec;
-  spec.gamma = 1e-3;
-  const ml::impl::DMatrix K =
-      ml::impl::kernel_from_dots(ml::impl::dots(Xd, Xd), norms, norms, spec);
+  const DigitsKernel d(500);
+  const std::vector<int>& train = d.train;
+  const std::vector<int>& cls = d.cls;
+  const ml::impl::DMatrix& K = d.K;
   const std::vector<double> weight(10, 1.0);
   const auto fresh = [&] {
     ml::impl::OvoSet set = ml::impl::make_ovo(train, cls, 10);
@@ -422,20 +432,10 @@ TEST(OvoWarmStart, ScaledOrKeptStartsReachTheColdOptimum) {
 // rules do not depend on how the positions are split). Cold starts (the team computes the
 // start gradient), warm starts along a C chain (given gradients), the iteration limit.
 TEST(OvoTeams, ATeamPerProblemSolvesAsOneThreadPerProblem) {
-  const auto t = io::digits();
-  constexpr std::size_t n = 400;
-  HostMatrix X("X", n, t.X.extent(1));
-  std::vector<int> cls(n), train(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    for (std::size_t j = 0; j < X.extent(1); ++j) X(i, j) = t.X(i, j);
-    cls[i] = static_cast<int>(t.y(i)), train[i] = static_cast<int>(i);
-  }
-  const ml::impl::DMatrix Xd = ml::impl::to_device(X);
-  const ml::impl::DVector norms = ml::impl::row_norms(Xd);
-  detail::KernelSpec spec;
-  spec.gamma = 1e-3;
-  const ml::impl::DMatrix K =
-      ml::impl::kernel_from_dots(ml::impl::dots(Xd, Xd), norms, norms, spec);
+  const DigitsKernel d(400);
+  const std::vector<int>& train = d.train;
+  const std::vector<int>& cls = d.cls;
+  const ml::impl::DMatrix& K = d.K;
   const std::vector<double> weight(10, 1.0);
   using Launch = ml::impl::SmoLaunch;
   const int widest = std::min(4, Kokkos::DefaultExecutionSpace().concurrency());
