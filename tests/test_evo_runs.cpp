@@ -364,9 +364,9 @@ TEST(Problems, HostFunctionFarmedOverTheRanks) {
 
 // The hall of fame holds the best distinct individuals of everything evaluated (checked
 // against a record of every evaluation), best first, the same on any rank count.
-// CMA-ES samples through impl::normal_pairs (Philox and Φ⁻¹'s central region in vector
-// loops, the tails one by one): the same bits as CounterRng::normal_pair, tails included,
-// for every block length.
+// CMA-ES samples through impl::normal_pairs (Philox, Φ⁻¹'s central region and, listed
+// apart, its tails in vector loops): the same bits as CounterRng::normal_pair, tails
+// included, for every block length.
 TEST(Normals, VectorisedPairsAreTheScalarDraws) {
   const CounterRng rng(11, 3);
   int tails = 0;

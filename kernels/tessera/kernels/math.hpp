@@ -149,6 +149,42 @@ KOKKOS_INLINE_FUNCTION double cos_fast(double y) {
 #endif
 }
 
+// log(x) for positive, normal, finite x that vectorises on the host: fdlibm's e_log (x =
+// 2^k (1 + f) with 1 + f in [√2/2, √2), log(1 + f) from s = f / (2 + f) and a degree-14
+// polynomial in s), branch-free; within 1 ulp of the correctly rounded value. Devices use
+// their log.
+KOKKOS_INLINE_FUNCTION double log_fast(double x) {
+#if defined(__CUDA_ARCH__) || defined(__HIP_DEVICE_COMPILE__)
+  return log(x);
+#else
+  std::uint64_t bits;
+  __builtin_memcpy(&bits, &x, sizeof bits);
+  // the mantissa's high bits plus (2 − √2)'s: bit 52 set where 1 + f ≥ √2 (then halved)
+  const std::uint64_t high = (bits & 0x000fffffffffffffULL) + 0x00095f6400000000ULL;
+  const std::uint64_t half = (high >> 52) & 1;
+  // k = biased exponent + half − 1023, converted through 2^52's bits (an integer-to-double
+  // conversion would not vectorise without AVX-512DQ)
+  const std::uint64_t kbits = 0x4330000000000000ULL | ((bits >> 52) + half);
+  double kd;
+  __builtin_memcpy(&kd, &kbits, sizeof kd);
+  const double k = (kd - 4503599627370496.0) - 1023.0;
+  const std::uint64_t mbits = (bits & 0x000fffffffffffffULL) | ((0x3ffULL - half) << 52);
+  double m;
+  __builtin_memcpy(&m, &mbits, sizeof m);
+  const double f = m - 1.0;
+  constexpr double Lg1 = 6.666666666666735130e-01, Lg2 = 3.999999999940941908e-01,
+                   Lg3 = 2.857142874366239149e-01, Lg4 = 2.222219843214978396e-01,
+                   Lg5 = 1.818357216161805012e-01, Lg6 = 1.531383769920937332e-01,
+                   Lg7 = 1.479819860511658591e-01;
+  constexpr double ln2_hi = 6.93147180369123816490e-01, ln2_lo = 1.90821492927058770002e-10;
+  const double s = f / (2.0 + f), z = s * s, w = z * z;
+  const double t1 = w * (Lg2 + w * (Lg4 + w * Lg6));
+  const double t2 = z * (Lg1 + w * (Lg3 + w * (Lg5 + w * Lg7)));
+  const double R = t2 + t1, hfsq = 0.5 * f * f;
+  return k * ln2_hi - ((hfsq - (s * (hfsq + R) + k * ln2_lo)) - f);
+#endif
+}
+
 // The standard normal quantile Φ⁻¹(p) for p in (0, 1): Wichura's algorithm AS 241
 // (PPND16, Applied Statistics 37, 1988), relative error about 1e-16. Rational functions
 // only, except log and sqrt in the tails (|p − 0.5| > 0.425, 15% of uniform draws).
@@ -184,64 +220,73 @@ KOKKOS_INLINE_FUNCTION double normal_quantile_central(double q) {
           1.0);
 }
 
+// AS 241's tails (|p − 0.5| > normal_central_limit) from r = √(−log min(p, 1 − p)): the
+// rational function for r ≤ 5 and the one beyond (p within 1.4e-11 of 0 or 1), without
+// branches so that loops over them vectorise on the host.
+KOKKOS_INLINE_FUNCTION double normal_tail_near(double r) {
+  const double rn = r - 1.6;
+  return (((((((7.74545014278341407640e-4 * rn + 2.27238449892691845833e-2) * rn +
+               2.41780725177450611770e-1) *
+                  rn +
+              1.27045825245236838258e0) *
+                 rn +
+             3.64784832476320460504e0) *
+                rn +
+            5.76949722146069140550e0) *
+               rn +
+           4.63033784615654529590e0) *
+              rn +
+          1.42343711074968357734e0) /
+         (((((((1.05075007164441684324e-9 * rn + 5.47593808499534494600e-4) * rn +
+               1.51986665636164571966e-2) *
+                  rn +
+              1.48103976427480074590e-1) *
+                 rn +
+             6.89767334985100004550e-1) *
+                rn +
+            1.67638483018380384940e0) *
+               rn +
+           2.05319162663775882187e0) *
+              rn +
+          1.0);
+}
+KOKKOS_INLINE_FUNCTION double normal_tail_far(double r) {
+  const double rf = r - 5.0;
+  return (((((((2.01033439929228813265e-7 * rf + 2.71155556874348757815e-5) * rf +
+               1.24266094738807843860e-3) *
+                  rf +
+              2.65321895265761230930e-2) *
+                 rf +
+             2.96560571828504891230e-1) *
+                rf +
+            1.78482653991729133580e0) *
+               rf +
+           5.46378491116411436990e0) *
+              rf +
+          6.65790464350110377720e0) /
+         (((((((2.04426310338993978564e-15 * rf + 1.42151175831644588870e-7) * rf +
+               1.84631831751005468180e-5) *
+                  rf +
+              7.86869131145613259100e-4) *
+                 rf +
+             1.48753612908506148525e-2) *
+                rf +
+            1.36929880922735805310e-1) *
+               rf +
+           5.99832206555887937690e-1) *
+              rf +
+          1.0);
+}
+// r of a tail draw (log_fast on the host: the vector loops and the scalar path agree).
+KOKKOS_INLINE_FUNCTION double normal_tail_r(double p) {
+  return sqrt(-log_fast(p < 0.5 ? p : 1.0 - p));
+}
+
 KOKKOS_INLINE_FUNCTION double normal_quantile(double p) {
   const double q = p - 0.5;
   if (fabs(q) <= normal_central_limit) return normal_quantile_central(q);
-  double r = sqrt(-log(q < 0 ? p : 1.0 - p));
-  double v;
-  if (r <= 5.0) {
-    r -= 1.6;
-    v = (((((((7.74545014278341407640e-4 * r + 2.27238449892691845833e-2) * r +
-              2.41780725177450611770e-1) *
-                 r +
-             1.27045825245236838258e0) *
-                r +
-            3.64784832476320460504e0) *
-               r +
-           5.76949722146069140550e0) *
-              r +
-          4.63033784615654529590e0) *
-             r +
-         1.42343711074968357734e0) /
-        (((((((1.05075007164441684324e-9 * r + 5.47593808499534494600e-4) * r +
-              1.51986665636164571966e-2) *
-                 r +
-             1.48103976427480074590e-1) *
-                r +
-            6.89767334985100004550e-1) *
-               r +
-           1.67638483018380384940e0) *
-              r +
-          2.05319162663775882187e0) *
-             r +
-         1.0);
-  } else {
-    r -= 5.0;
-    v = (((((((2.01033439929228813265e-7 * r + 2.71155556874348757815e-5) * r +
-              1.24266094738807843860e-3) *
-                 r +
-             2.65321895265761230930e-2) *
-                r +
-            2.96560571828504891230e-1) *
-               r +
-           1.78482653991729133580e0) *
-              r +
-          5.46378491116411436990e0) *
-             r +
-         6.65790464350110377720e0) /
-        (((((((2.04426310338993978564e-15 * r + 1.42151175831644588870e-7) * r +
-              1.84631831751005468180e-5) *
-                 r +
-             7.86869131145613259100e-4) *
-                r +
-            1.48753612908506148525e-2) *
-               r +
-           1.36929880922735805310e-1) *
-              r +
-          5.99832206555887937690e-1) *
-             r +
-         1.0);
-  }
+  const double r = normal_tail_r(p);
+  const double v = r <= 5.0 ? normal_tail_near(r) : normal_tail_far(r);
   return q < 0 ? -v : v;
 }
 }  // namespace tessera::detail::kmath
