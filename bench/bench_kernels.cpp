@@ -1,4 +1,5 @@
-// Kernel throughput: Philox draws, per-column statistics, one SVC fit on digits.
+// Kernel throughput: Philox draws, per-column statistics, one SVC fit on digits, the SMO
+// launches, an eigendecomposition.
 //   build with -DTESSERA_BUILD_BENCH=ON, run build/bench/bench_kernels
 #include <benchmark/benchmark.h>
 
@@ -10,6 +11,8 @@
 #include <tessera/io/generators.hpp>
 #include <tessera/linalg/linalg.hpp>
 #include <tessera/ml/svc.hpp>
+
+#include "../src/ml/ovo.hpp"
 
 namespace {
 
@@ -54,6 +57,42 @@ void BM_svc_fit_digits(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_svc_fit_digits)->Unit(benchmark::kMillisecond);
+
+// One C of the digits grid (all 1797 samples: 45 class pairs, RBF gamma = 0.001, C = 10,
+// cold) solved by each way of launching the pairs (impl::SmoLaunch): 1 one per thread (the
+// CPUs' way), 2 one per team of threads (the GPUs'); the same results. On a GPU, the
+// comparison that tells the team solver's worth (scripts/gpu-check.sh runs this program).
+void BM_smo_launch(benchmark::State& state) {
+  namespace impl = tessera::ml::impl;
+  const auto launch = static_cast<impl::SmoLaunch>(state.range(0));
+  const impl::OvoSet prepared = [] {
+    const tessera::Table digits = tessera::io::digits();
+    const std::size_t n = digits.X.extent(0);
+    std::vector<int> train(n), cls(n);
+    for (std::size_t i = 0; i < n; ++i)
+      train[i] = static_cast<int>(i), cls[i] = static_cast<int>(digits.y(i));
+    const impl::DMatrix X = impl::to_device(digits.X);
+    const impl::DVector norms = impl::row_norms(X);
+    tessera::detail::KernelSpec spec;
+    spec.gamma = 0.001;
+    impl::OvoSet set = impl::make_ovo(train, cls, 10);
+    impl::prepare_kernel(set, impl::kernel_from_dots(impl::dots(X, X), norms, norms, spec), true);
+    return set;
+  }();
+  const std::vector<double> weight(10, 1.0);
+  std::int64_t steps = 0;
+  for (auto _ : state) {
+    impl::OvoSet set = prepared;
+    impl::solve_ovo(set, 10.0, weight, 1e-3, -1, false, launch);
+    for (const auto it : set.iterations) steps += it;
+  }
+  state.counters["SMO steps"] =
+      static_cast<double>(steps) / static_cast<double>(state.iterations());
+}
+BENCHMARK(BM_smo_launch)
+    ->Arg(static_cast<int>(tessera::ml::impl::SmoLaunch::per_thread))
+    ->Arg(static_cast<int>(tessera::ml::impl::SmoLaunch::per_team))
+    ->Unit(benchmark::kMillisecond);
 
 // The eigendecomposition a CMA-ES generation makes of its N × N covariance (N = 10 and 50,
 // the reference runs': every generation, as Hansen's rule gives for λ = 20·N), on a
