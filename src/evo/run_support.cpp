@@ -40,14 +40,13 @@ TESSERA_CLONES [[gnu::flatten]] void normal_pairs(const CounterRng& rng, std::ui
       tails[listed] = static_cast<int>(i);
       listed += !(std::fabs(u[i] - 0.5) <= detail::kmath::normal_central_limit);
     }
-    double r[2 * kPairs], v[2 * kPairs];
-    for (std::size_t t = 0; t < listed; ++t) r[t] = u[tails[t]];
+    double tail_u[2 * kPairs], r[2 * kPairs], v[2 * kPairs];
+    for (std::size_t t = 0; t < listed; ++t) tail_u[t] = u[tails[t]];  // (gathers: slower)
     TESSERA_SIMD
     for (std::size_t t = 0; t < listed; ++t) {
-      const double p = r[t];
-      r[t] = detail::kmath::normal_tail_r(p);
+      r[t] = detail::kmath::normal_tail_r(tail_u[t]);
       const double near = detail::kmath::normal_tail_near(r[t]);
-      v[t] = p < 0.5 ? -near : near;
+      v[t] = tail_u[t] < 0.5 ? -near : near;
     }
     for (std::size_t t = 0; t < listed; ++t) {
       const auto i = static_cast<std::size_t>(tails[t]);

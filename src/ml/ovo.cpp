@@ -364,13 +364,9 @@ void solve_ovo(OvoSet& set, double C, const std::vector<double>& weight, double 
     using Policy = Kokkos::TeamPolicy<Space>;
     const auto league = static_cast<int>(pairs);
     const TeamSolver teams_solver{solver};
-    const auto scratch = Kokkos::PerTeam(TeamSolver::scratch_bytes<Space>());
-    if (team_size > 0)
-      Kokkos::parallel_for("tessera::svm::smo_teams",
-                           Policy(league, team_size).set_scratch_size(0, scratch), teams_solver);
-    else
-      Kokkos::parallel_for("tessera::svm::smo_teams",
-                           Policy(league, Kokkos::AUTO).set_scratch_size(0, scratch), teams_solver);
+    Policy policy = team_size > 0 ? Policy(league, team_size) : Policy(league, Kokkos::AUTO);
+    policy.set_scratch_size(0, Kokkos::PerTeam(TeamSolver::scratch_bytes<Space>()));
+    Kokkos::parallel_for("tessera::svm::smo_teams", policy, teams_solver);
   } else {
 #if defined(KOKKOS_ENABLE_CUDA)
     Kokkos::parallel_for("tessera::svm::smo",

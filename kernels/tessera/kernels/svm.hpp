@@ -370,6 +370,11 @@ struct FirstRule {
     if (b.gmax > a.gmax || (b.gmax == a.gmax && b.i > a.i)) a.gmax = b.gmax, a.i = b.i;
     if (b.gmax2 > a.gmax2) a.gmax2 = b.gmax2;
   }
+  // Position t with w = −y·G, in I_up and/or I_low.
+  KOKKOS_INLINE_FUNCTION static void offer(FirstPick& v, int t, double w, bool up, bool low) {
+    if (up && (w > v.gmax || (w == v.gmax && t > v.i))) v.gmax = w, v.i = t;
+    if (low && -w > v.gmax2) v.gmax2 = -w;
+  }
 };
 
 template <class RealView, class RowView, class IntView>
@@ -393,8 +398,7 @@ struct SelectFirst {
     const bool up = yt > 0 ? a < cp : a > 0.0;
     const bool low = yt > 0 ? a > 0.0 : a < cn;
     const double w = -yt * g;
-    if (up && (w > v.gmax || (w == v.gmax && t > v.i))) v.gmax = w, v.i = t;
-    if (low && -w > v.gmax2) v.gmax2 = -w;
+    FirstRule::offer(v, t, w, up, low);
   }
   KOKKOS_INLINE_FUNCTION void init(value_type& v) const { FirstRule::init(v); }
   KOKKOS_INLINE_FUNCTION void join(value_type& a, const value_type& b) const {
@@ -422,6 +426,10 @@ struct SecondRule {
   template <class A, class B>
   KOKKOS_INLINE_FUNCTION static void merge(A& a, B& b) {
     if (b.obj < a.obj || (b.obj == a.obj && b.j > a.j)) a.obj = b.obj, a.j = b.j;
+  }
+  // Position t, a candidate with objective obj.
+  KOKKOS_INLINE_FUNCTION static void offer(SecondPick& v, int t, double obj) {
+    if (obj < v.obj || (obj == v.obj && t > v.j)) v.obj = obj, v.j = t;
   }
 };
 
@@ -460,7 +468,7 @@ struct SelectSecond {
     if (!low || !(grad_diff > 0)) return;
     const double quad = qd_i + qdiag(t) - 2.0 * y_i * yt * static_cast<double>(qi(t));
     const double obj = -(grad_diff * grad_diff) / (quad > 0 ? quad : 1e-12);
-    if (obj < v.obj || (obj == v.obj && t > v.j)) v.obj = obj, v.j = t;
+    SecondRule::offer(v, t, obj);
   }
   KOKKOS_INLINE_FUNCTION void init(value_type& v) const { SecondRule::init(v); }
   KOKKOS_INLINE_FUNCTION void join(value_type& a, const value_type& b) const {
@@ -484,11 +492,10 @@ struct SmoTeam {
   using Serial = SmoBatch<FloatMatrix, IntView, SegView, RealView, CountView>;
   Serial s;  // the problems, and row_of / c_of / step
 
-  // Position t of problem p: its half h (0: class a, y = +1) and row offset r in it.
-  KOKKOS_INLINE_FUNCTION void locate(int p, int begin, int t, int& h, int& r) const {
-    r = t - begin;
-    h = r >= s.seg(p, 1);
-    if (h) r -= s.seg(p, 1);
+  // Whether position t of problem p (positions from begin) is in its second half (class
+  // b, y = −1); its Kf row and column are s.row_of(p, t).
+  KOKKOS_INLINE_FUNCTION bool second_half(int p, int begin, int t) const {
+    return t - begin >= s.seg(p, 1);
   }
 
   // Team scratch (level 0) a launch must give each team.
@@ -536,9 +543,8 @@ struct SmoTeam {
   template <class Member>
   KOKKOS_INLINE_FUNCTION void start_gradient(const Member& team, int p, int begin, int end) const {
     Kokkos::parallel_for(Kokkos::TeamThreadRange(team, begin, end), [&](const int q) {
-      int h, r;
-      locate(p, begin, q, h, r);
-      const int col = s.seg(p, 2 * h) + r;
+      const bool h = second_half(p, begin, q);
+      const int col = s.row_of(p, q);
       double g = -1.0;
       for (int t = begin; t < end; ++t) {
         if (s.alpha(t) == 0.0) continue;
@@ -561,12 +567,11 @@ struct SmoTeam {
     Kokkos::parallel_reduce(
         Kokkos::TeamThreadRange(team, begin, end),
         [&](const int t, FirstPick& v) {
-          int h, r;
-          locate(p, begin, t, h, r);
+          const bool h = second_half(p, begin, t);
           const double yt = h ? -1.0 : 1.0;
           double g = s.grad(t);
           if (update) {
-            const int col = s.seg(p, 2 * h) + r;
+            const int col = s.row_of(p, t);
             g += static_cast<double>(s.Kf(ri, col)) * (yt * yd_i) +
                  static_cast<double>(s.Kf(rj, col)) * (yt * yd_j);
             s.grad(t) = g;
@@ -575,8 +580,7 @@ struct SmoTeam {
           const bool up = h ? a > 0.0 : a < s.c_pos(p);
           const bool low = h ? a < s.c_neg(p) : a > 0.0;
           const double w = -yt * g;
-          if (up && (w > v.gmax || (w == v.gmax && t > v.i))) v.gmax = w, v.i = t;
-          if (low && -w > v.gmax2) v.gmax2 = -w;
+          FirstRule::offer(v, t, w, up, low);
         },
         PickReducer<FirstPick, FirstRule>(out));
   }
@@ -590,17 +594,15 @@ struct SmoTeam {
     Kokkos::parallel_reduce(
         Kokkos::TeamThreadRange(team, begin, end),
         [&](const int t, SecondPick& v) {
-          int h, r;
-          locate(p, begin, t, h, r);
+          const bool h = second_half(p, begin, t);
           const double yt = h ? -1.0 : 1.0;
           const double a = s.alpha(t);
           const bool low = h ? a < s.c_neg(p) : a > 0.0;
           const double grad_diff = gmax + yt * s.grad(t);
-          const int col = s.seg(p, 2 * h) + r;
+          const int col = s.row_of(p, t);
           const double quad = qd_i + s.kdiag(col) - 2.0 * static_cast<double>(s.Kf(ri, col));
           const double obj = -(grad_diff * grad_diff) / (quad > 0 ? quad : Serial::tau);
-          if (low && grad_diff > 0 && (obj < v.obj || (obj == v.obj && t > v.j)))
-            v.obj = obj, v.j = t;
+          if (low && grad_diff > 0) SecondRule::offer(v, t, obj);
         },
         PickReducer<SecondPick, SecondRule>(out));
   }
