@@ -9,7 +9,9 @@
 #include <algorithm>
 #include <csignal>
 #include <filesystem>
+#include <limits>
 #include <memory>
+#include <numeric>
 
 #include <tessera/core/error.hpp>
 #include <tessera/evo/cmaes.hpp>
@@ -381,6 +383,31 @@ TEST(Normals, VectorisedPairsAreTheScalarDraws) {
     }
   }
   EXPECT_GT(tails, 100);  // |z| > Φ⁻¹(0.925): drawn by the tail formula
+}
+
+// rank_order against std::stable_sort of the indices by sign·f (the order it replaces),
+// on values with many ties, both zeros, infinities, tiny and huge magnitudes; NaN last.
+TEST(RankOrder, IsTheStableSortOfTheValues) {
+  const CounterRng rng(5);
+  const double specials[] = {0.0, -0.0, INFINITY, -INFINITY, 1e-310, -1e-310, 1e300, -1e300};
+  for (const std::size_t count : {1, 2, 7, 200, 1000, 4096})
+    for (const double sign : {1.0, -1.0}) {
+      std::vector<double> f(count);
+      for (std::size_t k = 0; k < count; ++k) {
+        const double u = rng.uniform(count * 7 + k);
+        f[k] = k % 5 == 0 ? specials[rng.integer(count * 11 + k, 8)]
+                          : std::floor(40 * u - 20) * (u < 0.3 ? 1e-3 : 1.0);  // ties
+      }
+      std::vector<std::size_t> want(count);
+      std::iota(want.begin(), want.end(), std::size_t(0));
+      std::stable_sort(want.begin(), want.end(),
+                       [&](std::size_t a, std::size_t b) { return sign * f[a] < sign * f[b]; });
+      ASSERT_EQ(evo::impl::rank_order(f, sign), want) << count << " values, sign " << sign;
+    }
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const std::vector<double> f = {nan, 3.0, INFINITY, -1.0, nan, 2.0};
+  EXPECT_EQ(evo::impl::rank_order(f, 1.0), (std::vector<std::size_t>{3, 5, 1, 0, 2, 4}));
+  EXPECT_EQ(evo::impl::rank_order(f, -1.0), (std::vector<std::size_t>{2, 1, 5, 3, 0, 4}));
 }
 
 TEST(HallOfFame, TheBestDistinctIndividualsEverEvaluated) {

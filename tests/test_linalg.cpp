@@ -101,21 +101,25 @@ TEST(Linalg, GramUpperSerialMatchesItsDefinition) {
       }
 }
 
+namespace {
+
 // T = tridiag(-1, 2, -1) of size n: eigenvalues 2 - 2 cos(k pi / (n + 1)), k = 1..n.
-TEST(Linalg, EighSecondDifferenceMatrix) {
-  const std::size_t n = 12;
-  Matrix<Host> T("T", n, n), V("V", n, n);
-  linalg::Vector<Host> w("w", n);
+Matrix<Host> second_difference(std::size_t n) {
+  Matrix<Host> T("T", n, n);
   for (std::size_t i = 0; i < n; ++i) {
     T(i, i) = 2;
     if (i + 1 < n) T(i, i + 1) = T(i + 1, i) = -1;
   }
-  linalg::eigh(T, w, V);
+  return T;
+}
+
+// w, V are T's eigenpairs: the closed-form values ascending, T v_k = w_k v_k, V orthonormal.
+void expect_second_difference_eigenpairs(const linalg::Vector<Host>& w, const Matrix<Host>& V) {
+  const std::size_t n = w.extent(0);
+  const Matrix<Host> T = second_difference(n);
   const double pi = std::acos(-1.0);
   for (std::size_t k = 0; k < n; ++k)
     EXPECT_NEAR(w(k), 2 - 2 * std::cos(double(k + 1) * pi / double(n + 1)), 1e-13);
-  EXPECT_EQ(T(0, 0), 2.0);  // input untouched
-  // T v_k = w_k v_k and the eigenvectors are orthonormal.
   for (std::size_t k = 0; k < n; ++k)
     for (std::size_t i = 0; i < n; ++i) {
       double tv = 0;
@@ -128,4 +132,32 @@ TEST(Linalg, EighSecondDifferenceMatrix) {
       for (std::size_t i = 0; i < n; ++i) dot += V(i, a) * V(i, b);
       EXPECT_NEAR(dot, a == b ? 1.0 : 0.0, 1e-13);
     }
+}
+
+}  // namespace
+
+TEST(Linalg, EighSecondDifferenceMatrix) {
+  const std::size_t n = 12;
+  const Matrix<Host> T = second_difference(n);
+  Matrix<Host> V("V", n, n);
+  linalg::Vector<Host> w("w", n);
+  linalg::eigh(T, w, V);
+  EXPECT_EQ(T(0, 0), 2.0);  // input untouched
+  expect_second_difference_eigenpairs(w, V);
+}
+
+// eigh_serial reads the upper triangle only (the lower one is garbage here), in place too.
+TEST(Linalg, EighSerialReadsTheUpperTriangle) {
+  for (const std::size_t n : {1, 12, 50}) {
+    const Matrix<Host> T = second_difference(n);
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0; j < i; ++j) T(i, j) = 1e3 + double(i * n + j);
+    Matrix<Host> V("V", n, n);
+    linalg::Vector<Host> w("w", n);
+    linalg::prepare_serial();
+    linalg::eigh_serial(T, w, V);
+    expect_second_difference_eigenpairs(w, V);
+    linalg::eigh_serial(T, w, T);
+    expect_second_difference_eigenpairs(w, T);
+  }
 }

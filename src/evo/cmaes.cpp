@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <numeric>
 
 #include <fmt/format.h>
 #include <tessera/core/error.hpp>
 #include <tessera/core/rng.hpp>
 #include <tessera/io/table.hpp>
+#include <tessera/kernels/math.hpp>
 #include <tessera/linalg/linalg.hpp>
 
 #include "run_support.hpp"
@@ -102,14 +104,24 @@ std::string run_once(const Comm& comm, const CMAESParams& p, const Evaluator& ev
   // tolfun: the spread of this generation's values and of the last 10 + 30N/λ bests.
   const std::size_t history = 10 + static_cast<std::size_t>(std::ceil(30.0 * N / lambda));
   std::vector<double> recent_best;
-  std::vector<double> x(L * n), y(L * n), penalty(L);
-  HostMatrix Z("cmaes_z", L, n), steps("cmaes_steps", L, n), A("cmaes_a", M, n),
+  std::vector<double> y(bounded ? L * n : 0), penalty(L, 0.0);
+  HostMatrix X("cmaes_x", L, n), BD("cmaes_bd", n, n), A("cmaes_a", M, n),
       rank_mu("cmaes_rank_mu", n, n);
-  Kokkos::View<double*, Kokkos::HostSpace> Dv("cmaes_d", n);
-  // the generation's normals, two per counter (L·n rounded up to even)
+  HostVector d2("cmaes_d2", n);
+  // The generation's normals, two per counter (inversion of the block's two uniforms):
+  // z_(gen, i) for the flat index i = k·n + j is the (i mod 2)-th of pair gen·L·n + ⌊i/2⌋.
+  // Blocks of 64 pairs (whole vector loops, whatever n is); the first L·n are read as L × n.
   const std::size_t pairs = (L * n + 1) / 2;
+  static constexpr std::size_t kBlock = 64;
+  const std::size_t blocks = (pairs + kBlock - 1) / kBlock;
   const Kokkos::View<double*, Kokkos::HostSpace> normals("cmaes_normals", 2 * pairs);
-  using HostPolicy = Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace>;
+  const HostMatrix Z(normals.data(), L, n);
+  const auto sample = [&rng, &normals, L, n, pairs](int gen, std::size_t b) {
+    const std::uint64_t first = static_cast<std::uint64_t>(gen) * L * n;
+    const std::size_t p0 = b * kBlock;
+    impl::normal_pairs(rng, first + p0, std::min(kBlock, pairs - p0), normals.data() + 2 * p0);
+  };
+  using HostExec = Kokkos::DefaultHostExecutionSpace;
   if (!resume.is_null()) {
     track.load(resume.at("tracker"));
     const impl::json& s = resume.at("strategy");
@@ -125,51 +137,29 @@ std::string run_once(const Comm& comm, const CMAESParams& p, const Evaluator& ev
     s.at("update_count").get_to(update_count);
     s.at("recent_best").get_to(recent_best);
   }
-  for (int gen = first_gen; gen < p.generations; ++gen) {
-    // Sample x_k = m + σ·B·(D ∘ z_k), z_k standard normal keyed by (generation, k, j):
-    // the same population on every rank. The z's in parallel, the B products as one GEMM.
-    for (std::size_t j = 0; j < n; ++j) Dv(j) = D[j];
-    // Two normals per counter (inversion of the block's two uniforms): z_(gen, i) for the
-    // flat index i = k·n + j is the (i mod 2)-th of pair gen·L·n + ⌊i/2⌋. Blocks of 64
-    // pairs (whole vector loops, whatever n is), then scaled into the rows.
-    const std::uint64_t first = static_cast<std::uint64_t>(gen) * L * n;
-    constexpr std::size_t kBlock = 64;
-    double* const z = normals.data();
-    Kokkos::parallel_for("tessera::cmaes::normals", HostPolicy(0, (pairs + kBlock - 1) / kBlock),
-                         [=](const std::size_t b) {
-                           const std::size_t p0 = b * kBlock;
-                           impl::normal_pairs(rng, first + p0, std::min(kBlock, pairs - p0),
-                                              z + 2 * p0);
-                         });
-    for (std::size_t k = 0; k < L; ++k)
-      for (std::size_t j = 0; j < n; ++j) Z(k, j) = Dv(j) * z[k * n + j];
-    linalg::gemm(linalg::Op::none, linalg::Op::transpose, 1.0, Z, B, 0.0, steps);
-    for (std::size_t k = 0; k < L; ++k) {
-      double pen = 0;
-      for (std::size_t i = 0; i < n; ++i) {
-        x[k * n + i] = m[i] + sigma * steps(k, i);
-        y[k * n + i] = std::min(std::max(x[k * n + i], p.lo), p.hi);
-        pen += (x[k * n + i] - y[k * n + i]) * (x[k * n + i] - y[k * n + i]);
-      }
-      penalty[k] = bounded ? pen : 0.0;
-    }
-    // Each rank evaluates its slice of the projected points; the penalty is added here.
-    std::vector<double> f = impl::evaluate_rows(comm, y.data(), L, n, evaluate);
-    for (std::size_t k = 0; k < L; ++k) f[k] += sign * penalty[k];
-    track.record(gen0 + gen, lambda, f, y.data(), n);  // logbook, best (the first on ties)
-    r.generations = gen0 + gen + 1;
-    std::vector<std::size_t> order(L);
-    std::iota(order.begin(), order.end(), std::size_t(0));
-    std::stable_sort(order.begin(), order.end(),
-                     [&](std::size_t a, std::size_t b) { return sign * f[a] < sign * f[b]; });
+  linalg::prepare_serial();
+  if (first_gen < p.generations)
+    Kokkos::parallel_for("tessera::cmaes::normals", Kokkos::RangePolicy<HostExec>(0, blocks),
+                         [&](std::size_t b) { sample(first_gen, b); });
+  std::vector<double> f;
+  std::vector<std::size_t> order;
+  std::vector<double> root_w(M);
+  for (std::size_t i = 0; i < M; ++i) root_w[i] = std::sqrt(w[i]);
+  // Update (DEAP's Strategy.update) from the generation's values f: mean, evolution
+  // paths, covariance, step size, and C = B·diag(D²)·Bᵀ. Serial code that dispatches
+  // nothing: it runs beside the next generation's normals.
+  const auto update = [&]() {
+    order = impl::rank_order(f, sign);  // best first, the earlier first on ties
     recent_best.push_back(sign * f[order[0]]);
     if (recent_best.size() > history) recent_best.erase(recent_best.begin());
-
-    // Update (DEAP's Strategy.update): mean, evolution paths, covariance, step size.
     const std::vector<double> old = m;
+    double* const mean = m.data();
     std::fill(m.begin(), m.end(), 0.0);
-    for (std::size_t i = 0; i < M; ++i)
-      for (std::size_t j = 0; j < n; ++j) m[j] += w[i] * x[order[i] * n + j];
+    for (std::size_t i = 0; i < M; ++i) {
+      const double* const xi = &X(order[i], 0);
+      TESSERA_SIMD
+      for (std::size_t j = 0; j < n; ++j) mean[j] += w[i] * xi[j];
+    }
     std::vector<double> diff(n), tmp(n, 0.0);
     for (std::size_t j = 0; j < n; ++j) diff[j] = m[j] - old[j];
     for (std::size_t j = 0; j < n; ++j) {  // (Bᵀ diff) / D
@@ -193,18 +183,61 @@ std::string run_once(const Comm& comm, const CMAESParams& p, const Evaluator& ev
     const double pc_scale = hsig * std::sqrt(cc * (2.0 - cc) * mueff) / sigma;
     for (std::size_t j = 0; j < n; ++j) pc[j] = (1.0 - cc) * pc[j] + pc_scale * diff[j];
     const double keep = 1.0 - ccov1 - ccovmu + (1.0 - hsig) * ccov1 * cc * (2.0 - cc);
-    // Rank-μ update Σ w_i (x_i − old)(x_i − old)ᵀ = AᵀA with rows √w_i (x_i − old): one syrk.
-    for (std::size_t i = 0; i < M; ++i)
-      for (std::size_t j = 0; j < n; ++j)
-        A(i, j) = std::sqrt(w[i]) * (x[order[i] * n + j] - old[j]);
-    linalg::gram(1.0, A, 0.0, rank_mu);
+    // Rank-μ update Σ w_i (x_i − old)(x_i − old)ᵀ = AᵀA with rows √w_i (x_i − old).
+    for (std::size_t i = 0; i < M; ++i) {
+      const double* const xi = &X(order[i], 0);
+      double* const ai = &A(i, 0);
+      TESSERA_SIMD
+      for (std::size_t j = 0; j < n; ++j) ai[j] = root_w[i] * (xi[j] - old[j]);
+    }
+    linalg::gram_upper_serial(1.0, A, 0.0, rank_mu);
     for (std::size_t a = 0; a < n; ++a)
-      for (std::size_t b = 0; b < n; ++b)
-        C(a, b) = keep * C(a, b) + ccov1 * pc[a] * pc[b] + ccovmu * rank_mu(a, b) / (sigma * sigma);
+      for (std::size_t b = a; b < n; ++b)
+        C(b, a) = C(a, b) =
+            keep * C(a, b) + ccov1 * pc[a] * pc[b] + ccovmu * rank_mu(a, b) / (sigma * sigma);
     sigma *= std::exp((ps_norm / chiN - 1.0) * cs / damps);
-    HostVector d2("cmaes_d2", n);
-    linalg::eigh(C, d2, B);  // ascending
+    linalg::eigh_serial(C, d2, B);  // ascending
     for (std::size_t j = 0; j < n; ++j) D[j] = std::sqrt(std::max(d2(j), 0.0));
+  };
+  for (int gen = first_gen; gen < p.generations; ++gen) {
+    // x_k = m + σ·B·(D ∘ z_k): one GEMM of the normals with B·diag(D) into rows set to m.
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0; j < n; ++j) BD(i, j) = B(i, j) * D[j];
+    for (std::size_t k = 0; k < L; ++k) std::copy(m.begin(), m.end(), &X(k, 0));
+    linalg::gemm(linalg::Op::none, linalg::Op::transpose, sigma, Z, BD, 1.0, X);
+    const double* points = X.data();
+    if (bounded) {  // evaluated at the projection into the box, plus a penalty
+      for (std::size_t k = 0; k < L; ++k) {
+        double pen = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+          y[k * n + i] = std::min(std::max(X(k, i), p.lo), p.hi);
+          pen += (X(k, i) - y[k * n + i]) * (X(k, i) - y[k * n + i]);
+        }
+        penalty[k] = pen;
+      }
+      points = y.data();
+    }
+    // Each rank evaluates its slice of the points; the penalty is added here.
+    f = impl::evaluate_rows(comm, points, L, n, evaluate);
+    for (std::size_t k = 0; k < L; ++k) f[k] += sign * penalty[k];
+    track.record(gen0 + gen, lambda, f, points, n);  // logbook, best (the first on ties)
+    r.generations = gen0 + gen + 1;
+    // The update on one thread; the next generation's normals on the others (and on that
+    // one when it is done): item 0 is the update, item 1 + b the normals' block b.
+    const std::size_t next = gen + 1 < p.generations ? blocks : 0;
+    std::exception_ptr failure;
+    Kokkos::parallel_for(
+        "tessera::cmaes::update",
+        Kokkos::RangePolicy<HostExec, Kokkos::Schedule<Kokkos::Dynamic>>(0, 1 + next),
+        [&](std::size_t item) {
+          if (item > 0) return sample(gen + 1, item - 1);
+          try {
+            update();
+          } catch (...) {
+            failure = std::current_exception();
+          }
+        });
+    if (failure) std::rethrow_exception(failure);
 
     if (const std::string why = track.stop(p.target, p.max_evaluations, p.stagnation);
         !why.empty()) {

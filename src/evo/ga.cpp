@@ -72,10 +72,7 @@ std::vector<std::size_t> tournament(const std::vector<double>& fitness, bool min
 namespace {
 // Individuals sorted by fitness, best (largest) first, and their running sums.
 std::pair<std::vector<std::size_t>, std::vector<double>> by_fitness(const std::vector<double>& f) {
-  std::vector<std::size_t> order(f.size());
-  std::iota(order.begin(), order.end(), std::size_t(0));
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::size_t a, std::size_t b) { return f[a] > f[b]; });
+  std::vector<std::size_t> order = impl::rank_order(f, -1.0);
   std::vector<double> cumulative(f.size());
   double s = 0;
   for (std::size_t i = 0; i < f.size(); ++i) {
@@ -342,12 +339,7 @@ class GeneticEngine final : public impl::Engine {
  private:
   // Indices from the best to the worst (stable).
   static std::vector<std::size_t> ranking(const Pool& P, double sign) {
-    std::vector<std::size_t> order(P.size());
-    std::iota(order.begin(), order.end(), std::size_t(0));
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-      return sign * P.fitness[a] < sign * P.fitness[b];
-    });
-    return order;
+    return impl::rank_order(P.fitness, sign);
   }
   std::vector<std::size_t> select(const Pool& from, std::size_t k, const CounterRng& rng,
                                   std::uint64_t& next) const {

@@ -1,6 +1,8 @@
 #include "run_support.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -16,17 +18,49 @@
 
 namespace tessera::evo::impl {
 
-TESSERA_CLONES [[gnu::flatten]] void normal_pairs(const CounterRng& rng, std::uint64_t first,
-                                                  std::size_t count, double* out) {
+namespace {
+
+// The two open uniforms of CounterRng::open_uniform_pair(counter), the same bits: Philox's
+// 32-bit words held in 64-bit integers whose upper halves are ignored (masked where they
+// matter), so that a vector loop multiplies 64-bit lanes (vpmuludq) without packing
+// between 32- and 64-bit lanes. k0, k1: the round keys.
+inline void open_uniforms(std::uint64_t counter, std::uint64_t stream, const std::uint64_t* k0,
+                          const std::uint64_t* k1, double& a, double& b) {
+  constexpr std::uint64_t low = 0xffffffffu, m0 = 0xD2511F53u, m1 = 0xCD9E8D57u;
+  std::uint64_t c0 = counter & low, c1 = counter >> 32, c2 = stream & low, c3 = stream >> 32;
+#pragma GCC unroll 10
+  for (int round = 0; round < 10; ++round) {
+    const std::uint64_t p0 = (c0 & low) * m0, p1 = (c2 & low) * m1;
+    c0 = (p1 >> 32) ^ c1 ^ k0[round];
+    c2 = (p0 >> 32) ^ c3 ^ k1[round];
+    c1 = p1;
+    c3 = p0;
+  }
+  // the top 53 bits of words 1:0 and 3:2, centred in (0, 1)
+  const std::uint64_t x = ((c1 & low) << 32 | (c0 & low)) >> 11;
+  const std::uint64_t y = ((c3 & low) << 32 | (c2 & low)) >> 11;
+  constexpr double unit = 1.0 / 9007199254740992.0;  // 2^-53
+  a = (static_cast<double>(static_cast<std::int64_t>(x)) + 0.5) * unit;
+  b = (static_cast<double>(static_cast<std::int64_t>(y)) + 0.5) * unit;
+}
+
+}  // namespace
+
+TESSERA_CLONES_V4 [[gnu::flatten]] void normal_pairs(const CounterRng& rng, std::uint64_t first,
+                                                     std::size_t count, double* out) {
   constexpr std::size_t kPairs = 64;
+  std::uint64_t k0[10], k1[10];
+  for (std::uint32_t round = 0, a = static_cast<std::uint32_t>(rng.seed()),
+                     b = static_cast<std::uint32_t>(rng.seed() >> 32);
+       round < 10; ++round, a += 0x9E3779B9u, b += 0xBB67AE85u)
+    k0[round] = a, k1[round] = b;
+  const std::uint64_t stream = rng.stream();
   for (std::size_t p0 = 0; p0 < count; p0 += kPairs) {
     const std::size_t m = std::min(kPairs, count - p0);
     double u[2 * kPairs];
     TESSERA_SIMD
-    for (std::size_t p = 0; p < m; ++p) {
-      const auto pair = rng.open_uniform_pair(first + p0 + p);
-      u[2 * p] = pair.first, u[2 * p + 1] = pair.second;
-    }
+    for (std::size_t p = 0; p < m; ++p)
+      open_uniforms(first + p0 + p, stream, k0, k1, u[2 * p], u[2 * p + 1]);
     // The central region for every draw (one vector loop); the tails (15% of the draws)
     // listed, then computed together in a vector loop and put in place: the same values as
     // normal_quantile's.
@@ -55,6 +89,36 @@ TESSERA_CLONES [[gnu::flatten]] void normal_pairs(const CounterRng& rng, std::ui
   }
 }
 
+std::vector<std::size_t> rank_order(const std::vector<double>& f, double sign) {
+  const std::size_t count = f.size();
+  // Keys whose unsigned order is the values' order: the sign bit flipped for positive
+  // values, all bits for negative ones; + 0.0 makes −0 into +0.
+  std::vector<std::uint64_t> key(count), key_out(count);
+  std::vector<std::size_t> order(count), order_out(count);
+  for (std::size_t k = 0; k < count; ++k) {
+    const double v = std::isnan(f[k]) ? INFINITY : sign * f[k] + 0.0;
+    std::uint64_t b;
+    std::memcpy(&b, &v, sizeof b);
+    key[k] = b >> 63 ? ~b : b | std::uint64_t(1) << 63;
+    order[k] = k;
+  }
+  // Least significant byte first; each pass is stable, so equal keys keep index order.
+  for (int shift = 0; shift < 64; shift += 8) {
+    std::size_t start[257] = {};
+    for (std::size_t k = 0; k < count; ++k) ++start[(key[k] >> shift & 0xff) + 1];
+    if (std::find(start + 1, start + 257, count) != start + 257) continue;  // one byte value
+    for (int c = 0; c < 256; ++c) start[c + 1] += start[c];
+    for (std::size_t k = 0; k < count; ++k) {
+      const std::size_t to = start[key[k] >> shift & 0xff]++;
+      key_out[to] = key[k];
+      order_out[to] = order[k];
+    }
+    key.swap(key_out);
+    order.swap(order_out);
+  }
+  return order;
+}
+
 std::vector<double> evaluate_rows(const Comm& comm, const double* rows, std::size_t count,
                                   std::size_t n, const Evaluator& evaluate) {
   if (evaluate.host()) {  // one individual per task, balanced over the ranks
@@ -66,14 +130,20 @@ std::vector<double> evaluate_rows(const Comm& comm, const double* rows, std::siz
   const auto total = static_cast<std::int64_t>(count);
   const auto begin = static_cast<std::size_t>(total * comm.rank() / comm.size());
   const auto end = static_cast<std::size_t>(total * (comm.rank() + 1) / comm.size());
-  Kokkos::View<double**, Kokkos::LayoutRight, Memory> pop(
-      Kokkos::view_alloc(std::string("evo_population"), Kokkos::WithoutInitializing), end - begin,
-      n);
+  Population pop;
+  if constexpr (Kokkos::SpaceAccessibility<Kokkos::HostSpace, Memory>::accessible) {
+    pop = Population(rows + begin * n, end - begin, n);  // the rows where they are
+  } else {
+    Kokkos::View<double**, Kokkos::LayoutRight, Memory> copy(
+        Kokkos::view_alloc(std::string("evo_population"), Kokkos::WithoutInitializing), end - begin,
+        n);
+    const auto copy_h = Kokkos::create_mirror_view(Kokkos::HostSpace(), copy);
+    std::copy(rows + begin * n, rows + end * n, copy_h.data());
+    Kokkos::deep_copy(copy, copy_h);
+    pop = copy;
+  }
   Fitness fit(Kokkos::view_alloc(std::string("evo_fitness"), Kokkos::WithoutInitializing),
               end - begin);
-  const auto pop_h = Kokkos::create_mirror_view(Kokkos::HostSpace(), pop);
-  std::copy(rows + begin * n, rows + end * n, pop_h.data());
-  Kokkos::deep_copy(pop, pop_h);
   agree(comm, [&] {
     if (end > begin) evaluate(pop, fit);
   });
@@ -389,10 +459,7 @@ void migrate(const Comm& comm, const Placement& place,
   if (place.leader)
     for (const auto& e : engines) {
       const std::vector<double>& f = e->fitness();
-      std::vector<std::size_t> order(f.size());
-      std::iota(order.begin(), order.end(), std::size_t(0));
-      std::stable_sort(order.begin(), order.end(),
-                       [&](std::size_t a, std::size_t b) { return sign * f[a] < sign * f[b]; });
+      const std::vector<std::size_t> order = rank_order(f, sign);
       for (std::size_t i = 0; i < k; ++i) flat.push_back(f[order[i]]);
       for (std::size_t i = 0; i < k; ++i)
         flat.insert(flat.end(), e->rows().begin() + static_cast<std::ptrdiff_t>(order[i] * n),

@@ -27,6 +27,11 @@ using nlohmann::json;
 // about 15% of the draws) one by one afterwards.
 void normal_pairs(const CounterRng& rng, std::uint64_t first, std::size_t count, double* out);
 
+/// Indices of f from the best to the worst: the smallest sign·f first, the earlier index
+/// first among equal values (as a stable sort; −0 equals +0), NaN last (as +∞). A radix
+/// sort of the values' bits: no data-dependent branches.
+std::vector<std::size_t> rank_order(const std::vector<double>& f, double sign);
+
 /// Fitness of `count` row-major rows of n genes: each rank evaluates a contiguous slice on
 /// its device, the values are gathered in row order on every rank (collective).
 std::vector<double> evaluate_rows(const Comm& comm, const double* rows, std::size_t count,

@@ -54,10 +54,7 @@ void replace_worst(std::vector<double>& x, std::vector<double>& f, bool minimize
                    const std::vector<double>& rows, const std::vector<double>& g, Also also) {
   const std::size_t n = x.size() / f.size();
   const double sign = minimize ? 1.0 : -1.0;
-  std::vector<std::size_t> order(f.size());
-  std::iota(order.begin(), order.end(), std::size_t(0));
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::size_t a, std::size_t b) { return sign * f[a] < sign * f[b]; });
+  const std::vector<std::size_t> order = impl::rank_order(f, sign);
   for (std::size_t k = 0; k < g.size(); ++k) {
     const std::size_t at = order[order.size() - 1 - k];
     std::copy(rows.begin() + static_cast<std::ptrdiff_t>(k * n),

@@ -221,4 +221,21 @@ void eigh(const Matrix<Host>& A, const Vector<Host>& w, const Matrix<Host>& V) {
                         std::to_string(info) + ")");
 }
 
+void eigh_serial(const Matrix<Host>& A, const Vector<Host>& w, const Matrix<Host>& V) {
+  detail::check_eigh(A, w, V);
+  const auto n = static_cast<std::size_t>(A.extent(0));
+  if (n == 0) return;
+  double* v = V.data();
+  if (v != A.data()) std::copy(A.data(), A.data() + n * n, v);
+  // The row-major buffer read as column-major is Aᵀ: its lower triangle is A's upper one,
+  // and no transposed copies are made. Eigenvector k comes back as row k: transposed.
+  const lapack_int info = LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'V', 'L', static_cast<lapack_int>(n), v,
+                                         static_cast<lapack_int>(n), w.data());
+  if (info != 0)
+    throw InternalError("tessera::linalg::eigh_serial: LAPACKE_dsyevd failed (info " +
+                        std::to_string(info) + ")");
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = i + 1; j < n; ++j) std::swap(v[i * n + j], v[j * n + i]);
+}
+
 }  // namespace tessera::linalg

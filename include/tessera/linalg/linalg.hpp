@@ -56,6 +56,13 @@ void gram_upper_serial(double alpha, const Matrix<Kokkos::HostSpace>& A, double 
 void eigh(const Matrix<Kokkos::HostSpace>& A, const Vector<Kokkos::HostSpace>& w,
           const Matrix<Kokkos::HostSpace>& V);
 
+/// @brief eigh computed by the calling thread alone (no parallelism inside, no Kokkos
+/// dispatch): for use within a host parallel loop, after prepare_serial(). Only the upper
+/// triangle of A is read; A may be V (then it is overwritten).
+/// @throws InternalError if the solver does not converge.
+void eigh_serial(const Matrix<Kokkos::HostSpace>& A, const Vector<Kokkos::HostSpace>& w,
+                 const Matrix<Kokkos::HostSpace>& V);
+
 #if defined(KOKKOS_ENABLE_CUDA)
 /// @brief gemm on CUDA memory (cuBLAS), ordered on the default Kokkos::Cuda stream.
 void gemm(Op op_a, Op op_b, double alpha, const Matrix<Kokkos::CudaSpace>& A,

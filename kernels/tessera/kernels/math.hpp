@@ -23,8 +23,11 @@
 #define TESSERA_X86_KERNELS 1
 // Built for several instruction sets, chosen when the program starts.
 #define TESSERA_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+// ... with AVX-512's 64-bit integer conversions and multiplies (DQ) in the first clone.
+#define TESSERA_CLONES_V4 __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
 #else
 #define TESSERA_CLONES
+#define TESSERA_CLONES_V4
 #endif
 
 #if defined(TESSERA_X86_KERNELS)
