@@ -112,7 +112,7 @@ std::string run_once(const Comm& comm, const CMAESParams& p, const Evaluator& ev
   // z_(gen, i) for the flat index i = k·n + j is the (i mod 2)-th of pair gen·L·n + ⌊i/2⌋.
   // Blocks of 64 pairs (whole vector loops, whatever n is); the first L·n are read as L × n.
   const std::size_t pairs = (L * n + 1) / 2;
-  static constexpr std::size_t kBlock = 64;
+  static constexpr std::size_t kBlock = 64, kRows = 64;  // pairs per block, rows per GEMM
   const std::size_t blocks = (pairs + kBlock - 1) / kBlock;
   const Kokkos::View<double*, Kokkos::HostSpace> normals("cmaes_normals", 2 * pairs);
   const HostMatrix Z(normals.data(), L, n);
@@ -200,11 +200,20 @@ std::string run_once(const Comm& comm, const CMAESParams& p, const Evaluator& ev
     for (std::size_t j = 0; j < n; ++j) D[j] = std::sqrt(std::max(d2(j), 0.0));
   };
   for (int gen = first_gen; gen < p.generations; ++gen) {
-    // x_k = m + σ·B·(D ∘ z_k): one GEMM of the normals with B·diag(D) into rows set to m.
+    // x_k = m + σ·B·(D ∘ z_k): blocks of rows set to m, then a GEMM of their normals with
+    // B·diag(D) into them (a fixed split: the same bits on any thread count).
     for (std::size_t i = 0; i < n; ++i)
       for (std::size_t j = 0; j < n; ++j) BD(i, j) = B(i, j) * D[j];
-    for (std::size_t k = 0; k < L; ++k) std::copy(m.begin(), m.end(), &X(k, 0));
-    linalg::gemm(linalg::Op::none, linalg::Op::transpose, sigma, Z, BD, 1.0, X);
+    Kokkos::parallel_for("tessera::cmaes::sample",
+                         Kokkos::RangePolicy<HostExec>(0, (L + kRows - 1) / kRows),
+                         [&](std::size_t b) {
+                           const std::size_t r0 = b * kRows, rows = std::min(kRows, L - r0);
+                           for (std::size_t k = r0; k < r0 + rows; ++k)
+                             std::copy(m.begin(), m.end(), &X(k, 0));
+                           linalg::gemm_serial(linalg::Op::none, linalg::Op::transpose, sigma,
+                                               HostMatrix(&Z(r0, 0), rows, n), BD, 1.0,
+                                               HostMatrix(&X(r0, 0), rows, n));
+                         });
     const double* points = X.data();
     if (bounded) {  // evaluated at the projection into the box, plus a penalty
       for (std::size_t k = 0; k < L; ++k) {

@@ -141,19 +141,22 @@ void gemm(Op op_a, Op op_b, double alpha, const Matrix<Host>& A, const Matrix<Ho
   const bool by_rows = m >= n;
   const std::size_t extent = by_rows ? m : n;
   const std::size_t blocks = (extent + kBlockRows - 1) / kBlockRows;
-  Kokkos::parallel_for(
-      "tessera::linalg::gemm_blocks", Kokkos::RangePolicy<HostExec>(0, blocks),
-      [=](const std::size_t blk) {
-        const std::size_t x0 = blk * kBlockRows, len = std::min(kBlockRows, extent - x0);
-        if (by_rows)
-          cblas_dgemm(CblasRowMajor, ta, tb, static_cast<int>(len), static_cast<int>(n), k, alpha,
-                      a + (a_plain ? x0 * static_cast<std::size_t>(lda) : x0), lda, b, ldb, beta,
-                      c + x0 * static_cast<std::size_t>(ldc), ldc);
-        else
-          cblas_dgemm(CblasRowMajor, ta, tb, static_cast<int>(m), static_cast<int>(len), k, alpha,
-                      a, lda, b + (b_plain ? x0 : x0 * static_cast<std::size_t>(ldb)), ldb, beta,
-                      c + x0, ldc);
-      });
+  const auto block = [=](const std::size_t blk) {
+    const std::size_t x0 = blk * kBlockRows, len = std::min(kBlockRows, extent - x0);
+    if (by_rows)
+      cblas_dgemm(CblasRowMajor, ta, tb, static_cast<int>(len), static_cast<int>(n), k, alpha,
+                  a + (a_plain ? x0 * static_cast<std::size_t>(lda) : x0), lda, b, ldb, beta,
+                  c + x0 * static_cast<std::size_t>(ldc), ldc);
+    else
+      cblas_dgemm(CblasRowMajor, ta, tb, static_cast<int>(m), static_cast<int>(len), k, alpha, a,
+                  lda, b + (b_plain ? x0 : x0 * static_cast<std::size_t>(ldb)), ldb, beta, c + x0,
+                  ldc);
+  };
+  if (blocks == 1)
+    block(0);  // no fork and join for one block
+  else
+    Kokkos::parallel_for("tessera::linalg::gemm_blocks", Kokkos::RangePolicy<HostExec>(0, blocks),
+                         block);
 }
 
 void gram(double alpha, const Matrix<Host>& A, double beta, const Matrix<Host>& C) {
