@@ -69,9 +69,10 @@ TEST(Benchmarks, MatchDeapAndKnownOptima) {
   }
 }
 
-// On the host a row's cosines are taken in one vector loop (kmath::cos_reduced): the same
-// bits as the formula evaluated gene by gene (detail::benchmark_value with kmath::cos_fast),
-// for every lane and tail length, also past the fast cosine's range (the library's cos
+// On the host the cosines of a block of rows are taken in one vector loop
+// (kmath::cos_reduced): the same bits as the formula evaluated gene by gene
+// (detail::benchmark_value with kmath::cos_fast), for every lane and tail length, several
+// blocks and a partial last one, also past the fast cosine's range (the library's cos
 // there, checked against a direct sum).
 TEST(Benchmarks, VectorisedCosinesGiveTheGeneByGeneBits) {
 #if defined(KOKKOS_ENABLE_CUDA)
@@ -80,11 +81,12 @@ TEST(Benchmarks, VectorisedCosinesGiveTheGeneByGeneBits) {
   CounterRng rng(5, 0);
   std::uint64_t counter = 0;
   for (const int dim : {1, 7, 8, 9, 37, 300}) {
-    std::vector<std::vector<double>> rows(4, std::vector<double>(dim));
+    std::vector<std::vector<double>> rows(150, std::vector<double>(dim));
     for (auto& row : rows)
       for (double& x : row) x = -6.0 + 12.0 * rng.uniform(counter++);
     rows[3][0] = 1e9 + 0.3;  // 2πx far past cos_reduced_limit
     rows[3][dim - 1] = -2.5e5 - 0.7;
+    rows[100][dim / 2] = 3e7;
     Kokkos::View<double**, Kokkos::LayoutRight, Kokkos::HostSpace> host("rows", rows.size(), dim);
     for (std::size_t i = 0; i < rows.size(); ++i)
       for (int j = 0; j < dim; ++j) host(i, static_cast<std::size_t>(j)) = rows[i][j];

@@ -229,24 +229,30 @@ std::string run_once(const Comm& comm, const CMAESParams& p, const Evaluator& ev
     // Each rank evaluates its slice of the points; the penalty is added here.
     f = impl::evaluate_rows(comm, points, L, n, evaluate);
     for (std::size_t k = 0; k < L; ++k) f[k] += sign * penalty[k];
-    track.record(gen0 + gen, lambda, f, points, n);  // logbook, best (the first on ties)
-    r.generations = gen0 + gen + 1;
-    // The update on one thread; the next generation's normals on the others (and on that
-    // one when it is done): item 0 is the update, item 1 + b the normals' block b.
+    // The update on one thread; the logbook's record and the next generation's normals on
+    // the others (and on that one when it is done): item 0 is the update, item 1 + b the
+    // normals' block b, the last item the record (in the second thread's part of Kokkos's
+    // split of a dynamic range).
     const std::size_t next = gen + 1 < p.generations ? blocks : 0;
-    std::exception_ptr failure;
+    std::exception_ptr failure[2];
     Kokkos::parallel_for(
         "tessera::cmaes::update",
-        Kokkos::RangePolicy<HostExec, Kokkos::Schedule<Kokkos::Dynamic>>(0, 1 + next),
+        Kokkos::RangePolicy<HostExec, Kokkos::Schedule<Kokkos::Dynamic>>(0, 2 + next),
         [&](std::size_t item) {
-          if (item > 0) return sample(gen + 1, item - 1);
+          if (item > 0 && item <= next) return sample(gen + 1, item - 1);
+          const bool record = item > 0;
           try {
-            update();
+            if (record)
+              track.record(gen0 + gen, lambda, f, points, n);  // logbook, best (first on ties)
+            else
+              update();
           } catch (...) {
-            failure = std::current_exception();
+            failure[record] = std::current_exception();
           }
         });
-    if (failure) std::rethrow_exception(failure);
+    for (const auto& e : failure)
+      if (e) std::rethrow_exception(e);
+    r.generations = gen0 + gen + 1;
 
     if (const std::string why = track.stop(p.target, p.max_evaluations, p.stagnation);
         !why.empty()) {

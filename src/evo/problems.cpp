@@ -37,56 +37,65 @@ struct KnapsackKernel {
 };
 
 #if !defined(KOKKOS_ENABLE_CUDA)
-// Rows [begin, end) of a host population for a problem that takes cosines: each row's
-// cosines in one vector loop (cos_reduced; the library's cos past its limit), then
-// benchmark_value over them: the same bits as benchmark_value alone (the same operations
-// in the same order; -ffp-contract=off for this file), several times faster.
+// Rows [begin, end) of a host population for a problem that takes cosines: the rows'
+// cosines in one vector loop over their genes (contiguous; cos_reduced, the library's cos
+// past its limit), then benchmark_value over each row's: the same bits as benchmark_value
+// alone (the same operations in the same order; -ffp-contract=off for this file), several
+// times faster. c: room for the rows' genes.
 TESSERA_CLONES [[gnu::flatten]] void evaluate_rows(detail::BenchmarkKind kind,
                                                    const Population& pop, const Fitness& fit,
                                                    int begin, int end, double* c) {
   namespace km = detail::kmath;
   const int n = static_cast<int>(pop.extent(1));
-  for (int i = begin; i < end; ++i) {
-    const double* x = &pop(i, 0);
-    // the next row into cache meanwhile (without, the loop below waited on memory)
-    if (i + 1 < static_cast<int>(pop.extent(0)))
-      for (int j = 0; j < n; j += 8) __builtin_prefetch(&pop(i + 1, j));
-    double outside = 0;  // arguments past cos_reduced's limit (or NaN)
-    const auto cosines = [&](detail::BenchmarkKind k) {
+  const int genes = (end - begin) * n;
+  const double* x = &pop(begin, 0);
+  // the next block into cache meanwhile (without, the loop below waited on memory)
+  if (end < static_cast<int>(pop.extent(0)))
+    for (int e = 0; e < genes; e += 8) __builtin_prefetch(x + genes + e);
+  double outside = 0;                             // arguments past cos_reduced's limit (or NaN)
+  if (kind == detail::BenchmarkKind::griewank) {  // the argument depends on the gene: by rows
+    for (int r = 0; r < end - begin; ++r) {
       TESSERA_SIMD_SUM(outside)
       for (int j = 0; j < n; ++j) {
-        const double y = detail::cosine_argument(k, x[j], j);
-        c[j] = km::cos_reduced(y);
+        const double y = detail::cosine_argument(detail::BenchmarkKind::griewank, x[r * n + j], j);
+        c[r * n + j] = km::cos_reduced(y);
         outside += std::fabs(y) <= km::cos_reduced_limit ? 0.0 : 1.0;
       }
-    };
-    // the argument differs only for Griewank: a constant kind lets each loop specialise
-    if (kind == detail::BenchmarkKind::griewank)
-      cosines(detail::BenchmarkKind::griewank);
-    else
-      cosines(detail::BenchmarkKind::rastrigin);
-    if (outside > 0)
-      for (int j = 0; j < n; ++j) {
-        const double y = detail::cosine_argument(kind, x[j], j);
-        if (!(std::fabs(y) <= km::cos_reduced_limit)) c[j] = std::cos(y);
-      }
-    fit(i) = detail::benchmark_value(kind, pop, i, [c](int j) { return c[j]; });
+    }
+  } else {
+    TESSERA_SIMD_SUM(outside)
+    for (int e = 0; e < genes; ++e) {
+      const double y = detail::cosine_argument(detail::BenchmarkKind::rastrigin, x[e], 0);
+      c[e] = km::cos_reduced(y);
+      outside += std::fabs(y) <= km::cos_reduced_limit ? 0.0 : 1.0;
+    }
+  }
+  if (outside > 0)
+    for (int e = 0; e < genes; ++e) {
+      const double y = detail::cosine_argument(kind, x[e], e % n);
+      if (!(std::fabs(y) <= km::cos_reduced_limit)) c[e] = std::cos(y);
+    }
+  for (int i = begin; i < end; ++i) {
+    const double* const row = c + (i - begin) * n;
+    fit(i) = detail::benchmark_value(kind, pop, i, [row](int j) { return row[j]; });
   }
 }
 
 void evaluate_on_host(detail::BenchmarkKind kind, const Population& pop, const Fitness& fit) {
   using Exec = Kokkos::DefaultHostExecutionSpace;
-  constexpr int kRows = 8;  // rows per work item
   const int rows = static_cast<int>(pop.extent(0));
   const std::size_t n = pop.extent(1);
+  // rows per work item: about 512 genes (long vector loops even for short rows), read as
+  // one run of genes where the rows are contiguous
+  const int block = pop.stride(0) == n ? static_cast<int>(std::max<std::size_t>(1, 512 / n)) : 1;
   const Kokkos::Experimental::UniqueToken<Exec> token;
   const Kokkos::View<double**, Kokkos::HostSpace> scratch(
       Kokkos::view_alloc(std::string("evo_cosines"), Kokkos::WithoutInitializing),
-      static_cast<std::size_t>(token.size()), n);
+      static_cast<std::size_t>(token.size()), static_cast<std::size_t>(block) * n);
   Kokkos::parallel_for("tessera::evo::benchmark_host",
-                       Kokkos::RangePolicy<Exec>(0, (rows + kRows - 1) / kRows), [=](const int b) {
+                       Kokkos::RangePolicy<Exec>(0, (rows + block - 1) / block), [=](const int b) {
                          const int id = token.acquire();
-                         evaluate_rows(kind, pop, fit, b * kRows, std::min(rows, (b + 1) * kRows),
+                         evaluate_rows(kind, pop, fit, b * block, std::min(rows, (b + 1) * block),
                                        &scratch(static_cast<std::size_t>(id), 0));
                          token.release(id);
                        });

@@ -28,7 +28,6 @@ inline void open_uniforms(std::uint64_t counter, std::uint64_t stream, const std
                           const std::uint64_t* k1, double& a, double& b) {
   constexpr std::uint64_t low = 0xffffffffu, m0 = 0xD2511F53u, m1 = 0xCD9E8D57u;
   std::uint64_t c0 = counter & low, c1 = counter >> 32, c2 = stream & low, c3 = stream >> 32;
-#pragma GCC unroll 10
   for (int round = 0; round < 10; ++round) {
     const std::uint64_t p0 = (c0 & low) * m0, p1 = (c2 & low) * m1;
     c0 = (p1 >> 32) ^ c1 ^ k0[round];
