@@ -7,8 +7,9 @@
    generations, N = 10 and N = 50: `tessera evolve` (its "evolve" phase from run.json;
    1 rank x 2 threads and 2 ranks x 1 thread) vs DEAP's cma.Strategy with
    algorithms.eaGenerateUpdate and a Statistics/HallOfFame as in DEAP's example. Same
-   evaluation count; the final best fitness of each, as the median of 5 seeds (one run's
-   value on Rastrigin is noisy); the time of tessera's fastest run and DEAP's mean.
+   evaluation count; the final best fitness of each, as the median of 20 seeds (tessera)
+   and 10 (DEAP): one run's value on Rastrigin is noisy; the time of tessera's fastest of 5
+   runs and DEAP's mean.
 2. The GA: DEAP's OneMax example (100 bits, population 300, eaSimple with two-point
    crossover cxpb 0.5, bit flips indpb 0.05 mutpb 0.2, tournaments of 3, 40 generations)
    vs `tessera evolve --algorithm ga --problem onemax` with the same settings; 5 seeds each.
@@ -40,6 +41,18 @@ try:
     from deap import algorithms, base, benchmarks, cma, creator, tools
 except ImportError:
     raise SystemExit("DEAP is needed: pip install deap (e.g. in a venv with --system-site-packages)")
+
+
+# Rastrigin 50-D ends in one of two modes (below 50, or about 300) for DEAP and tessera
+# alike, so the final fitness is compared as the median of many seeds: tessera's over 20
+# (its time: the fastest of the first 5), DEAP's over 10 (its time: their mean).
+OUR_SEEDS, DEAP_SEEDS = 20, 10
+
+
+def spread(values):
+    """The final best values of several seeds: median and mean."""
+    return (f"median {statistics.median(values):.6g}, mean {statistics.mean(values):.6g} "
+            f"of {len(values)} seeds")
 
 
 def deap_run(n, seed=128):
@@ -222,22 +235,23 @@ def main():
                                     ("2 ranks x 1 thread", ["mpirun", "-np", "2", a.tessera],
                                      dict(ENV, OMP_NUM_THREADS="1"))]:
                 best_t, fits = float("inf"), []
-                for seed in range(5):
+                for seed in range(OUR_SEEDS if not ours else 5):
                     out = os.path.join(tmp, f"ev{n}{len(ours)}{seed}")
                     subprocess.run(cmd + args + ["--seed", str(seed), "--out", out], env=env, check=True)
-                    best_t = min(best_t, json.load(open(os.path.join(out, "run.json")))["phases"]["evolve"])
+                    if seed < 5:
+                        best_t = min(best_t, json.load(open(os.path.join(out, "run.json")))["phases"]["evolve"])
                     res = json.load(open(os.path.join(out, "best.json")))
                     fits.append(res["fitness"])
-                ours[label] = (best_t, statistics.median(fits), res["evaluations"])
-            deap = [deap_run(n, seed=128 + seed) for seed in range(5)]
+                ours[label] = (best_t, fits, res["evaluations"])
+            deap = [deap_run(n, seed=128 + seed) for seed in range(DEAP_SEEDS)]
             t_deap = statistics.mean(d[0] for d in deap)
-            f_deap = statistics.median(d[1] for d in deap)
+            f_deap = [d[1] for d in deap]
             e_deap = deap[0][2]
             print(f"CMA-ES Rastrigin N = {n}, lambda = {20 * n}, 250 generations:")
             for label, (t, f, e) in ours.items():
-                print(f"  tessera ({label}): {t:.3f} s, median best {f:.6g}, {e} evaluations; "
+                print(f"  tessera ({label}): {t:.3f} s, best {spread(f)}, {e} evaluations; "
                       f"{t_deap / t:.0f}x DEAP")
-            print(f"  DEAP cma.Strategy: {t_deap:.2f} s, median best {f_deap:.6g}, {e_deap} evaluations")
+            print(f"  DEAP cma.Strategy: {t_deap:.2f} s, best {spread(f_deap)}, {e_deap} evaluations")
         ga_t, ga_f = float("inf"), []
         for seed in range(5):
             out = os.path.join(tmp, f"ga{seed}")
