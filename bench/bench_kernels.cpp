@@ -113,6 +113,24 @@ void BM_eigh(benchmark::State& state) {
 }
 BENCHMARK(BM_eigh)->Arg(10)->Arg(50)->Unit(benchmark::kMicrosecond);
 
+// The rank-μ update of a CMA-ES generation at N = 50 (μ = 500 weighted steps): the upper
+// triangle of AᵀA by one thread, as the update computes it.
+void BM_gram_upper_serial(benchmark::State& state) {
+  const auto rows = static_cast<std::size_t>(state.range(0)),
+             cols = static_cast<std::size_t>(state.range(1));
+  tessera::HostMatrix A("A", rows, cols), C("C", cols, cols);
+  const tessera::CounterRng rng(2);
+  for (std::size_t i = 0; i < rows * cols; ++i) A.data()[i] = rng.uniform(i) - 0.5;
+  tessera::linalg::prepare_serial();
+  for (auto _ : state) {
+    tessera::linalg::gram_upper_serial(1.0, A, 0.0, C);
+    benchmark::DoNotOptimize(C.data());
+  }
+  state.SetItemsProcessed(state.iterations() *
+                          static_cast<std::int64_t>(rows * cols * (cols + 1) / 2));
+}
+BENCHMARK(BM_gram_upper_serial)->Args({500, 50})->Args({100, 10})->Unit(benchmark::kMicrosecond);
+
 // The standard normals of one CMA-ES generation at N = 50 (λ·N = 50000 draws, 25000
 // counters) by one thread: Philox, Φ⁻¹'s central region and its tails.
 void BM_normal_pairs(benchmark::State& state) {
