@@ -23,9 +23,12 @@ void write_run_report(const Context& ctx, const std::vector<std::string>& argv,
       line += c;
       continue;
     }
-    const auto tab = line.find('\t');
-    ranks.push_back(
-        {{"rank", rank++}, {"node", line.substr(0, tab)}, {"device", line.substr(tab + 1)}});
+    // node \t device \t device id (the device's name may hold spaces, not tabs)
+    const auto tab = line.find('\t'), last = line.rfind('\t');
+    ranks.push_back({{"rank", rank++},
+                     {"node", line.substr(0, tab)},
+                     {"device", line.substr(tab + 1, last - tab - 1)},
+                     {"device_id", std::stoi(line.substr(last + 1))}});
     line.clear();
   }
   nlohmann::json phases = nlohmann::json::object();

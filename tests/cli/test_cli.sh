@@ -240,7 +240,9 @@ import json; r = json.load(open('launched/run.json')); assert r['comm_backend'] 
     check "mpirun -np $np: stats.json bitwise equal to 1 rank" cmp mpi$np/stats.json ref$np/stats.json
     check "mpirun -np $np: only rank 0 prints" bash -c "[[ \$(wc -l <mpi$np.out) == \$(wc -l <mpi${np}_ref.out) ]]"
     check "mpirun -np $np: run.json has $np ranks" python3 -c "
-import json; r = json.load(open('mpi$np/run.json')); assert r['ranks'] == $np and len(r['devices']) == $np"
+import json; r = json.load(open('mpi$np/run.json')); assert r['ranks'] == $np and len(r['devices']) == $np
+for i, d in enumerate(r['devices']):
+    assert d['rank'] == i and d['device'] and '\t' not in d['device'] and isinstance(d['device_id'], int), d"
   done
   run mpi_group "$mpiexec" -np 3 --oversubscribe "$tessera" stats --data keyed.csv --group-by 1 --chunk-rows 100 --memory-limit 5K --out mpigroup --quiet
   check "mpirun -np 3: streamed --group-by bitwise equal to 1 rank" cmp mpigroup/stats.json gwhole/stats.json
