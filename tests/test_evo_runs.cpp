@@ -370,19 +370,23 @@ TEST(Problems, HostFunctionFarmedOverTheRanks) {
 // apart, its tails in vector loops): the same bits as CounterRng::normal_pair, tails
 // included, for every block length.
 TEST(Normals, VectorisedPairsAreTheScalarDraws) {
-  const CounterRng rng(11, 3);
   int tails = 0;
-  for (const std::size_t count : {1, 7, 64, 65, 1000}) {
-    std::vector<double> z(2 * count);
-    evo::impl::normal_pairs(rng, 12345, count, z.data());
-    for (std::size_t p = 0; p < count; ++p) {
-      const auto want = rng.normal_pair(12345 + p);
-      ASSERT_EQ(z[2 * p], want.first) << count << " pair " << p;
-      ASSERT_EQ(z[2 * p + 1], want.second) << count << " pair " << p;
-      tails += (std::fabs(want.first) > 1.44) + (std::fabs(want.second) > 1.44);
-    }
-  }
-  EXPECT_GT(tails, 100);  // |z| > Φ⁻¹(0.925): drawn by the tail formula
+  // seeds and streams with both 32-bit halves set; counters across 2^32 (the carry into
+  // the counter's upper word)
+  for (const CounterRng& rng :
+       {CounterRng(11, 3), CounterRng(0x9e3779b97f4a7c15u, 0xdeadbeef12345u)})
+    for (const std::uint64_t first : {std::uint64_t(12345), (std::uint64_t(1) << 32) - 37})
+      for (const std::size_t count : {1, 7, 64, 65, 1000}) {
+        std::vector<double> z(2 * count);
+        evo::impl::normal_pairs(rng, first, count, z.data());
+        for (std::size_t p = 0; p < count; ++p) {
+          const auto want = rng.normal_pair(first + p);
+          ASSERT_EQ(z[2 * p], want.first) << count << " pair " << p << " from " << first;
+          ASSERT_EQ(z[2 * p + 1], want.second) << count << " pair " << p << " from " << first;
+          tails += (std::fabs(want.first) > 1.44) + (std::fabs(want.second) > 1.44);
+        }
+      }
+  EXPECT_GT(tails, 400);  // |z| > Φ⁻¹(0.925): drawn by the tail formula
 }
 
 // rank_order against std::stable_sort of the indices by sign·f (the order it replaces),
