@@ -116,7 +116,7 @@ std::string run_once(const Comm& comm, const CMAESParams& p, const Evaluator& ev
   const std::size_t blocks = (pairs + kBlock - 1) / kBlock;
   const Kokkos::View<double*, Kokkos::HostSpace> normals("cmaes_normals", 2 * pairs);
   const HostMatrix Z(normals.data(), L, n);
-  const auto sample = [&rng, &normals, L, n, pairs](int gen, std::size_t b) {
+  const auto draw_normals = [&rng, &normals, L, n, pairs](int gen, std::size_t b) {
     const std::uint64_t first = static_cast<std::uint64_t>(gen) * L * n;
     const std::size_t p0 = b * kBlock;
     impl::normal_pairs(rng, first + p0, std::min(kBlock, pairs - p0), normals.data() + 2 * p0);
@@ -140,7 +140,7 @@ std::string run_once(const Comm& comm, const CMAESParams& p, const Evaluator& ev
   linalg::prepare_serial();
   if (first_gen < p.generations)
     Kokkos::parallel_for("tessera::cmaes::normals", Kokkos::RangePolicy<HostExec>(0, blocks),
-                         [&](std::size_t b) { sample(first_gen, b); });
+                         [&](std::size_t b) { draw_normals(first_gen, b); });
   std::vector<double> f;
   std::vector<std::size_t> order;
   std::vector<double> root_w(M);
@@ -239,7 +239,7 @@ std::string run_once(const Comm& comm, const CMAESParams& p, const Evaluator& ev
         "tessera::cmaes::update",
         Kokkos::RangePolicy<HostExec, Kokkos::Schedule<Kokkos::Dynamic>>(0, 2 + next),
         [&](std::size_t item) {
-          if (item > 0 && item <= next) return sample(gen + 1, item - 1);
+          if (item > 0 && item <= next) return draw_normals(gen + 1, item - 1);
           const bool record = item > 0;
           try {
             if (record)
