@@ -4,7 +4,10 @@
 // problem, the same logbook on 1, 2 and 3 ranks; bad input.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
+#include <memory>
 
 #include <tessera/core/rng.hpp>
 #include <tessera/evo/cmaes.hpp>
@@ -41,6 +44,17 @@ struct ShiftedSphere {
     double s = 0;
     for (int j = 0; j < static_cast<int>(x.extent(1)); ++j) s += (x(i, j) - 1.0) * (x(i, j) - 1.0);
     return s;
+  }
+};
+
+// ShiftedSphere where x_0 >= 0.5, NaN elsewhere (a simulation that fails there); or NaN
+// everywhere.
+struct SphereWithHoles {
+  bool everywhere = false;
+  template <class Pop>
+  KOKKOS_INLINE_FUNCTION double operator()(const Pop& x, int i) const {
+    if (everywhere || x(i, 0) < 0.5) return 0.0 / 0.0;  // NaN
+    return ShiftedSphere{}(x, i);
   }
 };
 
@@ -144,6 +158,50 @@ TEST(CMAES, SolvesSphereAndRosenbrockIn10Dimensions) {
   const auto r = evo::cmaes(*g_world, p, evo::functor_evaluator(ShiftedSphere{}));
   EXPECT_LT(r.best_fitness, 1e-12);
   for (double v : r.best) EXPECT_NEAR(v, 1.0, 1e-5);
+}
+
+// NaN fitness values (an individual the problem cannot evaluate) rank last: CMA-ES still
+// finds the optimum next to the hole, the best and the hall of fame are never NaN, the
+// logbook's min and max are NaN where a generation had one (as NumPy's); a run where
+// every value is NaN ends without a best instead of failing.
+TEST(CMAES, NaNFitnessRanksLast) {
+  evo::CMAESParams p;
+  p.dim = 4;
+  p.centroid = {1.5};
+  p.sigma = 1.0;
+  p.lambda = 20;
+  p.target = 1e-10;
+  p.generations = 2000;
+  p.hall_of_fame = 5;
+  // every generation's values on this rank (its slice of the population)
+  auto seen = std::make_shared<std::vector<std::vector<double>>>();
+  const auto holes = evo::functor_evaluator(SphereWithHoles{});
+  const evo::Evaluator recording = [seen, holes](const evo::Population& pop,
+                                                 const evo::Fitness& fit) {
+    holes(pop, fit);
+    const auto f = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), fit);
+    seen->emplace_back(f.data(), f.data() + f.extent(0));
+  };
+  const auto r = evo::cmaes(*g_world, p, recording);
+  EXPECT_LT(r.best_fitness, 1e-10);
+  for (double v : r.best) EXPECT_NEAR(v, 1.0, 1e-4);
+  ASSERT_EQ(r.hall_of_fame_fitness.size(), 5u);
+  for (double f : r.hall_of_fame_fitness) EXPECT_FALSE(std::isnan(f));
+  ASSERT_EQ(seen->size(), r.logbook.min.size());
+  int with_nan = 0;
+  for (std::size_t g = 0; g < seen->size(); ++g) {
+    const auto& f = (*seen)[g];
+    if (std::none_of(f.begin(), f.end(), [](double v) { return std::isnan(v); })) continue;
+    ++with_nan;  // a NaN here, so in the whole generation
+    EXPECT_TRUE(std::isnan(r.logbook.min[g]) && std::isnan(r.logbook.max[g])) << g;
+  }
+  EXPECT_GT(with_nan, 0);
+  p.generations = 3;
+  p.target = std::numeric_limits<double>::quiet_NaN();
+  const auto none = evo::cmaes(*g_world, p, evo::functor_evaluator(SphereWithHoles{true}));
+  EXPECT_EQ(none.generations, 3);
+  EXPECT_TRUE(none.best.empty());
+  EXPECT_TRUE(none.hall_of_fame.empty());
 }
 
 // IPOP-CMA-ES (Auger & Hansen 2005) on Rastrigin in 10 dimensions: f < 1e-8 within 2e5

@@ -151,6 +151,7 @@ std::vector<double> evaluate_rows(const Comm& comm, const double* rows, std::siz
 }
 
 void Elite::offer(double f, const double* row, std::size_t n, std::size_t size, double sign) {
+  if (std::isnan(f)) return;  // never among the best
   if (rows.size() == size && !(sign * f < sign * fitness.back())) return;
   for (const auto& r : rows)
     if (std::equal(r.begin(), r.end(), row, row + n)) return;  // already there
@@ -170,8 +171,10 @@ GenerationStats generation_stats(std::int64_t nevals, const std::vector<double>&
   for (double v : f) s.mean += v;
   s.mean /= s.count;
   for (double v : f) s.m2 += (v - s.mean) * (v - s.mean);
-  s.min = *std::min_element(f.begin(), f.end());
-  s.max = *std::max_element(f.begin(), f.end());
+  // NumPy's min and max: NaN where there is one
+  const bool nan = std::any_of(f.begin(), f.end(), [](double v) { return std::isnan(v); });
+  s.min = nan ? NAN : *std::min_element(f.begin(), f.end());
+  s.max = nan ? NAN : *std::max_element(f.begin(), f.end());
   const double sign = minimize ? 1.0 : -1.0;
   for (std::size_t i = 0; i < f.size(); ++i) s.top.offer(f[i], rows + i * n, n, top, sign);
   return s;
@@ -208,7 +211,7 @@ void Tracker::record(int gen, const GenerationStats& s) {
     hof.offer(s.top.fitness[i], s.top.rows[i].data(), s.top.rows[i].size(), size_, sign_);
   r_.hall_of_fame_fitness = std::move(hof.fitness);
   r_.hall_of_fame = std::move(hof.rows);
-  if (sign_ * r_.hall_of_fame_fitness[0] < best_g_) {
+  if (!r_.hall_of_fame.empty() && sign_ * r_.hall_of_fame_fitness[0] < best_g_) {
     best_g_ = sign_ * r_.hall_of_fame_fitness[0];
     r_.best_fitness = r_.hall_of_fame_fitness[0];
     r_.best = r_.hall_of_fame[0];
