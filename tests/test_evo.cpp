@@ -396,6 +396,42 @@ TEST(GA, BadInputIsAClearError) {
 
 // ---- PSO and differential evolution ----
 
+// NaN values rank last in the PSO's and DE's comparisons and in GA tournaments too: each
+// finds the optimum (1, 1, 1, 1) beside the region where the problem gives NaN (x_0 < 0.5:
+// 85% of the box [-20, 4]).
+TEST(Swarm, NaNFitnessRanksLast) {
+  const auto holes = evo::functor_evaluator(SphereWithHoles{});
+  evo::PSOParams p;
+  p.dim = 4;
+  p.lo = -20, p.hi = 4;
+  p.generations = 2000;
+  p.target = 1e-6;
+  p.seed = 3;
+  const auto r = evo::pso(*g_world, p, holes);
+  EXPECT_LT(r.best_fitness, 1e-6) << "PSO after " << r.generations;
+  evo::DEParams d;
+  d.dim = 4;
+  d.lo = -20, d.hi = 4;
+  d.generations = 2000;
+  d.target = 1e-6;
+  d.seed = 3;
+  const auto e = evo::differential_evolution(*g_world, d, holes);
+  EXPECT_LT(e.best_fitness, 1e-6) << "DE after " << e.generations;
+  evo::GAParams g;
+  g.dim = 4;
+  g.lo = -20, g.hi = 4;
+  g.scheme = evo::Scheme::mu_plus_lambda;
+  g.population = 100;
+  g.offspring = 200;
+  g.crossover = evo::Crossover::sbx;
+  g.mutation = evo::Mutation::polynomial;
+  g.generations = 1000;
+  g.target = 1e-6;
+  g.seed = 3;
+  const auto a = evo::genetic(*g_world, g, holes);
+  EXPECT_LT(a.best_fitness, 1e-6) << "GA after " << a.generations;
+}
+
 TEST(Swarm, PsoAndDeSolveSphereOnAnyRankCount) {
   const auto sphere = evo::benchmark_evaluator(evo::Benchmark::sphere);
   for (const auto variant :

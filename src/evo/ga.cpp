@@ -62,7 +62,7 @@ std::vector<std::size_t> tournament(const std::vector<double>& fitness, bool min
     std::size_t best = pick(rng, next, fitness.size());
     for (int t = 1; t < size; ++t) {
       const std::size_t a = pick(rng, next, fitness.size());
-      if (sign * fitness[a] > sign * fitness[best]) best = a;
+      if (impl::better(fitness[a], fitness[best], -sign)) best = a;
     }
     out[i] = best;
   }

@@ -27,6 +27,14 @@ using nlohmann::json;
 // about 15% of the draws) one by one afterwards.
 void normal_pairs(const CounterRng& rng, std::uint64_t first, std::size_t count, double* out);
 
+/// Whether fitness a ranks before b (sign·a < sign·b: sign −1 where larger is better),
+/// NaN after every number.
+inline bool better(double a, double b, double sign) {
+  return !std::isnan(a) && (std::isnan(b) || sign * a < sign * b);
+}
+/// Whether a ranks no later than b (a trial that is not worse replaces its target).
+inline bool no_worse(double a, double b, double sign) { return !better(b, a, sign); }
+
 /// Indices of f from the best to the worst: the smallest sign·f first, the earlier index
 /// first among equal values (as a stable sort; −0 equals +0), NaN last (as +∞). A radix
 /// sort of the values' bits: no data-dependent branches.

@@ -93,7 +93,7 @@ class SwarmEngine final : public impl::Engine {
     const double chi = 2.0 / std::abs(2.0 - phi - std::sqrt(phi * phi - 4.0 * phi));
     std::size_t lead = 0;  // the swarm's best personal best (the first on ties)
     for (std::size_t i = 1; i < m; ++i)
-      if (sign * best_f_[i] < sign * best_f_[lead]) lead = i;
+      if (impl::better(best_f_[i], best_f_[lead], sign)) lead = i;
     const std::vector<double> g(best_x_.begin() + static_cast<std::ptrdiff_t>(lead * n),
                                 best_x_.begin() + static_cast<std::ptrdiff_t>((lead + 1) * n));
     const CounterRng rng(p_.seed, 100 + static_cast<std::uint64_t>(gen));
@@ -112,7 +112,7 @@ class SwarmEngine final : public impl::Engine {
       }
     f_ = impl::evaluate_rows(comm, x_.data(), m, n, evaluate_);
     for (std::size_t i = 0; i < m; ++i)
-      if (sign * f_[i] < sign * best_f_[i]) {
+      if (impl::better(f_[i], best_f_[i], sign)) {
         best_f_[i] = f_[i];
         std::copy(x_.begin() + static_cast<std::ptrdiff_t>(i * n),
                   x_.begin() + static_cast<std::ptrdiff_t>((i + 1) * n),
@@ -170,7 +170,7 @@ class DifferentialEngine final : public impl::Engine {
     const double sign = p_.minimize ? 1.0 : -1.0;
     std::size_t best = 0;
     for (std::size_t i = 1; i < m; ++i)
-      if (sign * f_[i] < sign * f_[best]) best = i;
+      if (impl::better(f_[i], f_[best], sign)) best = i;
     const CounterRng rng(p_.seed, 100 + static_cast<std::uint64_t>(gen));
     std::uint64_t next = 0;
     std::vector<double> trial(m * n);
@@ -194,7 +194,7 @@ class DifferentialEngine final : public impl::Engine {
     }
     const std::vector<double> ft = impl::evaluate_rows(comm, trial.data(), m, n, evaluate_);
     for (std::size_t i = 0; i < m; ++i)
-      if (sign * ft[i] <= sign * f_[i]) {
+      if (impl::no_worse(ft[i], f_[i], sign)) {
         f_[i] = ft[i];
         std::copy(trial.begin() + static_cast<std::ptrdiff_t>(i * n),
                   trial.begin() + static_cast<std::ptrdiff_t>((i + 1) * n),
