@@ -401,33 +401,24 @@ TEST(GA, BadInputIsAClearError) {
 // 85% of the box [-20, 4]).
 TEST(Swarm, NaNFitnessRanksLast) {
   const auto holes = evo::functor_evaluator(SphereWithHoles{});
-  evo::PSOParams p;
-  p.dim = 4;
-  p.lo = -20, p.hi = 4;
-  p.generations = 2000;
-  p.target = 1e-6;
-  p.seed = 3;
-  const auto r = evo::pso(*g_world, p, holes);
+  const auto in_box = [](auto params, int generations) {  // what the three runs share
+    params.dim = 4;
+    params.lo = -20, params.hi = 4;
+    params.generations = generations;
+    params.target = 1e-6;
+    params.seed = 3;
+    return params;
+  };
+  const auto r = evo::pso(*g_world, in_box(evo::PSOParams{}, 2000), holes);
   EXPECT_LT(r.best_fitness, 1e-6) << "PSO after " << r.generations;
-  evo::DEParams d;
-  d.dim = 4;
-  d.lo = -20, d.hi = 4;
-  d.generations = 2000;
-  d.target = 1e-6;
-  d.seed = 3;
-  const auto e = evo::differential_evolution(*g_world, d, holes);
+  const auto e = evo::differential_evolution(*g_world, in_box(evo::DEParams{}, 2000), holes);
   EXPECT_LT(e.best_fitness, 1e-6) << "DE after " << e.generations;
-  evo::GAParams g;
-  g.dim = 4;
-  g.lo = -20, g.hi = 4;
+  evo::GAParams g = in_box(evo::GAParams{}, 1000);
   g.scheme = evo::Scheme::mu_plus_lambda;
   g.population = 100;
   g.offspring = 200;
   g.crossover = evo::Crossover::sbx;
   g.mutation = evo::Mutation::polynomial;
-  g.generations = 1000;
-  g.target = 1e-6;
-  g.seed = 3;
   const auto a = evo::genetic(*g_world, g, holes);
   EXPECT_LT(a.best_fitness, 1e-6) << "GA after " << a.generations;
 }
