@@ -74,6 +74,14 @@ TEST(Rng, PhiloxKnownAnswers) {
   for (const Kat& k : kats) {
     const auto out = detail::philox4x32_10(k.ctr, k.k0, k.k1);
     for (int i = 0; i < 4; ++i) EXPECT_EQ(out.v[i], k.expected.v[i]) << "word " << i;
+    // the 64-bit-lane form: the same words in the low halves, whatever the upper ones hold
+    std::uint64_t keys0[10], keys1[10];
+    detail::philox_round_keys(k.k0, k.k1, keys0, keys1);
+    std::uint64_t c[4];
+    for (int i = 0; i < 4; ++i) c[i] = std::uint64_t(0xdeadbeefu) << 32 | k.ctr.v[i];
+    detail::philox4x32_10_wide(c[0], c[1], c[2], c[3], keys0, keys1);
+    for (int i = 0; i < 4; ++i)
+      EXPECT_EQ(static_cast<std::uint32_t>(c[i]), k.expected.v[i]) << "wide word " << i;
   }
 }
 

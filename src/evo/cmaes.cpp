@@ -142,14 +142,13 @@ std::string run_once(const Comm& comm, const CMAESParams& p, const Evaluator& ev
     Kokkos::parallel_for("tessera::cmaes::normals", Kokkos::RangePolicy<HostExec>(0, blocks),
                          [&](std::size_t b) { draw_normals(first_gen, b); });
   std::vector<double> f;
-  std::vector<std::size_t> order;
   std::vector<double> root_w(M);
   for (std::size_t i = 0; i < M; ++i) root_w[i] = std::sqrt(w[i]);
   // Update (DEAP's Strategy.update) from the generation's values f: mean, evolution
   // paths, covariance, step size, and C = B·diag(D²)·Bᵀ. Serial code that dispatches
   // nothing: it runs beside the next generation's normals.
   const auto update = [&]() {
-    order = impl::rank_order(f, sign);  // best first, the earlier first on ties
+    const std::vector<std::size_t> order = impl::rank_order(f, sign);  // best first
     recent_best.push_back(sign * f[order[0]]);
     if (recent_best.size() > history) recent_best.erase(recent_best.begin());
     const std::vector<double> old = m;

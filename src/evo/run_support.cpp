@@ -20,21 +20,14 @@ namespace tessera::evo::impl {
 
 namespace {
 
-// The two open uniforms of CounterRng::open_uniform_pair(counter), the same bits: Philox's
-// 32-bit words held in 64-bit integers whose upper halves are ignored (masked where they
-// matter), so that a vector loop multiplies 64-bit lanes (vpmuludq) without packing
-// between 32- and 64-bit lanes. k0, k1: the round keys.
-inline void open_uniforms(std::uint64_t counter, std::uint64_t stream, const std::uint64_t* k0,
-                          const std::uint64_t* k1, double& a, double& b) {
-  constexpr std::uint64_t low = 0xffffffffu, m0 = 0xD2511F53u, m1 = 0xCD9E8D57u;
+// The two open uniforms of CounterRng::open_uniform_pair(counter), the same bits, from
+// Philox in 64-bit lanes (philox4x32_10_wide: it vectorises).
+inline void open_uniforms(std::uint64_t counter, std::uint64_t stream,
+                          const std::uint64_t (&k0)[10], const std::uint64_t (&k1)[10], double& a,
+                          double& b) {
+  constexpr std::uint64_t low = 0xffffffffu;
   std::uint64_t c0 = counter & low, c1 = counter >> 32, c2 = stream & low, c3 = stream >> 32;
-  for (int round = 0; round < 10; ++round) {
-    const std::uint64_t p0 = (c0 & low) * m0, p1 = (c2 & low) * m1;
-    c0 = (p1 >> 32) ^ c1 ^ k0[round];
-    c2 = (p0 >> 32) ^ c3 ^ k1[round];
-    c1 = p1;
-    c3 = p0;
-  }
+  detail::philox4x32_10_wide(c0, c1, c2, c3, k0, k1);
   // the top 53 bits of words 1:0 and 3:2, centred in (0, 1)
   const std::uint64_t x = ((c1 & low) << 32 | (c0 & low)) >> 11;
   const std::uint64_t y = ((c3 & low) << 32 | (c2 & low)) >> 11;
@@ -49,10 +42,8 @@ TESSERA_CLONES_V4 [[gnu::flatten]] void normal_pairs(const CounterRng& rng, std:
                                                      std::size_t count, double* out) {
   constexpr std::size_t kPairs = 64;
   std::uint64_t k0[10], k1[10];
-  for (std::uint32_t round = 0, a = static_cast<std::uint32_t>(rng.seed()),
-                     b = static_cast<std::uint32_t>(rng.seed() >> 32);
-       round < 10; ++round, a += 0x9E3779B9u, b += 0xBB67AE85u)
-    k0[round] = a, k1[round] = b;
+  detail::philox_round_keys(static_cast<std::uint32_t>(rng.seed()),
+                            static_cast<std::uint32_t>(rng.seed() >> 32), k0, k1);
   const std::uint64_t stream = rng.stream();
   for (std::size_t p0 = 0; p0 < count; p0 += kPairs) {
     const std::size_t m = std::min(kPairs, count - p0);

@@ -23,8 +23,8 @@ namespace tessera::evo::impl {
 using nlohmann::json;
 
 // out[2p], out[2p + 1] = rng.normal_pair(first + p) for p < count, the same bits: Philox
-// and the central region of Φ⁻¹ in vector loops on the host, the tails (|u − ½| > 0.425,
-// about 15% of the draws) one by one afterwards.
+// and the central region of Φ⁻¹ in vector loops on the host, then the tails (|u − ½| >
+// 0.425, about 15% of the draws) listed and computed in a vector loop of their own.
 void normal_pairs(const CounterRng& rng, std::uint64_t first, std::size_t count, double* out);
 
 /// Whether fitness a ranks before b (sign·a < sign·b: sign −1 where larger is better),
