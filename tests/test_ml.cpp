@@ -359,11 +359,12 @@ TEST(OvoDecisions, TinyKernelValuesAreSummedWithoutUnderflow) {
 }
 
 // The first n digits as one-vs-one training samples (all of them, classes as labels) and
-// their RBF kernel matrix (gamma 1e-3).
+// their kernel matrix (RBF, gamma 1e-3, unless spec says otherwise).
 struct DigitsKernel {
   std::vector<int> train, cls;
   ml::impl::DMatrix K;
-  explicit DigitsKernel(std::size_t n) : train(n), cls(n) {
+  explicit DigitsKernel(std::size_t n, const detail::KernelSpec& spec = rbf_spec())
+      : train(n), cls(n) {
     const auto t = io::digits();
     HostMatrix X("X", n, t.X.extent(1));
     for (std::size_t i = 0; i < n; ++i) {
@@ -372,9 +373,12 @@ struct DigitsKernel {
     }
     const ml::impl::DMatrix Xd = ml::impl::to_device(X);
     const ml::impl::DVector norms = ml::impl::row_norms(Xd);
+    K = ml::impl::kernel_from_dots(ml::impl::dots(Xd, Xd), norms, norms, spec);
+  }
+  static detail::KernelSpec rbf_spec() {
     detail::KernelSpec spec;
     spec.gamma = 1e-3;
-    K = ml::impl::kernel_from_dots(ml::impl::dots(Xd, Xd), norms, norms, spec);
+    return spec;
   }
 };
 
@@ -490,4 +494,68 @@ TEST(OvoTeams, ATeamPerProblemSolvesAsOneThreadPerProblem) {
   }
   for (std::size_t w = 1; w < limited.size(); ++w)
     EXPECT_EQ(limited[w].alpha, limited[0].alpha) << "way " << w;
+}
+
+// Several folds' problems in one launch (solve_ovo_batch over kernel matrices stacked by
+// stack_kernels: what a grid search task hands a GPU) against each fold solved alone in its
+// own allocation: the same bits per fold (alphas, gradients, rho, iteration counts) for
+// cold and warm starts along a C chain, one thread or a team per problem. Folds of
+// different sizes (400 digits in 3 stratified folds), so rows and columns of the stack
+// differ, and a polynomial kernel, whose diagonal varies (an RBF kernel's is all ones); a
+// set outside the stack is refused.
+TEST(OvoBatch, FoldsInOneLaunchSolveAsEachAlone) {
+  detail::KernelSpec poly;
+  poly.kind = detail::KernelKind::poly, poly.gamma = 1e-3, poly.coef0 = 1.0, poly.degree = 2;
+  const DigitsKernel d(400, poly);
+  HostVector labels("y", d.cls.size());
+  for (std::size_t i = 0; i < d.cls.size(); ++i) labels(i) = d.cls[i];
+  const std::vector<ml::Fold> folds = ml::stratified_kfold(labels, 3);
+  const std::vector<double> weight(10, 1.0);
+  const auto fold_set = [&](const ml::Fold& fold) {
+    return ml::impl::make_ovo(std::vector<int>(fold.train.begin(), fold.train.end()), d.cls, 10);
+  };
+  std::vector<ml::impl::OvoSet> stacked, alone;
+  for (const ml::Fold& fold : folds)
+    stacked.push_back(fold_set(fold)), alone.push_back(fold_set(fold));
+  ASSERT_NE(stacked[0].order.size(), stacked[2].order.size());
+  ml::impl::stack_kernels(stacked);
+  EXPECT_EQ(stacked[1].Kf.data(),
+            stacked[0].Kf.data() + stacked[0].order.size() * stacked[0].Kf_stack.extent(1));
+  for (std::size_t f = 0; f < folds.size(); ++f) {
+    ml::impl::prepare_kernel(stacked[f], d.K);
+    ml::impl::prepare_kernel(alone[f], d.K);
+  }
+  std::vector<ml::impl::OvoSet*> batch;
+  for (auto& set : stacked) batch.push_back(&set);
+  using Launch = ml::impl::SmoLaunch;
+  const std::vector<std::pair<Launch, int>> ways = {{Launch::per_thread, 0}, {Launch::per_team, 2}};
+  for (const auto& [launch, team_size] : ways) {
+    const std::vector<double> chain = {0.05, 3.0, 0.5};
+    for (std::size_t k = 0; k < chain.size(); ++k) {
+      const double C = chain[k];
+      const bool warm = k > 0;
+      for (std::size_t f = 0; f < folds.size(); ++f) {
+        if (warm) {
+          ml::impl::warm_start(stacked[f], chain[k - 1], C, weight);
+          ml::impl::warm_start(alone[f], chain[k - 1], C, weight);
+        }
+        ml::impl::solve_ovo(alone[f], C, weight, 1e-3, -1, warm, launch, team_size);
+      }
+      ml::impl::solve_ovo_batch(batch, C, weight, 1e-3, -1, warm, launch, team_size);
+      for (std::size_t f = 0; f < folds.size(); ++f) {
+        const std::string what = "C " + std::to_string(C) + ", fold " + std::to_string(f) +
+                                 (launch == Launch::per_team ? ", teams" : ", threads");
+        std::int64_t steps = 0;
+        for (const auto it : alone[f].iterations) steps += it;
+        EXPECT_GT(steps, 45) << what;
+        EXPECT_EQ(stacked[f].iterations, alone[f].iterations) << what;
+        EXPECT_EQ(stacked[f].alpha, alone[f].alpha) << what;
+        EXPECT_EQ(stacked[f].grad, alone[f].grad) << what;
+        EXPECT_EQ(stacked[f].rho, alone[f].rho) << what;
+      }
+    }
+  }
+  EXPECT_THROW(ml::impl::solve_ovo_batch({&stacked[0], &alone[1]}, 1.0, weight, 1e-3, -1),
+               InvalidArgument);
+  EXPECT_THROW(ml::impl::stack_kernels(stacked), InvalidArgument);  // already prepared
 }

@@ -165,28 +165,41 @@ TESSERA_CLONES void kernel_row(const tessera::detail::KernelSpec& spec, const do
 }
 #endif
 
-// The set's structure on the device and room for its kernel matrix; false when an
-// earlier call made them (once per set).
-bool prepare_structure(OvoSet& set) {
-  if (set.Kf.extent(0) == set.order.size() && set.d_offset.extent(0)) return false;
-  const std::size_t pairs = set.pairs.size();
-  Kokkos::View<int* [4], Kokkos::LayoutRight, Kokkos::HostSpace> seg("svm_seg", pairs);
-  for (std::size_t p = 0; p < pairs; ++p) {
+using HostSeg = Kokkos::View<int* [5], Kokkos::LayoutRight, Kokkos::HostSpace>;
+
+// Pair p's two row segments of the set's kernel matrix (see detail::SmoBatch) and its
+// first row in the stack, as row `at` of seg.
+void segments(const OvoSet& set, const HostSeg& seg, std::size_t at) {
+  for (std::size_t p = 0; p < set.pairs.size(); ++p) {
     const auto a = static_cast<std::size_t>(set.pairs[p][0]);
     const auto b = static_cast<std::size_t>(set.pairs[p][1]);
-    seg(p, 0) = set.class_start[a];
-    seg(p, 1) = set.class_start[a + 1] - set.class_start[a];
-    seg(p, 2) = set.class_start[b];
-    seg(p, 3) = set.class_start[b + 1] - set.class_start[b];
+    seg(at + p, 0) = set.class_start[a];
+    seg(at + p, 1) = set.class_start[a + 1] - set.class_start[a];
+    seg(at + p, 2) = set.class_start[b];
+    seg(at + p, 3) = set.class_start[b + 1] - set.class_start[b];
+    seg(at + p, 4) = set.stack_row;
   }
+}
+
+using KfView = Kokkos::View<float**, Kokkos::LayoutRight, Mem>;
+
+// The set's structure on the device and room for its kernel matrix (unless stack_kernels
+// made it); false when an earlier call made them (once per set).
+bool prepare_structure(OvoSet& set) {
+  if (set.d_offset.extent(0)) return false;
+  const std::size_t n = set.order.size();
+  if (set.Kf.extent(0) != n) {
+    set.Kf = KfView(Kokkos::view_alloc(std::string("svm_Kf"), Kokkos::WithoutInitializing), n, n);
+    tessera::impl::prefault<Mem>(set.Kf.data(), set.Kf.span() * sizeof(float));
+    set.kdiag =
+        DVector(Kokkos::view_alloc(std::string("svm_kdiag"), Kokkos::WithoutInitializing), n);
+    set.Kf_stack = set.Kf, set.kdiag_stack = set.kdiag, set.stack_row = 0;
+  }
+  HostSeg seg("svm_seg", set.pairs.size());
+  segments(set, seg, 0);
   set.d_seg = Kokkos::create_mirror_view_and_copy(Mem(), seg);
   set.d_offset = device_copy(set.offset, "svm_offset");
   set.d_y = device_copy(set.y, "svm_y");
-  const std::size_t n = set.order.size();
-  set.Kf = Kokkos::View<float**, Kokkos::LayoutRight, Mem>(
-      Kokkos::view_alloc(std::string("svm_Kf"), Kokkos::WithoutInitializing), n, n);
-  tessera::impl::prefault<Mem>(set.Kf.data(), set.Kf.span() * sizeof(float));
-  set.kdiag = DVector(Kokkos::view_alloc(std::string("svm_kdiag"), Kokkos::WithoutInitializing), n);
   return true;
 }
 
@@ -229,6 +242,29 @@ void bound_kernel(OvoSet& set, bool within_one) {
 }
 
 }  // namespace
+
+void stack_kernels(std::vector<OvoSet>& sets) {
+  std::size_t rows = 0, width = 0;
+  for (const OvoSet& set : sets) {
+    TESSERA_EXPECTS(!set.d_offset.extent(0), "stack_kernels: a set is already prepared");
+    rows += set.order.size(), width = std::max(width, set.order.size());
+  }
+  TESSERA_EXPECTS(rows <= static_cast<std::size_t>(std::numeric_limits<int>::max()),
+                  "stack_kernels: too many rows for one stack");
+  const KfView Kf(Kokkos::view_alloc(std::string("svm_Kf_stack"), Kokkos::WithoutInitializing),
+                  rows, width);
+  tessera::impl::prefault<Mem>(Kf.data(), Kf.span() * sizeof(float));
+  const DVector kdiag(
+      Kokkos::view_alloc(std::string("svm_kdiag_stack"), Kokkos::WithoutInitializing), rows);
+  std::size_t at = 0;
+  for (OvoSet& set : sets) {
+    const auto range = std::make_pair(at, at + set.order.size());
+    set.Kf = Kokkos::subview(Kf, range, Kokkos::ALL);
+    set.kdiag = Kokkos::subview(kdiag, range);
+    set.Kf_stack = Kf, set.kdiag_stack = kdiag, set.stack_row = static_cast<int>(at);
+    at = range.second;
+  }
+}
 
 void prepare_kernel(OvoSet& set, const DMatrix& K, bool within_one) {
   if (!prepare_structure(set)) return;
@@ -317,8 +353,7 @@ void prepare_kernel(OvoSet& set, const DMatrix& X, const detail::KernelSpec& spe
 }
 
 namespace {
-using KfView = Kokkos::View<float**, Kokkos::LayoutRight, Mem>;
-using SegView = Kokkos::View<int* [4], Kokkos::LayoutRight, Mem>;
+using SegView = Kokkos::View<int* [5], Kokkos::LayoutRight, Mem>;
 using CountView = Kokkos::View<std::int64_t*, Mem>;
 using Solver = detail::SmoBatch<KfView, Kokkos::View<int*, Mem>, SegView, DVector, CountView>;
 using TeamSolver = detail::SmoTeam<KfView, Kokkos::View<int*, Mem>, SegView, DVector, CountView>;
@@ -330,30 +365,86 @@ TESSERA_CLONES [[gnu::flatten]] void solve_problem(const Solver& solver, int p) 
 
 void solve_ovo(OvoSet& set, double C, const std::vector<double>& weight, double tol,
                std::int64_t max_iter, bool warm, SmoLaunch launch, int team_size) {
-  const std::size_t pairs = set.pairs.size();
-  if (pairs == 0) return;
-  TESSERA_ASSERT(set.Kf.extent(0) == set.order.size() && set.d_offset.extent(0) == pairs + 1);
-  std::vector<double> c_pos(pairs), c_neg(pairs);
-  std::size_t longest = 0;
-  for (std::size_t p = 0; p < pairs; ++p) {
-    c_pos[p] = C * weight[static_cast<std::size_t>(set.pairs[p][0])];
-    c_neg[p] = C * weight[static_cast<std::size_t>(set.pairs[p][1])];
-    longest =
-        std::max<std::size_t>(longest, static_cast<std::size_t>(set.offset[p + 1] - set.offset[p]));
+  solve_ovo_batch({&set}, C, weight, tol, max_iter, warm, launch, team_size);
+}
+
+void solve_ovo_batch(const std::vector<OvoSet*>& sets, double C, const std::vector<double>& weight,
+                     double tol, std::int64_t max_iter, bool warm, SmoLaunch launch,
+                     int team_size) {
+  TESSERA_EXPECTS(!sets.empty(), "solve_ovo_batch: no sets");
+  const OvoSet& first = *sets.front();
+  // The problems of every set in order: pair p of set s is problem base[s] + p, its
+  // positions from start[s] + offset[p] on.
+  std::vector<std::size_t> base(sets.size() + 1, 0), start(sets.size() + 1, 0);
+  for (std::size_t s = 0; s < sets.size(); ++s) {
+    const OvoSet& set = *sets[s];
+    TESSERA_ASSERT(set.Kf.extent(0) == set.order.size() &&
+                   set.d_offset.extent(0) == set.pairs.size() + 1);
+    TESSERA_EXPECTS(set.Kf_stack.data() == first.Kf_stack.data(),
+                    "solve_ovo_batch: the sets' kernel matrices are not in one stack_kernels");
+    base[s + 1] = base[s] + set.pairs.size();
+    start[s + 1] = start[s] + set.index.size();
   }
-  if (!warm) std::fill(set.alpha.begin(), set.alpha.end(), 0.0);
-  const auto alpha = device_copy(set.alpha, "svm_alpha");
+  const std::size_t pairs = base.back(), positions = start.back();
+  if (pairs == 0) return;
+  std::vector<double> c_pos(pairs), c_neg(pairs), alpha_h(positions), grad_h(positions);
+  std::size_t longest = 0;
+  // A warm start with the gradient of its start values skips recomputing it (O(l²)).
+  bool grad_given = warm;
+  for (std::size_t s = 0; s < sets.size(); ++s) {
+    OvoSet& set = *sets[s];
+    for (std::size_t p = 0; p < set.pairs.size(); ++p) {
+      c_pos[base[s] + p] = C * weight[static_cast<std::size_t>(set.pairs[p][0])];
+      c_neg[base[s] + p] = C * weight[static_cast<std::size_t>(set.pairs[p][1])];
+      longest = std::max<std::size_t>(longest,
+                                      static_cast<std::size_t>(set.offset[p + 1] - set.offset[p]));
+    }
+    if (!warm) std::fill(set.alpha.begin(), set.alpha.end(), 0.0);
+    std::copy(set.alpha.begin(), set.alpha.end(), alpha_h.begin() + start[s]);
+    grad_given = grad_given && set.grad.size() == set.index.size();
+    if (grad_given) std::copy(set.grad.begin(), set.grad.end(), grad_h.begin() + start[s]);
+  }
+  // One set: its own device structure; several: theirs end to end.
+  Kokkos::View<int*, Mem> offset = first.d_offset;
+  SegView seg = first.d_seg;
+  DVector y = first.d_y;
+  if (sets.size() > 1) {
+    std::vector<int> offset_h(pairs + 1, 0);
+    std::vector<double> y_h(positions);
+    HostSeg seg_h("svm_seg", pairs);
+    for (std::size_t s = 0; s < sets.size(); ++s) {
+      const OvoSet& set = *sets[s];
+      for (std::size_t p = 0; p <= set.pairs.size(); ++p)
+        offset_h[base[s] + p] = static_cast<int>(start[s]) + set.offset[p];
+      std::copy(set.y.begin(), set.y.end(), y_h.begin() + start[s]);
+      segments(set, seg_h, base[s]);
+    }
+    offset = device_copy(offset_h, "svm_offset");
+    y = device_copy(y_h, "svm_y");
+    seg = Kokkos::create_mirror_view_and_copy(Mem(), seg_h);
+  }
+  const auto alpha = device_copy(alpha_h, "svm_alpha");
   const auto pos = device_copy(c_pos, "svm_cpos");
   const auto neg = device_copy(c_neg, "svm_cneg");
-  // A warm start with the gradient of its start values skips recomputing it (O(l²)).
-  const bool grad_given = warm && set.grad.size() == set.index.size();
-  DVector grad =
-      grad_given ? device_copy(set.grad, "svm_grad") : DVector("svm_grad", set.index.size());
+  DVector grad = grad_given ? device_copy(grad_h, "svm_grad") : DVector("svm_grad", positions);
   DVector rho("svm_rho", pairs);
   Kokkos::View<std::int64_t*, Mem> iterations("svm_iterations", pairs);
+  // (libsvm's limit is per problem; it exceeds the default only past 100,000 positions)
   const std::int64_t limit = max_iter > 0 ? max_iter : default_max_iter(longest);
-  const Solver solver{set.Kf, set.kdiag, set.d_offset, set.d_seg,  set.d_y, alpha, grad,
-                      pos,    neg,       rho,          iterations, tol,     limit, grad_given};
+  const Solver solver{first.Kf_stack,
+                      first.kdiag_stack,
+                      offset,
+                      seg,
+                      y,
+                      alpha,
+                      grad,
+                      pos,
+                      neg,
+                      rho,
+                      iterations,
+                      tol,
+                      limit,
+                      grad_given};
 #if defined(KOKKOS_ENABLE_CUDA)
   const bool teams = launch != SmoLaunch::per_thread;
 #else
@@ -379,10 +470,24 @@ void solve_ovo(OvoSet& set, double C, const std::vector<double>& weight, double 
         [=](const int p) { solve_problem(solver, p); });
 #endif
   }
-  host_copy(alpha, set.alpha);
-  host_copy(grad, set.grad);
-  host_copy(rho, set.rho);
-  host_copy(iterations, set.iterations);
+  std::vector<double> rho_h;
+  std::vector<std::int64_t> iterations_h;
+  host_copy(alpha, alpha_h);
+  host_copy(grad, grad_h);
+  host_copy(rho, rho_h);
+  host_copy(iterations, iterations_h);
+  for (std::size_t s = 0; s < sets.size(); ++s) {
+    OvoSet& set = *sets[s];
+    const auto part = [&](const auto& all, std::size_t from, std::size_t to) {
+      using T = typename std::decay_t<decltype(all)>::value_type;
+      return std::vector<T>(all.begin() + static_cast<std::ptrdiff_t>(from),
+                            all.begin() + static_cast<std::ptrdiff_t>(to));
+    };
+    set.alpha = part(alpha_h, start[s], start[s + 1]);
+    set.grad = part(grad_h, start[s], start[s + 1]);
+    set.rho = part(rho_h, base[s], base[s + 1]);
+    set.iterations = part(iterations_h, base[s], base[s + 1]);
+  }
 }
 
 namespace {

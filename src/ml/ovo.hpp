@@ -74,11 +74,18 @@ struct OvoSet {
   std::vector<int> class_start;
   // On the device, made by prepare_kernel and kept for every solve (the set's structure
   // does not change along a C chain): the kernel matrix of `order` as float (libsvm's Q
-  // precision), K(x, x) per row in double, each pair's offset and row segments.
+  // precision), K(x, x) per row in double, each pair's offset and row segments (and the
+  // first row of Kf in Kf_stack).
   Kokkos::View<float**, Kokkos::LayoutRight, Mem> Kf;
   DVector kdiag;
   Kokkos::View<int*, Mem> d_offset;
-  Kokkos::View<int* [4], Kokkos::LayoutRight, Mem> d_seg;
+  Kokkos::View<int* [5], Kokkos::LayoutRight, Mem> d_seg;
+  // Kf and kdiag are rows stack_row … of these: the kernel matrices of several sets in
+  // one allocation (stack_kernels), so that solve_ovo_batch runs their problems in one
+  // launch. A set on its own: the same Views as Kf and kdiag, stack_row 0.
+  Kokkos::View<float**, Kokkos::LayoutRight, Mem> Kf_stack;
+  DVector kdiag_stack;
+  int stack_row = 0;
   DVector d_y;
   double kmax = 0;          // an upper bound of |K| over the kernel matrix (1 or from Kf)
   std::vector<double> rho;  // per pair
@@ -94,6 +101,11 @@ OvoSet make_ovo(const std::vector<int>& train, const std::vector<int>& cls, int 
 /// Fraction of `ids` whose predicted class index equals cls[id].
 double accuracy_of(const std::vector<int>& predicted, const std::vector<int>& ids,
                    const std::vector<int>& cls);
+
+/// Room for the kernel matrices of `sets` (not yet prepared) in one allocation, their rows
+/// stacked, so that solve_ovo_batch can solve all their problems in one launch (a GPU
+/// kept busy by every fold's class pairs at once); prepare_kernel then fills each as usual.
+void stack_kernels(std::vector<OvoSet>& sets);
 
 /// The set's kernel matrix gathered from the universe kernel matrix K (once per set).
 /// within_one: K's values are known to lie in [−1, 1] (RBF, sigmoid).
@@ -118,6 +130,13 @@ enum class SmoLaunch { automatic, per_thread, per_team };
 void solve_ovo(OvoSet& set, double C, const std::vector<double>& weight, double tol,
                std::int64_t max_iter, bool warm = false, SmoLaunch launch = SmoLaunch::automatic,
                int team_size = 0);
+
+/// solve_ovo for several sets at once: every problem of every set in one launch. The sets'
+/// kernel matrices are stacked (stack_kernels) and prepared; warm as in solve_ovo, for all
+/// of them. Each set gets the bits solve_ovo would give it alone.
+void solve_ovo_batch(const std::vector<OvoSet*>& sets, double C, const std::vector<double>& weight,
+                     double tol, std::int64_t max_iter, bool warm = false,
+                     SmoLaunch launch = SmoLaunch::automatic, int team_size = 0);
 
 /// Kernel values of query samples at a set's training samples, gathered once: they serve
 /// every solution of the set (each C of a chain). On CUDA, one block per class (queries ×

@@ -156,6 +156,10 @@ KOKKOS_INLINE_FUNCTION double smo_rho(const RealView& y, const RealView& alpha,
 // seg(p, 0) … seg(p, 0) + seg(p, 1) − 1 and seg(p, 2) … seg(p, 2) + seg(p, 3) − 1 of the
 // class-ordered float kernel matrix Kf, so Q(s, t) = y_s y_t Kf(row s, row t) and every
 // Q row is two contiguous pieces of a Kf row. kdiag: K(x, x) per Kf row, in double.
+// Several sets of problems (folds) can share one launch: their kernel matrices stacked
+// in Kf's rows, seg(p, 4) the first row of problem p's matrix (0 for a single set); rows
+// are then that plus the positions above, columns and seg(p, 0 / 2) as offsets within a
+// row stay the matrix's own.
 //
 // Each iteration reads the problem's positions twice, as libsvm's Solver does: the
 // gradient update of the previous step fused with the first half of the working-set
@@ -178,11 +182,12 @@ struct SmoBatch {
 
   static constexpr double tau = 1e-12;
 
-  // Row of Kf that holds position s of problem p.
-  KOKKOS_INLINE_FUNCTION int row_of(int p, int s) const {
+  // Column of problem p's kernel matrix that holds position s, and the row of Kf.
+  KOKKOS_INLINE_FUNCTION int col_of(int p, int s) const {
     const int r = s - offset(p);
     return r < seg(p, 1) ? seg(p, 0) + r : seg(p, 2) + (r - seg(p, 1));
   }
+  KOKKOS_INLINE_FUNCTION int row_of(int p, int s) const { return seg(p, 4) + col_of(p, s); }
   KOKKOS_INLINE_FUNCTION double c_of(int t, int p) const { return y(t) > 0 ? c_pos(p) : c_neg(p); }
 
   KOKKOS_INLINE_FUNCTION void operator()(const int p) const {
@@ -312,7 +317,7 @@ struct SmoBatch {
         const double a = alpha(t);
         const bool low = h ? a < low_bound : a > low_bound;
         const double grad_diff = gmax + yt * grad(t);
-        const double quad = qd_i + kdiag(row0 + r) - 2.0 * static_cast<double>(ki[r]);
+        const double quad = qd_i + kdiag(seg(p, 4) + row0 + r) - 2.0 * static_cast<double>(ki[r]);
         const double obj = -(grad_diff * grad_diff) / (quad > 0 ? quad : tau);
         const bool better = low & (grad_diff > 0) & (obj <= best_obj[l]);
         best_obj[l] = better ? obj : best_obj[l];
@@ -333,7 +338,7 @@ struct SmoBatch {
   KOKKOS_INLINE_FUNCTION void step(int p, int i, int j, double& di, double& dj) const {
     const double old_i = alpha(i), old_j = alpha(j);
     double ai = old_i, aj = old_j;
-    const double qij = y(i) * y(j) * static_cast<double>(Kf(row_of(p, i), row_of(p, j)));
+    const double qij = y(i) * y(j) * static_cast<double>(Kf(row_of(p, i), col_of(p, j)));
     smo_pair_step(y(i), y(j), c_of(i, p), c_of(j, p), kdiag(row_of(p, i)), kdiag(row_of(p, j)), qij,
                   grad(i), grad(j), ai, aj);
     alpha(i) = ai;
@@ -493,7 +498,7 @@ struct SmoTeam {
   Serial s;  // the problems, and row_of / c_of / step
 
   // Whether position t of problem p (positions from begin) is in its second half (class
-  // b, y = −1); its Kf row and column are s.row_of(p, t).
+  // b, y = −1); its Kf row and column are s.row_of(p, t) and s.col_of(p, t).
   KOKKOS_INLINE_FUNCTION bool second_half(int p, int begin, int t) const {
     return t - begin >= s.seg(p, 1);
   }
@@ -544,7 +549,7 @@ struct SmoTeam {
   KOKKOS_INLINE_FUNCTION void start_gradient(const Member& team, int p, int begin, int end) const {
     Kokkos::parallel_for(Kokkos::TeamThreadRange(team, begin, end), [&](const int q) {
       const bool h = second_half(p, begin, q);
-      const int col = s.row_of(p, q);
+      const int col = s.col_of(p, q);
       double g = -1.0;
       for (int t = begin; t < end; ++t) {
         if (s.alpha(t) == 0.0) continue;
@@ -571,7 +576,7 @@ struct SmoTeam {
           const double yt = h ? -1.0 : 1.0;
           double g = s.grad(t);
           if (update) {
-            const int col = s.row_of(p, t);
+            const int col = s.col_of(p, t);
             g += static_cast<double>(s.Kf(ri, col)) * (yt * yd_i) +
                  static_cast<double>(s.Kf(rj, col)) * (yt * yd_j);
             s.grad(t) = g;
@@ -599,8 +604,9 @@ struct SmoTeam {
           const double a = s.alpha(t);
           const bool low = h ? a < s.c_neg(p) : a > 0.0;
           const double grad_diff = gmax + yt * s.grad(t);
-          const int col = s.row_of(p, t);
-          const double quad = qd_i + s.kdiag(col) - 2.0 * static_cast<double>(s.Kf(ri, col));
+          const int col = s.col_of(p, t);
+          const double quad =
+              qd_i + s.kdiag(s.seg(p, 4) + col) - 2.0 * static_cast<double>(s.Kf(ri, col));
           const double obj = -(grad_diff * grad_diff) / (quad > 0 ? quad : Serial::tau);
           if (low && grad_diff > 0) SecondRule::offer(v, t, obj);
         },
