@@ -282,6 +282,8 @@ TEST(GridSearch, TrainScoresEqualAFreshFitsScore) {
   o.folds = 3;
   o.warm_start = false;  // each cell solved from zero, as a fresh fit is
   const ml::CvResults r = ml::grid_search(Comm::self(), t.X, t.y, o);
+  o.fold_batch = 3;  // every fold's class pairs in one launch
+  const ml::CvResults batched = ml::grid_search(Comm::self(), t.X, t.y, o);
   const auto folds = ml::stratified_kfold(t.y, o.folds);
   const std::size_t d = t.X.extent(1);
   for (std::size_t i = 0; i < r.points.size(); ++i)
@@ -299,9 +301,39 @@ TEST(GridSearch, TrainScoresEqualAFreshFitsScore) {
       p.gamma = r.points[i].gamma;
       ml::SVC fresh(p);
       fresh.fit(X, y);
-      EXPECT_EQ(r.split_train_score[i][f], fresh.score(X, y))
+      const double score = fresh.score(X, y);
+      EXPECT_EQ(r.split_train_score[i][f], score)
           << "C " << p.C << ", gamma " << r.points[i].gamma_value << ", fold " << f;
+      EXPECT_EQ(batched.split_train_score[i][f], score)
+          << "batched: C " << p.C << ", gamma " << r.points[i].gamma_value << ", fold " << f;
     }
+}
+
+// Folds batched per task (fold_batch 2 of 3 folds: a task of two, one of one; 3: one task
+// per kernel), warm starts along the C chain and gamma = scale (a kernel matrix per fold):
+// the same scores as one fold per task, fold by fold, on one rank and (fold_batch 2) over
+// the farm's tasks. A negative fold_batch is refused.
+TEST(GridSearch, FoldsBatchedPerTaskGiveTheSameScores) {
+  const auto t = io::digits();
+  ml::GridSearchOptions o;
+  o.C = {0.01, 1.0, 100.0};
+  o.gamma = {ml::Gamma::value(1e-3), ml::Gamma::scale()};
+  o.folds = 3;
+  const ml::CvResults one = ml::grid_search(Comm::self(), t.X, t.y, o);
+  for (const int batch : {2, 3}) {
+    o.fold_batch = batch;
+    const ml::CvResults r = ml::grid_search(Comm::self(), t.X, t.y, o);
+    ASSERT_EQ(r.points.size(), one.points.size());
+    EXPECT_EQ(r.split_test_score, one.split_test_score) << "fold_batch " << batch;
+    EXPECT_EQ(r.split_train_score, one.split_train_score) << "fold_batch " << batch;
+    EXPECT_EQ(r.best_index, one.best_index) << "fold_batch " << batch;
+  }
+  double worst = 1;
+  for (const auto& fold_scores : one.split_test_score)
+    for (const double s : fold_scores) worst = std::min(worst, s);
+  EXPECT_LT(worst, 0.5);  // C = 0.01 underfits: the grid's scores differ, the test can tell
+  o.fold_batch = -1;
+  EXPECT_THROW(ml::grid_search(Comm::self(), t.X, t.y, o), InvalidArgument);
 }
 
 // One-vs-one decisions where kernel values are subnormal doubles (far samples at a large

@@ -34,6 +34,7 @@ struct SvmOptions {
   bool scale = false;
   bool shuffle = false;
   bool no_warm_start = false;
+  int fold_batch = 0;
   std::string kernel_memory = "8G";
   bool shrinking = false;
   std::string labels;
@@ -204,6 +205,11 @@ Command setup_svm_search(CLI::App& parent, CommonOptions& common) {
   app.add_flag("--scale", o->scale, "standardise features (mean 0, std 1 from the training data)");
   app.add_flag("--shuffle", o->shuffle, "shuffle the folds (seeded by --seed)");
   app.add_flag("--no-warm-start", o->no_warm_start, "solve every C from zero");
+  app.add_option("--fold-batch", o->fold_batch,
+                 "folds per task, their class pairs solved in one launch (0: all folds in GPU "
+                 "builds, 1 on CPUs); the results do not depend on it")
+      ->check(CLI::Range(0, 1000))
+      ->capture_default_str();
   cmd.run = [o](Context& ctx) {
     const io::LoadOptions load = load_options(ctx, *o);
     ml::GridSearchOptions search;
@@ -234,6 +240,7 @@ Command setup_svm_search(CLI::App& parent, CommonOptions& common) {
     search.shuffle = o->shuffle;
     search.seed = ctx.common.seed;
     search.warm_start = !o->no_warm_start;
+    search.fold_batch = o->fold_batch;
     search.farm.progress = ctx.progress_bar();
     search.farm.journal = ctx.out_file("journal");
     search.farm.resume = ctx.common.resume;

@@ -32,6 +32,18 @@ HostMatrix take_rows(const HostMatrix& X, const std::vector<std::int64_t>& rows)
 
 std::vector<int> as_int(const std::vector<std::int64_t>& v) { return {v.begin(), v.end()}; }
 
+// Folds per task by default: every fold where the solver runs on a GPU (one fold's class
+// pairs are too few teams to keep it busy), one on the host (the farm spreads the folds
+// over the ranks, and a fold's pairs already keep the threads busy).
+int default_fold_batch(int folds) {
+#if defined(KOKKOS_ENABLE_CUDA)
+  return folds;
+#else
+  (void)folds;
+  return 1;
+#endif
+}
+
 void mean_std(const std::vector<double>& v, double& mean, double& std) {
   mean = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
   double s = 0;
@@ -93,7 +105,14 @@ CvResults grid_search(const Comm& comm, const HostMatrix& X, const HostVector& y
   }
   const std::size_t per_group = groups.front().size();
   const int nfolds = options.folds;
-  const auto tasks = static_cast<std::int64_t>(groups.size()) * nfolds;
+  TESSERA_EXPECTS(options.fold_batch >= 0,
+                  fmt::format("grid search: fold_batch must be >= 0, got {}", options.fold_batch));
+  // Folds per task, solved in one launch (their kernel matrices stacked).
+  const int batch =
+      std::min(nfolds, options.fold_batch > 0 ? options.fold_batch : default_fold_batch(nfolds));
+  const int batches = (nfolds + batch - 1) / batch;  // tasks per kernel group
+  const auto tasks = static_cast<std::int64_t>(groups.size()) * batches;
+  const std::size_t width = 3 * per_group * static_cast<std::size_t>(batch);
 
   // Per rank: the data and its dot products once; one kernel matrix at a time.
   const impl::DMatrix Xd = impl::to_device(X);
@@ -101,9 +120,7 @@ CvResults grid_search(const Comm& comm, const HostMatrix& X, const HostVector& y
   const impl::DVector norms = impl::row_norms(Xd);
   std::optional<std::pair<std::size_t, int>> cached;  // (group, fold or -1)
   impl::DMatrix K;
-  const auto task = [&](std::int64_t t, double* out) {
-    const std::size_t g = static_cast<std::size_t>(t / nfolds);
-    const int f = static_cast<int>(t % nfolds);
+  const auto kernel_for = [&](std::size_t g, int f) -> const impl::DMatrix& {
     const Fold& fold = folds[static_cast<std::size_t>(f)];
     const GridPoint& first = points[groups[g].front()];
     // scale/auto gamma comes from the training fold's data, as scikit-learn refits it.
@@ -118,43 +135,71 @@ CvResults grid_search(const Comm& comm, const HostMatrix& X, const HostVector& y
       K = impl::kernel_from_dots(D, norms, norms, spec);
       cached = key;
     }
-    const std::vector<int> train = as_int(fold.train), test = as_int(fold.test);
-    impl::OvoSet set = impl::make_ovo(train, cls, static_cast<int>(classes.size()));
-    impl::prepare_kernel(
-        set, K, options.base.kernel == Kernel::rbf || options.base.kernel == Kernel::sigmoid);
+    return K;
+  };
+  const bool within_one =
+      options.base.kernel == Kernel::rbf || options.base.kernel == Kernel::sigmoid;
+  // Task t: kernel group t / batches, folds f0 … f0 + folds − 1 of it; its results fold by
+  // fold, each C by C (test score, training score, fit time).
+  const auto task = [&](std::int64_t t, double* out) {
+    const std::size_t g = static_cast<std::size_t>(t / batches);
+    const int f0 = static_cast<int>(t % batches) * batch;
+    const auto count = static_cast<std::size_t>(std::min(batch, nfolds - f0));
+    std::vector<std::vector<int>> train(count), test(count);
+    std::vector<impl::OvoSet> sets(count);
+    for (std::size_t i = 0; i < count; ++i) {
+      const Fold& fold = folds[static_cast<std::size_t>(f0) + i];
+      train[i] = as_int(fold.train), test[i] = as_int(fold.test);
+      sets[i] = impl::make_ovo(train[i], cls, static_cast<int>(classes.size()));
+    }
+    if (count > 1) impl::stack_kernels(sets);
     // Kernel rows of the test and training samples, for every C.
-    const impl::QueryKernel test_kernel = impl::query_kernel(K, test, set);
-    const impl::QueryKernel train_kernel = impl::query_kernel(K, train, set);
+    std::vector<impl::QueryKernel> test_kernel, train_kernel;
+    for (std::size_t i = 0; i < count; ++i) {
+      const impl::DMatrix& Ki = kernel_for(g, f0 + static_cast<int>(i));
+      impl::prepare_kernel(sets[i], Ki, within_one);
+      test_kernel.push_back(impl::query_kernel(Ki, test[i], sets[i]));
+      train_kernel.push_back(impl::query_kernel(Ki, train[i], sets[i]));
+    }
+    std::vector<impl::OvoSet*> batch_sets;
+    for (impl::OvoSet& set : sets) batch_sets.push_back(&set);
     double previous_C = 0;
-    std::vector<double> previous_alpha, previous_rho;  // the previous C's solution
+    // each fold's previous C's solution
+    std::vector<std::vector<double>> previous_alpha(count), previous_rho(count);
     for (std::size_t k = 0; k < groups[g].size(); ++k) {
       const double C = points[groups[g][k]].C;
       const bool warm = options.warm_start && previous_C > 0;
       // From the previous C's solution: as it is or scaled into the new box (see
       // impl::warm_start), with its gradient.
-      if (warm) impl::warm_start(set, previous_C, C, weight);
+      if (warm)
+        for (impl::OvoSet& set : sets) impl::warm_start(set, previous_C, C, weight);
       Timer timer;
-      impl::solve_ovo(set, C, weight, options.base.tol, options.base.max_iter, warm);
-      const double fit_time = timer.seconds();
-      if (k > 0 && set.alpha == previous_alpha && set.rho == previous_rho) {
-        // The same model as for the previous C (it was already optimal): same scores.
-        out[3 * k] = out[3 * (k - 1)];
-        out[3 * k + 1] = out[3 * (k - 1) + 1];
-      } else {
-        out[3 * k] = impl::accuracy_of(impl::ovo_predict(test_kernel, set), test, cls);
-        out[3 * k + 1] = impl::training_accuracy(train_kernel, train, cls, set);
+      impl::solve_ovo_batch(batch_sets, C, weight, options.base.tol, options.base.max_iter, warm);
+      const double fit_time = timer.seconds() / static_cast<double>(count);  // a fold's share
+      for (std::size_t i = 0; i < count; ++i) {
+        const impl::OvoSet& set = sets[i];
+        double* const v = out + (i * per_group + k) * 3;
+        if (k > 0 && set.alpha == previous_alpha[i] && set.rho == previous_rho[i]) {
+          // The same model as for the previous C (it was already optimal): same scores.
+          v[0] = v[-3];
+          v[1] = v[-2];
+        } else {
+          v[0] = impl::accuracy_of(impl::ovo_predict(test_kernel[i], set), test[i], cls);
+          v[1] = impl::training_accuracy(train_kernel[i], train[i], cls, set);
+        }
+        v[2] = fit_time;
+        previous_alpha[i] = set.alpha;
+        previous_rho[i] = set.rho;
       }
-      out[3 * k + 2] = fit_time;
       previous_C = C;
-      previous_alpha = set.alpha;
-      previous_rho = set.rho;
     }
   };
   FarmOptions farm = options.farm;
   farm.affinity.resize(static_cast<std::size_t>(tasks));
-  for (std::int64_t t = 0; t < tasks; ++t) farm.affinity[static_cast<std::size_t>(t)] = t / nfolds;
+  for (std::int64_t t = 0; t < tasks; ++t) farm.affinity[static_cast<std::size_t>(t)] = t / batches;
   if (farm.label == "tasks") farm.label = "grid";
-  const auto run = run_map_doubles(comm, tasks, 3 * per_group, task, farm);
+  if (!farm.job_key.empty()) farm.job_key += fmt::format(" fold_batch={}", batch);
+  const auto run = run_map_doubles(comm, tasks, width, task, farm);
 
   CvResults r;
   r.points = points;
@@ -167,8 +212,10 @@ CvResults grid_search(const Comm& comm, const HostMatrix& X, const HostVector& y
   for (std::size_t g = 0; g < groups.size(); ++g)
     for (int f = 0; f < nfolds; ++f)
       for (std::size_t k = 0; k < groups[g].size(); ++k) {
+        const std::size_t t =
+            g * static_cast<std::size_t>(batches) + static_cast<std::size_t>(f / batch);
         const double* v =
-            &run.results[((g * nfolds + static_cast<std::size_t>(f)) * per_group + k) * 3];
+            &run.results[t * width + (static_cast<std::size_t>(f % batch) * per_group + k) * 3];
         const std::size_t i = groups[g][k];
         r.split_test_score[i][static_cast<std::size_t>(f)] = v[0];
         r.split_train_score[i][static_cast<std::size_t>(f)] = v[1];

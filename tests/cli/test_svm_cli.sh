@@ -51,6 +51,8 @@ check "heat map has labelled axes" bash -c "grep -q '>C<' s1/heatmap.svg && grep
 run search3 "$mpiexec" -np 3 --oversubscribe "$tessera" svm-search --data train.libsvm --C 1,10,100 --gamma 0.0001,0.001 --folds 3 --out s3 --quiet
 check "mpirun -np 3: exit 0" test "$(rc search3)" = 0
 check "mpirun -np 3: the same cv_results as 1 rank" bash -c "diff <(scores s1/cv_results.csv) <(scores s3/cv_results.csv)"
+run batched "$mpiexec" -np 2 --oversubscribe "$tessera" svm-search --data train.libsvm --C 1,10,100 --gamma 0.0001,0.001 --folds 3 --fold-batch 2 --out sb --quiet
+check "--fold-batch 2 on 2 ranks: the same cv_results" bash -c "[[ $(rc batched) == 0 ]] && diff <(scores s1/cv_results.csv) <(scores sb/cv_results.csv)"
 
 # --- SIGTERM midway (journal flushed), then --resume: the uninterrupted results
 grid=(--data train.libsvm --C logspace:-1:3:9 --gamma logspace:-4:-2:30 --folds 5)  # seconds: long enough to stop
@@ -121,6 +123,7 @@ printf 'this is not a model\n' >bad.model
 printf '1,2,0\n,3,1\n3,4,0\n4,5,1\n' >nan.csv
 bad c_zero "C must be > 0" svm-search --data train.libsvm --C 0,1
 bad gamma_negative "gamma" svm-search --data train.libsvm --gamma -1
+bad fold_batch_negative "fold-batch" svm-search --data train.libsvm --fold-batch -1
 bad degree_zero "degree must be >= 1" svm-search --data train.libsvm --kernel poly --degree 0
 bad single_class "single class" svm-train --data oneclass.csv
 bad fractional_labels "not an integer" svm-search --data fraclabels.csv --folds 2

@@ -11,8 +11,9 @@
 /// // r.mean_test_score[r.best_index], r.points[r.best_index].C, ...
 /// @endcode
 ///
-/// Work split: one task per (kernel parameters, fold) on the task farm, the C values
-/// run inside the task in order, each warm-starting from the previous C's solution.
+/// Work split: one task per (kernel parameters, fold) on the task farm, or per kernel
+/// parameters and `fold_batch` folds, whose class pairs are solved in one launch; the C
+/// values run inside the task in order, each warm-starting from the previous C's solution.
 /// Tasks with the same kernel parameters share an affinity group, so each rank computes
 /// the data's dot products once and each kernel matrix once, and slices it for every
 /// fold and class pair. Results depend on neither the rank count nor the thread count.
@@ -40,7 +41,10 @@ struct GridSearchOptions {
   bool shuffle = false;       ///< shuffle the folds (seeded)
   std::uint64_t seed = 0;
   bool warm_start = true;  ///< start each C from the previous C's alphas
-  FarmOptions farm;        ///< journal / resume / progress; affinity is set here
+  /// Folds per task, their class pairs solved in one launch (0: every fold in CUDA builds,
+  /// one on the host). The results do not depend on it.
+  int fold_batch = 0;
+  FarmOptions farm;  ///< journal / resume / progress; affinity is set here
 };
 
 /// @brief One grid point, in scikit-learn's ParameterGrid order.
