@@ -145,6 +145,7 @@ CvResults grid_search(const Comm& comm, const HostMatrix& X, const HostVector& y
     const std::size_t g = static_cast<std::size_t>(t / batches);
     const int f0 = static_cast<int>(t % batches) * batch;
     const auto count = static_cast<std::size_t>(std::min(batch, nfolds - f0));
+    std::fill(out + count * per_group * 3, out + width, 0.0);  // a last, shorter batch
     std::vector<std::vector<int>> train(count), test(count);
     std::vector<impl::OvoSet> sets(count);
     for (std::size_t i = 0; i < count; ++i) {
