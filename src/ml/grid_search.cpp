@@ -139,7 +139,7 @@ CvResults grid_search(const Comm& comm, const HostMatrix& X, const HostVector& y
   };
   const bool within_one =
       options.base.kernel == Kernel::rbf || options.base.kernel == Kernel::sigmoid;
-  // Task t: kernel group t / batches, folds f0 … f0 + folds − 1 of it; its results fold by
+  // Task t: kernel group t / batches, folds f0 … f0 + count − 1 of it; its results fold by
   // fold, each C by C (test score, training score, fit time).
   const auto task = [&](std::int64_t t, double* out) {
     const std::size_t g = static_cast<std::size_t>(t / batches);
