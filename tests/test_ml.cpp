@@ -312,7 +312,8 @@ TEST(GridSearch, TrainScoresEqualAFreshFitsScore) {
 // Folds batched per task (fold_batch 2 of 3 folds: a task of two, one of one; 3: one task
 // per kernel), warm starts along the C chain and gamma = scale (a kernel matrix per fold):
 // the same scores as one fold per task, fold by fold, on one rank and (fold_batch 2) over
-// the farm's tasks. A negative fold_batch is refused.
+// the farm's tasks. A negative fold_batch, or one whose kernel matrices exceed the kernel
+// memory budget, is refused.
 TEST(GridSearch, FoldsBatchedPerTaskGiveTheSameScores) {
   const auto t = io::digits();
   ml::GridSearchOptions o;
@@ -334,6 +335,17 @@ TEST(GridSearch, FoldsBatchedPerTaskGiveTheSameScores) {
   EXPECT_LT(worst, 0.5);  // C = 0.01 underfits: the grid's scores differ, the test can tell
   o.fold_batch = -1;
   EXPECT_THROW(ml::grid_search(Comm::self(), t.X, t.y, o), InvalidArgument);
+  // A kernel memory budget with room for two folds' float kernel matrices beside the
+  // double dot products and kernel matrix: a batch of three is refused, two run.
+  const auto n = static_cast<std::uint64_t>(t.X.extent(0));
+  std::uint64_t longest = 0;
+  for (const auto& fold : ml::stratified_kfold(t.y, o.folds))
+    longest = std::max<std::uint64_t>(longest, fold.train.size());
+  o.base.kernel_memory = 2 * n * n * sizeof(double) + 5 * longest * longest * sizeof(float) / 2;
+  o.fold_batch = 3;
+  EXPECT_THROW(ml::grid_search(Comm::self(), t.X, t.y, o), InvalidArgument);
+  o.fold_batch = 2;
+  EXPECT_EQ(ml::grid_search(Comm::self(), t.X, t.y, o).split_test_score, one.split_test_score);
 }
 
 // One-vs-one decisions where kernel values are subnormal doubles (far samples at a large

@@ -107,9 +107,23 @@ CvResults grid_search(const Comm& comm, const HostMatrix& X, const HostVector& y
   const int nfolds = options.folds;
   TESSERA_EXPECTS(options.fold_batch >= 0,
                   fmt::format("grid search: fold_batch must be >= 0, got {}", options.fold_batch));
-  // Folds per task, solved in one launch (their kernel matrices stacked).
-  const int batch =
-      std::min(nfolds, options.fold_batch > 0 ? options.fold_batch : default_fold_batch(nfolds));
+  // Folds per task, solved in one launch (their float kernel matrices stacked): as many as
+  // the kernel memory budget holds beside the dot products and kernel matrix.
+  std::size_t longest = 0;
+  for (const Fold& fold : folds) longest = std::max(longest, fold.train.size());
+  const std::uint64_t fold_bytes =
+      std::max<std::uint64_t>(1, static_cast<std::uint64_t>(longest) * longest * sizeof(float));
+  const std::uint64_t room = options.base.kernel_memory - bytes;
+  const auto fitting = static_cast<int>(std::min<std::uint64_t>(
+      static_cast<std::uint64_t>(nfolds), std::max<std::uint64_t>(1, room / fold_bytes)));
+  const int batch = options.fold_batch > 0 ? std::min(nfolds, options.fold_batch)
+                                           : std::min(fitting, default_fold_batch(nfolds));
+  TESSERA_EXPECTS(
+      batch <= fitting,
+      fmt::format("grid search: a batch of {} folds needs {} bytes for their kernel "
+                  "matrices, above the {} bytes the kernel memory budget leaves "
+                  "(at most {} folds fit)",
+                  batch, static_cast<std::uint64_t>(batch) * fold_bytes, room, fitting));
   const int batches = (nfolds + batch - 1) / batch;  // tasks per kernel group
   const auto tasks = static_cast<std::int64_t>(groups.size()) * batches;
   const std::size_t width = 3 * per_group * static_cast<std::size_t>(batch);
