@@ -210,6 +210,11 @@ Command setup_svm_search(CLI::App& parent, CommonOptions& common) {
                  "builds, 1 on CPUs); the results do not depend on it")
       ->check(CLI::Range(0, 1000))
       ->capture_default_str();
+  app.add_option("--kernel-memory", o->kernel_memory,
+                 "bytes (K/M/G suffixes) for the n x n dot products and kernel matrix, and "
+                 "for a batch of folds' kernel matrices")
+      ->type_name("BYTES")
+      ->capture_default_str();
   cmd.run = [o](Context& ctx) {
     const io::LoadOptions load = load_options(ctx, *o);
     ml::GridSearchOptions search;
@@ -218,6 +223,7 @@ Command setup_svm_search(CLI::App& parent, CommonOptions& common) {
       auto t = ctx.times.scope("read");
       agree(ctx.comm, [&] {
         search.base = base_params(*o);
+        search.base.kernel_memory = parse_bytes(o->kernel_memory, "--kernel-memory");
         search.C = parse_value_list(o->C, "--C");
         search.gamma = parse_gammas(o->gamma);
         for (double d : parse_value_list(o->degree, "--degree")) {

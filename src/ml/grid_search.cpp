@@ -122,7 +122,7 @@ CvResults grid_search(const Comm& comm, const HostMatrix& X, const HostVector& y
       batch <= fitting,
       fmt::format("grid search: a batch of {} folds needs {} bytes for their kernel "
                   "matrices, above the {} bytes the kernel memory budget leaves "
-                  "(at most {} folds fit)",
+                  "(room for {})",
                   batch, static_cast<std::uint64_t>(batch) * fold_bytes, room, fitting));
   const int batches = (nfolds + batch - 1) / batch;  // tasks per kernel group
   const auto tasks = static_cast<std::int64_t>(groups.size()) * batches;

@@ -124,6 +124,7 @@ printf '1,2,0\n,3,1\n3,4,0\n4,5,1\n' >nan.csv
 bad c_zero "C must be > 0" svm-search --data train.libsvm --C 0,1
 bad gamma_negative "gamma" svm-search --data train.libsvm --gamma -1
 bad fold_batch_negative "fold-batch" svm-search --data train.libsvm --fold-batch -1
+bad search_memory "kernel memory budget" svm-search --data train.libsvm --kernel-memory 1K
 bad degree_zero "degree must be >= 1" svm-search --data train.libsvm --kernel poly --degree 0
 bad single_class "single class" svm-train --data oneclass.csv
 bad fractional_labels "not an integer" svm-search --data fraclabels.csv --folds 2
