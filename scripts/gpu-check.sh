@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # On a machine with an NVIDIA GPU (no network needed): build Kokkos with CUDA from a
 # source folder you bring, build tessera against it, run the tests (the `gpu` label
-# compares device results with host results) and the kernel benchmarks, print a summary.
+# compares device results with host results), the kernel benchmarks and the reference grid
+# search (one fold per task, then every fold of a gamma in one launch), print a summary.
 #
 #   scripts/gpu-check.sh KOKKOS_SOURCE_DIR [--arch ARCH] [--jobs N] [--out DIR]
 #
@@ -88,6 +89,16 @@ if [[ $bench == ON ]]; then
   "$out/tessera/bench/bench_kernels" --benchmark_min_time=0.2 >"$out/bench.log" 2>&1
   bench_out=$(grep -E "^BM_" "$out/bench.log")
 fi
+# The reference grid search (2000 fits) with one fold per task and with every fold of a
+# gamma in one launch (the CUDA build's default): the "search" phase of each.
+grid_out=""
+for fb in 1 0; do
+  "$out/tessera/bin/tessera" svm-search --data digits --C logspace:-6:6:20 \
+    --gamma logspace:-6:1:20 --folds 5 --fold-batch $fb --out "$out/grid-fold-batch-$fb" \
+    --quiet >"$out/grid-fold-batch-$fb.log" 2>&1
+  grid_out+="  --fold-batch $fb: search $(grep -oP '"search": \K[0-9.]+' \
+    "$out/grid-fold-batch-$fb/run.json" 2>/dev/null || echo failed) s"$'\n'
+done
 set -e
 
 {
@@ -98,6 +109,8 @@ set -e
   echo "other tests on the GPU build: $(grep -E 'tests passed|tests failed' "$out/ctest-all.log" | tail -1) (exit $all_rc)"
   echo "benchmarks:"
   echo "$bench_out"
+  echo "reference grid search, 1 rank:"
+  echo -n "$grid_out"
   echo "logs: $out/*.log"
 } | tee "$out/summary.txt"
 exit $((gpu_rc != 0 || all_rc != 0))
