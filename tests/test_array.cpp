@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <string>
 
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include <tessera/array/maps.hpp>
 #include <tessera/array/reductions.hpp>
 #include <tessera/array/streaming.hpp>
+#include <tessera/core/memory.hpp>
 #include <tessera/core/rng.hpp>
 #include <tessera/io/dataset.hpp>
 #include <tessera/io/npy.hpp>
@@ -273,6 +275,44 @@ TEST(DistMatrix, ChunkGridSplitsWholeChunks) {
     }
     EXPECT_EQ(covered, 16u) << p;
   }
+}
+
+// A new host DistMatrix is zero-filled (it is allocated uninitialised, advised, then
+// filled) and, where Linux offers transparent huge pages (madvise or always mode), lies on
+// them: /proc/self/smaps counts AnonHugePages in its mapping. advise_huge_pages never fails,
+// also for null, tiny or unaligned ranges.
+TEST(DistMatrix, HostRowsAreZeroAndOnHugePages) {
+  tessera::advise_huge_pages(nullptr, 0);
+  double small[3] = {1, 2, 3};
+  tessera::advise_huge_pages(small + 1, sizeof small - sizeof(double));
+  EXPECT_EQ(small[2], 3.0);
+  const std::size_t rows = 4096, cols = 2048;  // 64 MiB
+  array::DistMatrix<double, Kokkos::HostSpace> X(Comm::self(), rows, cols, 1024);
+  const auto local = X.local();
+  double nonzero = 0;
+  for (std::size_t i = 0; i < local.span(); ++i) nonzero += local.data()[i] != 0.0;
+  EXPECT_EQ(nonzero, 0.0);
+  std::ifstream mode("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string modes;
+  std::getline(mode, modes);
+  if (modes.find("[never]") != std::string::npos || modes.empty())
+    GTEST_SKIP() << "transparent huge pages are off here: " << modes;
+  // the smaps entry whose range holds the rows' first byte past a 2 MiB boundary
+  const auto probe = reinterpret_cast<std::uintptr_t>(local.data()) + (std::uintptr_t(2) << 20);
+  std::ifstream smaps("/proc/self/smaps");
+  std::string line;
+  bool inside = false;
+  long huge_kb = -1;
+  while (std::getline(smaps, line)) {
+    unsigned long lo = 0, hi = 0;
+    if (std::sscanf(line.c_str(), "%lx-%lx ", &lo, &hi) == 2 && line.find(':') > line.find(' ')) {
+      inside = lo <= probe && probe < hi;
+      continue;
+    }
+    if (inside && line.rfind("AnonHugePages:", 0) == 0)
+      huge_kb = std::strtol(line.c_str() + 14, nullptr, 10);
+  }
+  EXPECT_GT(huge_kb, 0) << "THP mode: " << modes;
 }
 
 TEST(DistMatrix, DistributeGatherAndWrap) {

@@ -18,6 +18,7 @@
 #include <Kokkos_Core.hpp>
 #include <tessera/comm/comm.hpp>
 #include <tessera/core/error.hpp>
+#include <tessera/core/memory.hpp>
 
 namespace tessera::array {
 
@@ -47,11 +48,17 @@ class DistMatrix {
   using execution_space = typename MemorySpace::execution_space;
   using local_type = Kokkos::View<T**, Kokkos::LayoutRight, MemorySpace>;
 
-  /// Allocates this rank's rows (zero-filled).
+  /// Allocates this rank's rows (zero-filled; in host memory on transparent huge pages,
+  /// see tessera::advise_huge_pages).
   DistMatrix(const Comm& comm, std::size_t rows, std::size_t cols, std::size_t chunk_rows = 65536)
       : comm_(comm), grid_{rows, chunk_rows}, cols_(cols) {
     check();
-    local_ = local_type("tessera::DistMatrix", row_end() - row_begin(), cols);
+    local_ = local_type(
+        Kokkos::view_alloc(std::string("tessera::DistMatrix"), Kokkos::WithoutInitializing),
+        row_end() - row_begin(), cols);
+    if constexpr (Kokkos::SpaceAccessibility<Kokkos::HostSpace, MemorySpace>::accessible)
+      advise_huge_pages(local_.data(), local_.span() * sizeof(T));
+    Kokkos::deep_copy(local_, T{});
   }
 
   /// Wraps this rank's rows that the caller already holds (no copy): `local` must have
