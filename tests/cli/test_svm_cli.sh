@@ -64,6 +64,12 @@ run resume "$tessera" svm-search "${grid[@]}" --out cut --resume
 check "--resume: exit 0, tasks resumed" bash -c "[[ $(rc resume) == 0 ]] && grep -q 'tasks resumed' resume.out"
 check "--resume: cv_results identical to the uninterrupted run" bash -c "diff <(scores full/cv_results.csv) <(scores cut/cv_results.csv)"
 check "--resume: best.json identical" cmp full/best.json cut/best.json
+# the same with two folds per task (a task's results are those of its folds)
+interrupt cutb '(( $(cat cutb/journal/journal.*.bin 2>/dev/null | wc -c) > 32 ))' "$tessera" svm-search "${grid[@]}" --fold-batch 2 --out cutb --quiet
+run resumeb "$tessera" svm-search "${grid[@]}" --fold-batch 2 --out cutb --resume
+check "--fold-batch 2: SIGTERM, --resume: tasks resumed, the uninterrupted cv_results" bash -c "[[ $(rc cutb) == 1 && $(rc resumeb) == 0 ]] && grep -q 'tasks resumed' resumeb.out && diff <(scores full/cv_results.csv) <(scores cutb/cv_results.csv)"
+run resumeb1 "$tessera" svm-search "${grid[@]}" --fold-batch 1 --out cutb --resume
+check "--resume with another --fold-batch: refused" bash -c "[[ $(rc resumeb1) != 0 ]] && grep -qi 'journal' resumeb1.err"
 
 # --- svm-train / svm-predict, and libsvm's svm-predict on tessera's model
 for kind in "" binary_; do
