@@ -19,21 +19,13 @@
 #include <tessera/core/timer.hpp>
 #include <tessera/io/dataset.hpp>
 
-// A vector of n doubles set to v, on transparent huge pages as the DistMatrix's rows are
-// (the same conditions for the ceiling as for the kernels measured against it).
-Kokkos::View<double*> huge_vector(const char* label, std::size_t n, double v) {
-  Kokkos::View<double*> x(Kokkos::view_alloc(std::string(label), Kokkos::WithoutInitializing), n);
-  if constexpr (Kokkos::SpaceAccessibility<Kokkos::HostSpace,
-                                           Kokkos::View<double*>::memory_space>::accessible)
-    tessera::advise_huge_pages(x.data(), n * sizeof(double));
-  Kokkos::deep_copy(x, v);
-  return x;
-}
-
-// a = b + s c over n doubles; returns the best of `repeat` times (seconds).
+// a = b + s c over n doubles, on huge pages as the DistMatrix's rows are (the ceiling
+// measured as the kernels run); returns the best of `repeat` times (seconds).
 double triad_seconds(std::size_t n, int repeat) {
-  const auto a = huge_vector("a", n, 0.0), b = huge_vector("b", n, 1.0),
-             c = huge_vector("c", n, 2.0);
+  using Vector = Kokkos::View<double*>;
+  const auto a = tessera::filled_on_huge_pages<Vector>("a", 0.0, n),
+             b = tessera::filled_on_huge_pages<Vector>("b", 1.0, n),
+             c = tessera::filled_on_huge_pages<Vector>("c", 2.0, n);
   double best = 1e30;
   for (int r = 0; r < repeat; ++r) {
     Kokkos::fence();

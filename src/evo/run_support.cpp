@@ -164,8 +164,9 @@ GenerationStats generation_stats(std::int64_t nevals, const std::vector<double>&
   for (double v : f) s.m2 += (v - s.mean) * (v - s.mean);
   // NumPy's min and max: NaN where there is one
   const bool nan = std::any_of(f.begin(), f.end(), [](double v) { return std::isnan(v); });
-  s.min = nan ? NAN : *std::min_element(f.begin(), f.end());
-  s.max = nan ? NAN : *std::max_element(f.begin(), f.end());
+  const auto [lo, hi] = std::minmax_element(f.begin(), f.end());
+  s.min = nan ? NAN : *lo;
+  s.max = nan ? NAN : *hi;
   const double sign = minimize ? 1.0 : -1.0;
   for (std::size_t i = 0; i < f.size(); ++i) s.top.offer(f[i], rows + i * n, n, top, sign);
   return s;

@@ -6,7 +6,6 @@
 #include <cstring>
 #include <limits>
 #include <string>
-#include <type_traits>
 
 #include <tessera/core/error.hpp>
 #include <tessera/io/results.hpp>
@@ -478,15 +477,13 @@ void solve_ovo_batch(const std::vector<OvoSet*>& sets, double C, const std::vect
   host_copy(iterations, iterations_h);
   for (std::size_t s = 0; s < sets.size(); ++s) {
     OvoSet& set = *sets[s];
-    const auto part = [&](const auto& all, std::size_t from, std::size_t to) {
-      using T = typename std::decay_t<decltype(all)>::value_type;
-      return std::vector<T>(all.begin() + static_cast<std::ptrdiff_t>(from),
-                            all.begin() + static_cast<std::ptrdiff_t>(to));
+    const auto at = [](const auto& all, std::size_t i) {
+      return all.begin() + static_cast<std::ptrdiff_t>(i);
     };
-    set.alpha = part(alpha_h, start[s], start[s + 1]);
-    set.grad = part(grad_h, start[s], start[s + 1]);
-    set.rho = part(rho_h, base[s], base[s + 1]);
-    set.iterations = part(iterations_h, base[s], base[s + 1]);
+    set.alpha.assign(at(alpha_h, start[s]), at(alpha_h, start[s + 1]));
+    set.grad.assign(at(grad_h, start[s]), at(grad_h, start[s + 1]));
+    set.rho.assign(at(rho_h, base[s]), at(rho_h, base[s + 1]));
+    set.iterations.assign(at(iterations_h, base[s]), at(iterations_h, base[s + 1]));
   }
 }
 

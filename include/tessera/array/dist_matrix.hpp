@@ -53,12 +53,8 @@ class DistMatrix {
   DistMatrix(const Comm& comm, std::size_t rows, std::size_t cols, std::size_t chunk_rows = 65536)
       : comm_(comm), grid_{rows, chunk_rows}, cols_(cols) {
     check();
-    local_ = local_type(
-        Kokkos::view_alloc(std::string("tessera::DistMatrix"), Kokkos::WithoutInitializing),
-        row_end() - row_begin(), cols);
-    if constexpr (Kokkos::SpaceAccessibility<Kokkos::HostSpace, MemorySpace>::accessible)
-      advise_huge_pages(local_.data(), local_.span() * sizeof(T));
-    Kokkos::deep_copy(local_, T{});
+    local_ =
+        filled_on_huge_pages<local_type>("tessera::DistMatrix", T{}, row_end() - row_begin(), cols);
   }
 
   /// Wraps this rank's rows that the caller already holds (no copy): `local` must have
