@@ -32,6 +32,23 @@ TEST(Error, KindsAndExitCodes) {
   EXPECT_STREQ(to_string(ErrorKind::interrupted), "interrupted");
 }
 
+TEST(Error, OtherLibrariesMessagesOnOneLine) {
+  // Kokkos 3.4's failed allocation, as it reads
+  const std::runtime_error kokkos(
+      "Kokkos failed to allocate memory for label \"cmaes_C\".  Allocation using MemorySpace "
+      "named \"Host\" failed with the following error:  Allocation of size 7.451e+07 G "
+      "failed, likely due to insufficient memory.  (The allocation mechanism was standard "
+      "malloc().)\n\nTraceback functionality not available\n");
+  EXPECT_EQ(one_line_message(kokkos),
+            "Kokkos failed to allocate memory for label \"cmaes_C\". Allocation using "
+            "MemorySpace named \"Host\" failed with the following error: Allocation of size "
+            "7.451e+07 G failed, likely due to insufficient memory. (The allocation mechanism "
+            "was standard malloc().)");
+  EXPECT_EQ(one_line_message(std::bad_alloc()), "out of memory (an allocation failed)");
+  EXPECT_EQ(one_line_message(std::runtime_error("\t two\n\nlines \r\n")), "two lines");
+  EXPECT_EQ(one_line_message(std::runtime_error("")), "");
+}
+
 TEST(Error, ParseErrorNamesFileLineColumn) {
   ParseError e("data.csv", 12, 5, "bad field");
   EXPECT_STREQ(e.what(), "data.csv:12:5: bad field");

@@ -254,6 +254,14 @@ TEST(Dataset, SpecsAndErrors) {
   EXPECT_THROW(io::load_table("blobs:n=10,colour=red"), InvalidArgument);
   EXPECT_THROW(io::load_table("blobs:n=ten"), InvalidArgument);
   EXPECT_THROW(io::load_table("random:rows=0"), InvalidArgument);
+  // 10^22 elements: the wrapped product would allocate some unrelated size
+  try {
+    io::load_table("random:rows=100000000000,cols=100000000000");
+    ADD_FAILURE() << "no error for 10^22 elements";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("are more than 64-bit sizes can hold"), std::string::npos)
+        << e.what();
+  }
   EXPECT_THROW(io::load_table("data.parquet"), InvalidArgument);
   const std::string csv = write_file("d.txt", "1,2\n3,4\n");
   io::LoadOptions options;

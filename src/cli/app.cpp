@@ -212,7 +212,10 @@ int run(int argc, char** argv) {
         comm.abort(code);
       }
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "error: %s (rank %d)\n", e.what(), comm.rank());
+      if (comm.size() == 1)
+        std::fprintf(stderr, "error: %s\n", one_line_message(e).c_str());
+      else
+        std::fprintf(stderr, "error: %s (rank %d)\n", one_line_message(e).c_str(), comm.rank());
       std::fflush(stderr);
       if (comm.size() > 1) comm.abort(1);
       code = 1;

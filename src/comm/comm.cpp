@@ -116,10 +116,8 @@ LocalFailure capture_current_exception() {
     throw;
   } catch (const Error& e) {
     return {e.kind(), e.what()};
-  } catch (const std::bad_alloc&) {
-    return {ErrorKind::internal, "out of memory"};
   } catch (const std::exception& e) {
-    return {ErrorKind::internal, e.what()};
+    return {ErrorKind::internal, one_line_message(e)};
   } catch (...) {
     return {ErrorKind::internal, "unknown exception"};
   }

@@ -1,3 +1,6 @@
+#include <cctype>
+#include <new>
+
 #include <tessera/core/error.hpp>
 
 namespace tessera {
@@ -26,6 +29,24 @@ int exit_code(ErrorKind kind) noexcept {
     case ErrorKind::interrupted: return 1;
   }
   return 1;
+}
+
+std::string one_line_message(const std::exception& e) {
+  std::string text = e.what();
+  if (dynamic_cast<const std::bad_alloc*>(&e) && text == std::bad_alloc().what())
+    return "out of memory (an allocation failed)";
+  const std::string note = "Traceback functionality not available";
+  for (auto at = text.find(note); at != std::string::npos; at = text.find(note))
+    text.erase(at, note.size());
+  std::string line;
+  for (const char c : text) {
+    if (!std::isspace(static_cast<unsigned char>(c)))
+      line += c;
+    else if (!line.empty() && line.back() != ' ')
+      line += ' ';
+  }
+  if (!line.empty() && line.back() == ' ') line.pop_back();
+  return line;
 }
 
 static std::string locate(const std::string& file, long line, long column) {

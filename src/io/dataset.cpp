@@ -1,6 +1,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
+#include <limits>
 #include <map>
 #include <type_traits>
 #include <variant>
@@ -91,6 +92,11 @@ Table from_device(const DeviceMatrix& X, const DeviceVector& y, const std::strin
 void check_size(const std::string& spec, std::size_t rows, std::size_t cols) {
   TESSERA_EXPECTS(rows >= 1 && cols >= 1,
                   "data spec '" + spec + "': needs at least one row and one column");
+  // the element count and its bytes must be countable (a wrapped product would allocate
+  // some unrelated size)
+  TESSERA_EXPECTS(cols <= std::numeric_limits<std::size_t>::max() / sizeof(double) / rows,
+                  "data spec '" + spec + "': " + std::to_string(rows) + " × " +
+                      std::to_string(cols) + " elements are more than 64-bit sizes can hold");
 }
 
 // Reads `key=value` settings of a generator spec into the fields of its struct.

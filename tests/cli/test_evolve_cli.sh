@@ -123,5 +123,9 @@ bad tolfun_negative "tolfun must be >= 0" evolve --tolfun -1
 bad hall_of_fame "hall_of_fame must be >= 1" evolve --hall-of-fame 0
 bad checkpoint_every "checkpoint every must be >= 0" evolve --checkpoint-every -1
 bad restarts_negative "restarts must be >= 0" evolve --restarts -1
+# More memory than any machine has (a 10⁷ × 10⁷ covariance, 800 TB): exit 1 with one line naming
+# the allocation, not Kokkos's several lines (ASan must return null as malloc does).
+run huge_dim env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}allocator_may_return_null=1" "$tessera" evolve --dim 10000000 --generations 1 --quiet --out huge_dim
+check "a failed allocation: exit 1, one error line naming it" bash -c "[[ $(rc huge_dim) == 1 ]] && $(declare -f one_error_line); one_error_line huge_dim 'failed to allocate memory for label \"cmaes_C\"'"
 
 finish "evolve cli"

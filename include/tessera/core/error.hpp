@@ -27,6 +27,11 @@ const char* to_string(ErrorKind kind) noexcept;
 /// @brief Exit code the `tessera` command uses for an error kind: 2 for bad input, 1 otherwise.
 int exit_code(ErrorKind kind) noexcept;
 
+/// @brief Another library's exception as one line of text: line breaks and runs of spaces
+/// become one space, Kokkos's note that tracebacks are unavailable is dropped, and a bare
+/// std::bad_alloc reads "out of memory (an allocation failed)".
+std::string one_line_message(const std::exception& e);
+
 /// @brief Base of every exception tessera throws.
 class Error : public std::runtime_error {
  public:
