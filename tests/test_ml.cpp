@@ -206,6 +206,70 @@ TEST(SVC, BadInputIsAClearError) {
   std::remove(path.c_str());
 }
 
+TEST(SVC, DamagedModelFilesAreClearErrors) {
+  // A three-class model; each damage of one line must be a ParseError naming it, never a
+  // model that predicts something (gamma -1 and a missing kernel were read silently).
+  const Table t = io::load_table("blobs:n=60,features=3,centers=3,seed=4");
+  ml::SVCParams p;
+  p.gamma = ml::Gamma::value(0.5);
+  ml::SVC clf(p);
+  clf.fit(t.X, t.y);
+  const std::string path = std::filesystem::temp_directory_path() /
+                           ("tessera_damaged_" + std::to_string(getpid()) + ".model");
+  clf.save(path);
+  std::vector<std::string> lines;
+  {
+    std::ifstream in(path);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+  }
+  ASSERT_EQ(lines[2], "gamma 0.5");
+  ASSERT_EQ(lines[6], "label 0 1 2");
+  ASSERT_EQ(lines[8].substr(0, 3), "SV");
+  ml::SVC::load(path);  // the undamaged file loads
+  const auto line_starting = [&](const std::string& start) {
+    for (std::size_t i = 0; i < lines.size(); ++i)
+      if (lines[i].rfind(start, 0) == 0) return i;
+    ADD_FAILURE() << "no line starting " << start;
+    return std::size_t{0};
+  };
+  const std::string sv = lines[9];  // "coef coef index:value ..."
+  const std::size_t first_space = sv.find(' '), second_space = sv.find(' ', first_space + 1);
+  struct Damage {
+    std::string line_start, replacement, message;  // no replacement: the line removed
+  };
+  const std::vector<Damage> damages = {
+      {"gamma", "gamma -1", "gamma must be a number > 0, got -1"},
+      {"gamma", "", "no 'gamma' line (the rbf kernel needs one)"},
+      {"kernel_type", "", "no 'kernel_type' line"},
+      {"label", "label 0 1 1", "labels are not distinct and in increasing order"},
+      {"label", "label 0 1 2.5", "label 2.5 is not an integer"},
+      {"rho", "rho 0 inf 0", "cannot read the value of 'rho'"},
+      {sv, "nan" + sv.substr(first_space), "coefficient 'nan' is not a finite number"},
+      {sv, sv.substr(0, first_space) + " 1:2", "needs 2 coefficients, found 1"},
+      {sv, sv.substr(0, second_space) + " 3000000000:1", "feature index 3000000000 is above"},
+      {sv, sv.substr(0, second_space) + " 2:inf", "bad feature value '2:inf'"},
+  };
+  for (const Damage& d : damages) {
+    std::vector<std::string> damaged = lines;
+    const std::size_t at = line_starting(d.line_start);
+    if (d.replacement.empty())
+      damaged.erase(damaged.begin() + static_cast<std::ptrdiff_t>(at));
+    else
+      damaged[at] = d.replacement;
+    {
+      std::ofstream out(path);
+      for (const auto& line : damaged) out << line << "\n";
+    }
+    try {
+      ml::SVC::load(path);
+      ADD_FAILURE() << "no error for: " << d.message;
+    } catch (const ParseError& e) {
+      EXPECT_NE(std::string(e.what()).find(d.message), std::string::npos) << e.what();
+    }
+  }
+  std::remove(path.c_str());
+}
+
 namespace {
 std::vector<std::vector<std::int64_t>> test_folds(const std::vector<ml::Fold>& folds) {
   std::vector<std::vector<std::int64_t>> out;

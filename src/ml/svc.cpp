@@ -1,7 +1,9 @@
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <numeric>
 #include <sstream>
 #include <string>
@@ -294,11 +296,13 @@ SVC SVC::load(const std::string& path) {
     return ParseError(path, number, 0, what + " (not a libsvm c_svc model?)");
   };
   std::vector<double> labels;
+  bool saw_kernel = false, saw_gamma = false;
   while (std::getline(in, line)) {
     ++number;
     std::istringstream words(line);
     std::string key;
     words >> key;
+    if (key.empty()) continue;  // a blank line (libsvm's reader skips white space too)
     if (key == "SV") break;
     if (key == "svm_type") {
       std::string type;
@@ -313,10 +317,12 @@ SVC SVC::load(const std::string& path) {
       } catch (const InvalidArgument&) {
         throw fail("kernel_type '" + kernel + "' is not supported");
       }
+      saw_kernel = true;
     } else if (key == "degree") {
       words >> model.params_.degree;
     } else if (key == "gamma") {
       words >> model.gamma_value_;
+      saw_gamma = true;
     } else if (key == "coef0") {
       words >> model.params_.coef0;
     } else if (key == "nr_class") {
@@ -338,15 +344,31 @@ SVC SVC::load(const std::string& path) {
     if (words.fail() && !words.eof()) throw fail("cannot read the value of '" + key + "'");
   }
   if (!saw_type) throw ParseError(path, number, 0, "no 'svm_type' line: not a libsvm model");
+  if (!saw_kernel) throw fail("no 'kernel_type' line");
+  const Kernel kernel = model.params_.kernel;
+  if (kernel != Kernel::linear && !saw_gamma)
+    throw fail(fmt::format("no 'gamma' line (the {} kernel needs one)", to_string(kernel)));
+  if (kernel != Kernel::linear && !(model.gamma_value_ > 0 && std::isfinite(model.gamma_value_)))
+    throw fail(fmt::format("gamma must be a number > 0, got {}", model.gamma_value_));
+  if (kernel == Kernel::poly && model.params_.degree < 1)
+    throw fail(fmt::format("degree must be >= 1, got {}", model.params_.degree));
+  if (!std::isfinite(model.params_.coef0))
+    throw fail(fmt::format("coef0 must be finite, got {}", model.params_.coef0));
+  for (const double r : model.rho_)
+    if (!std::isfinite(r)) throw fail(fmt::format("rho {} is not finite", r));
   const std::size_t pairs = static_cast<std::size_t>(nr_class) * (nr_class - 1) / 2;
   if (nr_class < 2 || model.rho_.size() != pairs || labels.size() != std::size_t(nr_class) ||
       model.n_support_.size() != std::size_t(nr_class) || total_sv < 0 ||
       std::accumulate(model.n_support_.begin(), model.n_support_.end(), 0L) != total_sv)
     throw fail("inconsistent header: nr_class, rho, label, nr_sv and total_sv do not agree");
+  for (const double l : labels)  // libsvm's labels are ints
+    if (!(std::isfinite(l) && l == std::round(l) && std::fabs(l) <= INT_MAX))
+      throw fail(fmt::format("label {} is not an integer", l));
   // libsvm lists labels in its own class order; tessera keeps them sorted.
-  if (!std::is_sorted(labels.begin(), labels.end()))
+  if (std::adjacent_find(labels.begin(), labels.end(), std::greater_equal<>()) != labels.end())
     throw fail(
-        "labels are not in increasing order (models from tessera or sorted-label data only)");
+        "labels are not distinct and in increasing order (models from tessera or "
+        "sorted-label data only)");
   model.classes_ = labels;
   std::vector<std::vector<std::pair<std::size_t, double>>> rows;
   std::vector<std::vector<double>> coefs;
@@ -355,9 +377,16 @@ SVC SVC::load(const std::string& path) {
     ++number;
     std::istringstream words(line);
     std::vector<double> coef(static_cast<std::size_t>(nr_class - 1));
-    for (double& c : coef)
-      if (!(words >> c))
-        throw fail(fmt::format("support vector line needs {} coefficients", nr_class - 1));
+    std::string word;
+    for (std::size_t r = 0; r < coef.size(); ++r) {
+      if (!(words >> word) || word.find(':') != std::string::npos)
+        throw fail(
+            fmt::format("support vector line needs {} coefficients, found {}", nr_class - 1, r));
+      char* end = nullptr;
+      coef[r] = std::strtod(word.c_str(), &end);
+      if (*end != '\0' || !std::isfinite(coef[r]))
+        throw fail("coefficient '" + word + "' is not a finite number");
+    }
     std::vector<std::pair<std::size_t, double>> row;
     std::string pair;
     while (words >> pair) {
@@ -365,8 +394,11 @@ SVC SVC::load(const std::string& path) {
       char* end = nullptr;
       const long index = colon == std::string::npos ? 0 : std::strtol(pair.c_str(), &end, 10);
       if (index < 1 || end != pair.c_str() + colon) throw fail("bad feature '" + pair + "'");
+      if (index > INT_MAX)  // libsvm's indices are ints
+        throw fail(fmt::format("feature index {} is above {}", index, INT_MAX));
       const double value = std::strtod(pair.c_str() + colon + 1, &end);
-      if (*end != '\0') throw fail("bad feature value '" + pair + "'");
+      if (*end != '\0' || !std::isfinite(value))
+        throw fail("bad feature value '" + pair + "' (a finite number)");
       row.emplace_back(static_cast<std::size_t>(index - 1), value);
       width = std::max(width, static_cast<std::size_t>(index));
     }
@@ -384,7 +416,8 @@ SVC SVC::load(const std::string& path) {
     for (std::size_t r = 0; r < coefs[s].size(); ++r) model.dual_coef_(r, s) = coefs[s][r];
     model.support_.push_back(static_cast<std::int64_t>(s));
   }
-  model.params_.gamma = Gamma::value(model.gamma_value_ > 0 ? model.gamma_value_ : 1.0);
+  // (linear: the value is unused, and any valid one does)
+  model.params_.gamma = Gamma::value(kernel == Kernel::linear ? 1.0 : model.gamma_value_);
   return model;
 }
 
