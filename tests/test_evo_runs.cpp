@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <csignal>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <limits>
 #include <memory>
 #include <numeric>
@@ -176,6 +178,53 @@ TEST(Checkpoint, PeriodicCheckpointExtendsAFinishedRun) {
   expect_identical(whole, evo::cmaes(*g_world, p, f));
   p.checkpoint.every = -1;
   EXPECT_THROW(evo::cmaes(*g_world, p, f), InvalidArgument);
+}
+
+TEST(Checkpoint, DamagedOrOlderCheckpointsAreRefused) {
+  const auto f = evo::benchmark_evaluator(evo::Benchmark::sphere);
+  const std::string path = checkpoint_path("damaged");
+  evo::CMAESParams p;
+  p.dim = 5;
+  p.generations = 20;
+  p.checkpoint = {path, 10, false};
+  evo::cmaes(*g_world, p, f);
+  p.generations = 40;
+  p.checkpoint.resume = true;
+  const auto refused = [&](const std::string& because) {
+    try {
+      evo::cmaes(*g_world, p, f);
+      ADD_FAILURE() << "resumed from a checkpoint that is " << because;
+    } catch (const InvalidArgument& e) {
+      EXPECT_NE(std::string(e.what()).find(because), std::string::npos) << e.what();
+    }
+  };
+  // The lowest bit of a float64 past the file's middle (a CBOR 0xFB item: still a valid
+  // file, one strategy value changed by an ulp) is caught by the checksum.
+  if (g_world->rank() == 0) {
+    std::vector<char> bytes;
+    {
+      std::ifstream in(path, std::ios::binary);
+      bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    const auto at = std::find(bytes.begin() + static_cast<std::ptrdiff_t>(bytes.size() / 2),
+                              bytes.end(), static_cast<char>(0xFB));
+    ASSERT_LT(at + 8, bytes.end());
+    at[8] = static_cast<char>(at[8] ^ 1);
+    std::ofstream(path, std::ios::binary)
+        .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+  g_world->barrier();
+  refused("damaged (its checksum does not match its content)");
+  g_world->barrier();
+  if (g_world->rank() == 0) {  // what version 1 wrote: no checksum
+    const auto bytes = evo::impl::json::to_cbor(
+        {{"format", "tessera evo checkpoint 1"}, {"algorithm", "cmaes"}, {"state", nullptr}});
+    std::ofstream(path, std::ios::binary)
+        .write(reinterpret_cast<const char*>(bytes.data()),
+               static_cast<std::streamsize>(bytes.size()));
+  }
+  g_world->barrier();
+  refused("in another format ('tessera evo checkpoint 1'");
 }
 
 namespace {

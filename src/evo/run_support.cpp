@@ -16,6 +16,8 @@
 #include <tessera/io/results.hpp>
 #include <tessera/sched/farm.hpp>
 
+#include "../core/hash.hpp"
+
 namespace tessera::evo::impl {
 
 namespace {
@@ -260,7 +262,13 @@ void Tracker::load(const json& s) {
 
 namespace {
 
-constexpr const char* checkpoint_format = "tessera evo checkpoint 1";
+// 2: the content (algorithm, configuration, state) beside an FNV-1a check of its CBOR
+constexpr const char* checkpoint_format = "tessera evo checkpoint 2";
+
+std::uint64_t content_check(const json& content) {
+  const std::vector<std::uint8_t> bytes = json::to_cbor(content);
+  return detail::fnv1a(bytes.data(), bytes.size());
+}
 
 // The first setting in which two configurations differ, as "key: a (saved) vs b (now)".
 std::string first_difference(const json& saved, const json& now) {
@@ -305,17 +313,29 @@ json Checkpointer::load() const {
       throw InvalidArgument("the checkpoint " + options_.path +
                             " is damaged or not a tessera checkpoint (" + e.what() + ")");
     }
-    if (!file.is_object() || file.value("format", "") != checkpoint_format)
+    const json format = file.is_object() && file.contains("format") ? file.at("format") : json();
+    if (!format.is_string() || format.get<std::string>().rfind("tessera evo checkpoint", 0) != 0)
       throw InvalidArgument("the checkpoint " + options_.path + " is not a tessera evo checkpoint");
-    if (file.at("algorithm") != algorithm_)
+    if (format != checkpoint_format)
+      throw InvalidArgument("the checkpoint " + options_.path + " is in another format ('" +
+                            format.get<std::string>() + "', this tessera writes '" +
+                            checkpoint_format + "'); remove it or run without --resume");
+    if (!file.contains("content") || !file.contains("check") ||
+        !file.at("check").is_number_unsigned() ||
+        file.at("check").get<std::uint64_t>() != content_check(file.at("content")))
+      throw InvalidArgument("the checkpoint " + options_.path +
+                            " is damaged (its checksum does not match its content); remove it "
+                            "or run without --resume");
+    const json& content = file.at("content");
+    if (content.at("algorithm") != algorithm_)
       throw InvalidArgument("the checkpoint " + options_.path + " was written by " +
-                            file.at("algorithm").get<std::string>() + ", not " + algorithm_ +
+                            content.at("algorithm").get<std::string>() + ", not " + algorithm_ +
                             "; remove it or run without --resume");
-    if (const std::string diff = first_difference(file.at("config"), config_); !diff.empty())
+    if (const std::string diff = first_difference(content.at("config"), config_); !diff.empty())
       throw InvalidArgument("the checkpoint " + options_.path +
                             " comes from another configuration (" + diff +
                             "); remove it or run without --resume");
-    return file.at("state");
+    return content.at("state");
   });
 }
 
@@ -328,10 +348,9 @@ bool Checkpointer::due(int done) {
 void Checkpointer::save(const json& state, int done) {
   agree(comm_, [&] {
     if (comm_.rank() != 0) return;
-    const json file = {{"format", checkpoint_format},
-                       {"algorithm", algorithm_},
-                       {"config", config_},
-                       {"state", state}};
+    const json content = {{"algorithm", algorithm_}, {"config", config_}, {"state", state}};
+    const json file = {
+        {"format", checkpoint_format}, {"check", content_check(content)}, {"content", content}};
     const std::vector<std::uint8_t> bytes = json::to_cbor(file);
     io::write_file_atomic(
         options_.path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));

@@ -65,15 +65,6 @@ std::string describe(const JournalHeader& h) {
 
 }  // namespace
 
-std::uint64_t fnv1a(const void* data, std::size_t bytes, std::uint64_t hash) {
-  const auto* p = static_cast<const unsigned char*>(data);
-  for (std::size_t i = 0; i < bytes; ++i) {
-    hash ^= p[i];
-    hash *= 1099511628211ull;
-  }
-  return hash;
-}
-
 JournalContents read_journal(const std::string& folder, const JournalHeader& expected) {
   JournalContents contents;
   std::unordered_set<std::int64_t> seen;

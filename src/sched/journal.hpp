@@ -15,6 +15,8 @@
 
 #include <tessera/core/timer.hpp>
 
+#include "../core/hash.hpp"
+
 namespace tessera::detail {
 
 struct JournalHeader {
@@ -22,9 +24,6 @@ struct JournalHeader {
   std::uint64_t result_size = 0;
   std::uint64_t key_hash = 0;
 };
-
-std::uint64_t fnv1a(const void* data, std::size_t bytes,
-                    std::uint64_t hash = 14695981039346656037ull);
 
 /// Results found in a journal folder: `indices[k]`'s result is the k-th block of
 /// `results`. Each index appears once (the first record read wins).
