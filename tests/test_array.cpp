@@ -793,6 +793,29 @@ TEST(Streaming, CsvErrorsNameFileLineColumn) {
     EXPECT_NE(std::string(e.what()).find(path + ":5: expected 2 fields"), std::string::npos)
         << e.what();
   }
+  // as read_csv: a byte-order mark and quoted numbers are data; a malformed number in
+  // the first line is an error naming it, not a header
+  write_bytes(path,
+              "\xEF\xBB\xBF"
+              "1,\"2\"\n3,4\n");
+  auto marked = io::open_csv_source(path);
+  ASSERT_EQ(marked->rows(), 2u);
+  HostMatrix two("two", 2, 2);
+  marked->read(0, two);
+  EXPECT_EQ(two(0, 0), 1.0);
+  EXPECT_EQ(two(0, 1), 2.0);
+  EXPECT_EQ(two(1, 1), 4.0);
+  write_bytes(path, "1.5.5,2\n3,4\n");
+  try {
+    io::open_csv_source(path);
+    FAIL() << "no throw";
+  } catch (const ParseError& e) {
+    EXPECT_EQ(std::string(e.what()), path +
+                                         ":1:1: field 1: cannot read '1.5.5' as a number (nor "
+                                         "is it a column name)");
+  }
+  write_bytes(path, "1,2\n3,4\n5,x\n7,8,9\n");
+  source = io::open_csv_source(path);
   // the file shrinks after it was indexed (rewritten or cut by another process)
   write_bytes(path, "1,2\n");
   EXPECT_THROW(source->read(2, block), IOError);

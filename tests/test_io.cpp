@@ -85,6 +85,37 @@ TEST(Csv, NonNumericFieldNamesLineAndColumn) {
   EXPECT_EQ(msg, "n.csv:2:3: field 2: cannot read 'five' as a number");
 }
 
+TEST(Csv, ByteOrderMarkQuotesAndMalformedFirstLine) {
+  // A spreadsheet's UTF-8 byte-order mark before numbers: still data, not a header.
+  const Table bom = io::parse_csv(
+      "\xEF\xBB\xBF"
+      "1,2\n3,4\n",
+      "bom.csv");
+  ASSERT_EQ(bom.rows(), 2u);
+  EXPECT_EQ(bom.X(0, 0), 1.0);
+  EXPECT_TRUE(bom.columns.empty());
+  const Table named = io::parse_csv(
+      "\xEF\xBB\xBF"
+      "a,b\n1,2\n",
+      "bom.csv");
+  EXPECT_EQ(named.columns, (std::vector<std::string>{"a", "b"}));
+  // Numbers in double quotes (csv.QUOTE_ALL, some exports), under a quoted header.
+  const Table quoted = io::parse_csv("\"a\",\"b\"\n\"1.5\",\"-2\"\n3,\"\"\n", "q.csv");
+  ASSERT_EQ(quoted.rows(), 2u);
+  EXPECT_EQ(quoted.columns, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(quoted.X(0, 0), 1.5);
+  EXPECT_EQ(quoted.X(0, 1), -2.0);
+  EXPECT_TRUE(std::isnan(quoted.X(1, 1)));  // "" is an empty field
+  // A malformed number in the first line is an error, not a header that hides a row;
+  // names with digits stay names.
+  EXPECT_EQ(parse_error([] { io::parse_csv("1,1.5.5\n3,4\n", "m.csv"); }),
+            "m.csv:1:3: field 2: cannot read '1.5.5' as a number (nor is it a column name)");
+  EXPECT_EQ(parse_error([] { io::parse_csv("-1e,2\n3,4\n", "m.csv"); }),
+            "m.csv:1:1: field 1: cannot read '-1e' as a number (nor is it a column name)");
+  EXPECT_EQ(io::parse_csv("x1,2019_sales,e\n1,2,3\n", "h.csv").columns,
+            (std::vector<std::string>{"x1", "2019_sales", "e"}));
+}
+
 TEST(Csv, EmptyFiles) {
   EXPECT_EQ(parse_error([] { io::parse_csv("", "e.csv"); }), "e.csv: empty file (no data rows)");
   EXPECT_EQ(parse_error([] { io::parse_csv("\n# only a comment\n", "e.csv"); }),

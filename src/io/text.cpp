@@ -27,15 +27,20 @@ std::string read_text_file(const std::string& path) {
 
 namespace {
 
+// Without surrounding blanks, a '\r', or the UTF-8 byte-order mark that spreadsheet
+// programs put before the first field of a file.
 std::string_view trim(std::string_view s) {
+  if (s.substr(0, 3) == "\xEF\xBB\xBF") s.remove_prefix(3);
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
     s.remove_suffix(1);
   return s;
 }
 
-// A number that fills the whole field (empty -> NaN).
+// A number that fills the whole field, in double quotes or not (empty -> NaN).
 bool parse_number(std::string_view field, double& value) {
+  if (field.size() >= 2 && field.front() == '"' && field.back() == '"')
+    field = field.substr(1, field.size() - 2);
   if (field.empty()) {
     value = std::numeric_limits<double>::quiet_NaN();
     return true;
@@ -48,6 +53,28 @@ bool parse_number(std::string_view field, double& value) {
 
 std::string shorten(std::string_view s) {
   return s.size() > 40 ? std::string(s.substr(0, 37)) + "..." : std::string(s);
+}
+
+// Whether the first content line (its fields at `columns`, line `number` of `name`) is a
+// header: asked for, or (detect) a field is not a number. A field made of digits, signs,
+// points and exponent letters only is a malformed number rather than a name ("1.5.5" would
+// otherwise turn the first data row into column names): an error naming it.
+bool header_line(CsvHeader mode, const std::vector<std::string_view>& fields,
+                 const std::vector<long>& columns, const std::string& name, long number) {
+  if (mode != CsvHeader::detect) return mode == CsvHeader::yes;
+  bool header = false;
+  for (std::size_t c = 0; c < fields.size(); ++c) {
+    double ignored;
+    const std::string_view f = fields[c];
+    if (f.empty() || parse_number(f, ignored)) continue;
+    const bool digits = f.find_first_of("0123456789") != std::string_view::npos;
+    if (digits && f.find_first_not_of("0123456789+-.eE") == std::string_view::npos)
+      throw ParseError(name, number, columns[c],
+                       "field " + std::to_string(c + 1) + ": cannot read '" + shorten(f) +
+                           "' as a number (nor is it a column name)");
+    header = true;
+  }
+  return header;
 }
 
 struct Line {
@@ -109,12 +136,7 @@ Table parse_csv(std::string_view text, const std::string& name, const CsvOptions
   split(lines[0].text, options.delimiter, fields, columns);
   const std::size_t width = fields.size();
 
-  bool header = options.header == CsvHeader::yes;
-  if (options.header == CsvHeader::detect) {
-    double ignored;
-    for (auto f : fields)
-      if (!f.empty() && !parse_number(f, ignored)) header = true;
-  }
+  const bool header = header_line(options.header, fields, columns, name, lines[0].number);
   std::vector<std::string> names;
   if (header)
     for (auto f : fields) names.push_back(unquote(f));
@@ -285,12 +307,7 @@ class CsvSource final : public ChunkSource {
         first_line_ = number;
         split(line, options_.delimiter, fields, columns);
         width_ = fields.size();
-        bool header = options_.header == CsvHeader::yes;
-        double ignored;
-        if (options_.header == CsvHeader::detect)
-          for (auto f : fields)
-            if (!f.empty() && !parse_number(f, ignored)) header = true;
-        if (header) return true;
+        if (header_line(options_.header, fields, columns, path_, number)) return true;
       }
       if (rows_ % stride == 0) marks_.push_back({offset, number});
       ++rows_;
