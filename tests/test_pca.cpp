@@ -210,6 +210,17 @@ TEST(PCA, BadInputIsAClearError) {
   p.whiten = false;
   X(4, 1) = std::nan("");
   expect_error(p, X, "row 4, column 1 is not finite");
+  // finite values whose squares overflow: an error naming the scale, either solver (LAPACK
+  // had reported a bad argument: "dsyevd failed (info -5)", exit 1)
+  HostMatrix huge("huge", 6, 3);
+  for (std::size_t i = 0; i < 6; ++i)
+    for (std::size_t j = 0; j < 3; ++j) huge(i, j) = ((i * 7 + j * 3) % 5 - 2.0) * 1e160;
+  p.n_components = 2;
+  for (const auto solver : {ml::PcaSolver::covariance, ml::PcaSolver::randomized}) {
+    p.solver = solver;
+    expect_error(p, huge, "the covariance overflows double precision");
+  }
+  p.solver = ml::PcaSolver::automatic;
   HostMatrix one("one", 1, 3);
   p.n_components = 1;
   expect_error(p, one, "needs at least 2 rows");

@@ -211,13 +211,31 @@ class SignScan {
   std::vector<ValueLoc> hi_, lo_;
 };
 
+bool finite(const HostMatrix& M) {
+  for (std::size_t i = 0; i < M.extent(0); ++i)
+    for (std::size_t j = 0; j < M.extent(1); ++j)
+      if (!std::isfinite(M(i, j))) return false;
+  return true;
+}
+
+// eigh of a Gram or covariance matrix built from finite data: an infinite entry means
+// the data's scale overflows its squares (values beyond about 1e154), which LAPACK would
+// only report as a bad argument.
+void eigh_of_finite(const HostMatrix& A, const HostVector& w, const HostMatrix& V) {
+  if (!finite(A))
+    throw InvalidArgument(
+        "PCA::fit: the covariance overflows double precision (the data's values are too large "
+        "to square, beyond about 1e154): scale the data first");
+  linalg::eigh(A, w, V);
+}
+
 // T = W·Λ^(-1/2) from the eigendecomposition G = WΛWᵀ of a Gram matrix G = YᵀY, so that
 // Y·T has orthonormal columns; directions with Λ below 1e-14·max are dropped (zeroed).
 HostMatrix whitening(const HostMatrix& G) {
   const std::size_t l = G.extent(0);
   HostMatrix W("pca_w", l, l), T("pca_t", l, l);
   HostVector lambda("pca_lambda", l);
-  linalg::eigh(G, lambda, W);
+  eigh_of_finite(G, lambda, W);
   const double top = std::max(lambda(l - 1), 0.0);
   for (std::size_t i = 0; i < l; ++i)
     for (std::size_t j = 0; j < l; ++j)
@@ -340,20 +358,13 @@ std::size_t components_for(const PCAParams& params, std::size_t n, std::size_t d
   return k;
 }
 
-bool finite(const HostMatrix& M) {
-  for (std::size_t i = 0; i < M.extent(0); ++i)
-    for (std::size_t j = 0; j < M.extent(1); ++j)
-      if (!std::isfinite(M(i, j))) return false;
-  return true;
-}
-
 }  // namespace
 
 void PCA::from_covariance(const array::Covariance& cov, std::size_t k) {
   const std::size_t n = cov.rows, d = cov.cov.extent(0), most = std::min(n, d);
   HostVector w("pca_eigenvalues", d);
   HostMatrix V("pca_eigenvectors", d, d);
-  linalg::eigh(cov.cov, w, V);  // ascending
+  eigh_of_finite(cov.cov, w, V);  // ascending
   std::vector<double> ev(most);
   for (std::size_t i = 0; i < most; ++i) ev[i] = std::max(0.0, w(d - 1 - i));
   double total = 0, tail = 0;
@@ -420,7 +431,7 @@ void PCA::randomized(const array::DistMatrix<double, MemorySpace>& X, std::size_
   HostMatrix BBt("pca_bbt", l, l), U("pca_u", l, l), V("pca_v", d, l);
   linalg::gemm(linalg::Op::transpose, linalg::Op::none, 1.0, Bt, Bt, 0.0, BBt);
   HostVector sigma2("pca_sigma2", l);
-  linalg::eigh(BBt, sigma2, U);  // ascending
+  eigh_of_finite(BBt, sigma2, U);  // ascending
   linalg::gemm(linalg::Op::none, linalg::Op::none, 1.0, Bt, U, 0.0, V);
   std::vector<double> ev(k);
   components_ = HostMatrix("pca_components", k, d);
