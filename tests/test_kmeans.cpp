@@ -165,6 +165,16 @@ TEST(KMeans, BadInputIsAClearError) {
   } catch (const InvalidArgument& e) {
     EXPECT_NE(std::string(e.what()).find("row 1, column 1"), std::string::npos) << e.what();
   }
+  // finite values too large to square: the distances' GEMM would give inf and NaN
+  // (inertia NaN after one iteration, exit 0, before the check)
+  HostMatrix huge("huge", 3, 2);
+  for (std::size_t i = 0; i < 3; ++i) huge(i, 0) = 1.0, huge(i, 1) = (i - 1.0) * 1e160;
+  try {
+    ml::KMeans(p).fit(spread(huge));
+    FAIL() << "no throw";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("too large to square"), std::string::npos) << e.what();
+  }
   p.init = ml::KMeansInit::given;
   p.initial_centers = HostMatrix("c", 2, 3);  // 3 columns for 2-column data
   ml::KMeans shape(p);
@@ -219,6 +229,22 @@ TEST(KMeans, MiniBatchOverAFileRecoversBlobs) {
     ADD_FAILURE() << "no throw";
   } catch (const InvalidArgument& e) {
     EXPECT_NE(std::string(e.what()).find("row 400, column 1"), std::string::npos) << e.what();
+  }
+  g_world->barrier();
+  if (g_world->rank() == 0) {
+    HostMatrix bad("bad", X.extent(0), X.extent(1));
+    Kokkos::deep_copy(bad, X);
+    bad(300, 0) = 1e160;
+    io::write_npy(path, bad);
+  }
+  g_world->barrier();
+  auto huge_source = io::open_npy_source(path);
+  try {
+    ml::KMeans(p).fit_minibatch(*g_world, *huge_source, 64);
+    ADD_FAILURE() << "no throw";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("row 300 is too large to square"), std::string::npos)
+        << e.what();
   }
   g_world->barrier();
   if (g_world->rank() == 0) std::remove(path.c_str());

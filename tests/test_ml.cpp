@@ -195,6 +195,18 @@ TEST(SVC, BadInputIsAClearError) {
   } catch (const InvalidArgument& e) {
     EXPECT_NE(std::string(e.what()).find("single class"), std::string::npos) << e.what();
   }
+  // finite values too large to square: kernel values inf/NaN, a model with rho NaN that
+  // no reader accepts (exit 0 before the check)
+  HostMatrix huge("huge", t.X.extent(0), t.X.extent(1));
+  Kokkos::deep_copy(huge, t.X);
+  huge(7, 3) = 1e160;
+  try {
+    clf.fit(huge, t.y);
+    FAIL() << "no throw";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("row 7 is too large to square"), std::string::npos)
+        << e.what();
+  }
   HostVector frac("frac", t.X.extent(0));
   Kokkos::deep_copy(frac, 0.5);
   EXPECT_THROW(clf.fit(t.X, frac), InvalidArgument);

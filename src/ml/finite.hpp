@@ -1,5 +1,6 @@
 #pragma once
 // The check every estimator makes on distributed data: no NaN or ±inf. Internal.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -26,6 +27,21 @@ inline void require_finite(const array::ColumnStats& s, const std::string& who) 
     throw InvalidArgument(
         fmt::format("{}: row {}, column {} is not finite (remove or impute missing values first)",
                     who, row, col));
+}
+
+/// @throws InvalidArgument (prefixed by `who`) when squared distances between rows and
+/// points within their range could overflow (values beyond about 1e154): ‖x‖², the
+/// products and their sums up to 4 Σ_j max(|min_j|, |max_j|)² must be finite.
+inline void require_squares_finite(const array::ColumnStats& s, const std::string& who) {
+  double bound = 0;
+  for (const auto& c : s.columns) {
+    const double m = std::max(std::fabs(c.min), std::fabs(c.max));
+    bound += m * m;
+  }
+  if (!std::isfinite(4 * bound))
+    throw InvalidArgument(who +
+                          ": the data is too large to square in double precision (values beyond "
+                          "about 1e154): scale the data first");
 }
 
 }  // namespace tessera::ml::impl

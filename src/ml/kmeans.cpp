@@ -1334,6 +1334,7 @@ KMeans& KMeans::fit_impl(const array::DistMatrix<double, MemorySpace>& X) {
                     params_.initial_centers.extent(1), d));
   const array::ColumnStats stats = array::column_stats(X);
   impl::require_finite(stats, "KMeans::fit");
+  impl::require_squares_finite(stats, "KMeans::fit");
   // scikit-learn's tolerance: tol × the mean of the columns' variances.
   double tol = 0;
   for (const auto& c : stats.columns) tol += c.std * c.std;
@@ -1439,13 +1440,22 @@ KMeans& KMeans::fit_minibatch(const Comm& comm, io::ChunkSource& source, std::si
     HostMatrix rows(Kokkos::view_alloc(std::string("minibatch_rows"), Kokkos::WithoutInitializing),
                     end - begin, d);
     source.read(begin, rows);
-    for (std::size_t i = 0; i < rows.extent(0); ++i)
-      for (std::size_t j = 0; j < d; ++j)
+    for (std::size_t i = 0; i < rows.extent(0); ++i) {
+      double norm2 = 0;
+      for (std::size_t j = 0; j < d; ++j) {
         if (!std::isfinite(rows(i, j)))
           throw InvalidArgument(fmt::format(
               "KMeans::fit_minibatch: row {}, column {} is not finite (remove or impute missing "
               "values first)",
               begin + i, j));
+        norm2 += rows(i, j) * rows(i, j);
+      }
+      if (!std::isfinite(4 * norm2))  // squared distances reach 4 squared norms
+        throw InvalidArgument(fmt::format(
+            "KMeans::fit_minibatch: row {} is too large to square in double precision (values "
+            "beyond about 1e154): scale the data first",
+            begin + i));
+    }
     return rows;
   };
   // Start and tolerance from the first rows, which every rank reads.

@@ -48,12 +48,21 @@ Encoded encode_labels(const HostVector& y, const std::map<double, double>& class
 }
 
 void require_finite(const HostMatrix& X, const std::string& who) {
-  for (std::size_t i = 0; i < X.extent(0); ++i)
-    for (std::size_t j = 0; j < X.extent(1); ++j)
+  for (std::size_t i = 0; i < X.extent(0); ++i) {
+    double norm2 = 0;
+    for (std::size_t j = 0; j < X.extent(1); ++j) {
       if (!std::isfinite(X(i, j)))
         throw InvalidArgument(who + ": row " + std::to_string(i) + ", column " + std::to_string(j) +
                               " is " + io::format_double(X(i, j)) +
                               " (remove or impute missing values first)");
+      norm2 += X(i, j) * X(i, j);
+    }
+    // kernels take dot products and ‖x‖² + ‖y‖² − 2x·y: up to 4 squared norms
+    if (!std::isfinite(4 * norm2))
+      throw InvalidArgument(who + ": row " + std::to_string(i) +
+                            " is too large to square in double precision (values beyond about "
+                            "1e154): scale the data first");
+  }
 }
 
 DMatrix to_device(const HostMatrix& X) {
