@@ -201,7 +201,25 @@ TEST(CMAES, NaNFitnessRanksLast) {
   const auto none = evo::cmaes(*g_world, p, evo::functor_evaluator(SphereWithHoles{true}));
   EXPECT_EQ(none.generations, 3);
   EXPECT_TRUE(none.best.empty());
+  EXPECT_TRUE(std::isnan(none.best_fitness));  // no best: no value (it read 0)
   EXPECT_TRUE(none.hall_of_fame.empty());
+}
+
+// Points beyond double range: a step size of 1e300 gives +inf on the sphere (the best is
+// still the first of them, as the hall of fame has it), and the covariance update (squares
+// of 1e300) is no longer finite: the run stops as "overflow" (LAPACK had rejected the
+// matrix: an internal error, exit 1).
+TEST(CMAES, OverflowStopsTheRun) {
+  evo::CMAESParams p;
+  p.dim = 3;
+  p.sigma = 1e300;
+  p.generations = 50;
+  const auto r = evo::cmaes(*g_world, p, evo::benchmark_evaluator(evo::Benchmark::sphere));
+  EXPECT_EQ(r.stop, "overflow");
+  EXPECT_LT(r.generations, 50);
+  ASSERT_FALSE(r.hall_of_fame.empty());
+  EXPECT_EQ(r.best, r.hall_of_fame[0]);
+  EXPECT_EQ(r.best_fitness, std::numeric_limits<double>::infinity());
 }
 
 // IPOP-CMA-ES (Auger & Hansen 2005) on Rastrigin in 10 dimensions: f < 1e-8 within 2e5

@@ -249,7 +249,10 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
           "(stop: %s)\n",
           name, o->problem.c_str(), o->dim, ctx.comm.size(), r.generations,
           static_cast<long long>(r.evaluations), r.stop.c_str());
-      std::printf("best fitness %.10g\n", r.best_fitness);
+      if (r.best.empty())
+        std::printf("no best: every evaluation was NaN\n");
+      else
+        std::printf("best fitness %.10g\n", r.best_fitness);
       std::printf("wrote %s, %s, %s\n", ctx.out_file("logbook.csv").c_str(),
                   ctx.out_file("best.json").c_str(), ctx.out_file("convergence.svg").c_str());
     }

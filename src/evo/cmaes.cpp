@@ -142,6 +142,7 @@ std::string run_once(const Comm& comm, const CMAESParams& p, const Evaluator& ev
     Kokkos::parallel_for("tessera::cmaes::normals", Kokkos::RangePolicy<HostExec>(0, blocks),
                          [&](std::size_t b) { draw_normals(first_gen, b); });
   std::vector<double> f;
+  bool overflow = false;
   std::vector<double> root_w(M);
   for (std::size_t i = 0; i < M; ++i) root_w[i] = std::sqrt(w[i]);
   // Update (DEAP's Strategy.update) from the generation's values f: mean, evolution
@@ -195,6 +196,12 @@ std::string run_once(const Comm& comm, const CMAESParams& p, const Evaluator& ev
         C(b, a) = C(a, b) =
             keep * C(a, b) + ccov1 * pc[a] * pc[b] + ccovmu * rank_mu(a, b) / (sigma * sigma);
     sigma *= std::exp((ps_norm / chiN - 1.0) * cs / damps);
+    // Points beyond double range (a centroid or σ near 1e200, an unbounded problem) make
+    // C or σ infinite or NaN: the run stops there ("overflow") instead of handing LAPACK
+    // a matrix it rejects.
+    overflow = !std::isfinite(sigma) || std::any_of(C.data(), C.data() + C.span(),
+                                                    [](double c) { return !std::isfinite(c); });
+    if (overflow) return;
     linalg::eigh_serial(C, d2, B);  // ascending
     for (std::size_t j = 0; j < n; ++j) D[j] = std::sqrt(std::max(d2(j), 0.0));
   };
@@ -252,6 +259,10 @@ std::string run_once(const Comm& comm, const CMAESParams& p, const Evaluator& ev
     for (const auto& e : failure)
       if (e) std::rethrow_exception(e);
     r.generations = gen0 + gen + 1;
+    if (overflow) {
+      stop = "overflow";
+      break;
+    }
 
     if (const std::string why = track.stop(p.target, p.max_evaluations, p.stagnation);
         !why.empty()) {

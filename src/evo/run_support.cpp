@@ -205,7 +205,10 @@ void Tracker::record(int gen, const GenerationStats& s) {
     hof.offer(s.top.fitness[i], s.top.rows[i].data(), s.top.rows[i].size(), size_, sign_);
   r_.hall_of_fame_fitness = std::move(hof.fitness);
   r_.hall_of_fame = std::move(hof.rows);
-  if (!r_.hall_of_fame.empty() && sign_ * r_.hall_of_fame_fitness[0] < best_g_) {
+  // (the first individual of the hall of fame is a best even at ±inf: "< best_g_" alone
+  // left the best empty while the hall of fame held it)
+  if (!r_.hall_of_fame.empty() &&
+      (r_.best.empty() || sign_ * r_.hall_of_fame_fitness[0] < best_g_)) {
     best_g_ = sign_ * r_.hall_of_fame_fitness[0];
     r_.best_fitness = r_.hall_of_fame_fitness[0];
     r_.best = r_.hall_of_fame[0];

@@ -20,8 +20,10 @@ struct Logbook {
 /// @brief What a run found.
 struct EvolutionResult {
   Logbook logbook;
-  std::vector<double> best;  ///< the best individual evaluated (projected into the box)
-  double best_fitness = 0;
+  /// the best individual evaluated (projected into the box); empty when every value was
+  /// NaN, best_fitness NaN then
+  std::vector<double> best;
+  double best_fitness = std::numeric_limits<double>::quiet_NaN();
   /// The best distinct individuals of the populations the logbook records (CMA-ES, PSO,
   /// eaSimple: every individual evaluated; (mu+lambda), DE: those selected), best first,
   /// at most the parameters' `hall_of_fame` of them (DEAP's HallOfFame; the first is
@@ -31,7 +33,8 @@ struct EvolutionResult {
   std::int64_t evaluations = 0;
   int generations = 0;
   /// Why the last run stopped: "generations", "target", "evaluations", "stagnation",
-  /// "condition", "tolfun".
+  /// "condition", "tolfun", "overflow" (CMA-ES: its covariance or step size left double
+  /// range).
   std::string stop;
   int restarts = 0;  ///< IPOP restarts made
 };
