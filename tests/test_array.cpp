@@ -646,7 +646,19 @@ TEST(GroupStats, RejectsNonIntegerKeys) {
     array::group_stats(X, 1);
     FAIL() << "no throw";
   } catch (const InvalidArgument& e) {
-    EXPECT_NE(std::string(e.what()).find("row 3"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("the key in row 3 is 0.5, not an integer key"),
+              std::string::npos)
+        << e.what();
+  }
+  A(3, 1) = 1e300;  // an integer, but beyond what a key can be (printed short, not 300 digits)
+  try {
+    array::group_stats(array::distribute<Kokkos::HostSpace>(Comm::self(), A, 2), 1);
+    FAIL() << "no throw";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("is 1e+300, not an integer key (keys are integers within "
+                                         "±9e15)"),
+              std::string::npos)
+        << e.what();
   }
   EXPECT_THROW(array::group_stats(X, 2), InvalidArgument);
   EXPECT_THROW(array::group_stats(X, 0, {}, 3), InvalidArgument);  // 5 keys > 3

@@ -7,6 +7,7 @@
 #include <string>
 #include <type_traits>
 
+#include <fmt/format.h>
 #include <tessera/array/column_stats.hpp>
 #include <tessera/array/streaming.hpp>
 #include <tessera/comm/agree.hpp>
@@ -93,7 +94,8 @@ std::string distinct_keys(const Matrix& X, std::size_t key_column, std::int64_t 
     if (bad[p] < n)
       return "tessera::array::group_stats: the key in row " +
              std::to_string(first_row + static_cast<std::int64_t>(bad[p])) + " is " +
-             std::to_string(X(bad[p], key_column)) + ", not an integer";
+             fmt::format("{}", X(bad[p], key_column)) +
+             ", not an integer key (keys are integers within ±9e15)";
     std::vector<double> merged;
     std::set_union(keys.begin(), keys.end(), found[p].begin(), found[p].end(),
                    std::back_inserter(merged));
