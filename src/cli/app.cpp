@@ -1,7 +1,10 @@
 #include "app.hpp"
 
+#include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <thread>
 
 #include <fmt/format.h>
 #include <tessera/comm/agree.hpp>
@@ -77,7 +80,12 @@ std::uint64_t parse_bytes(const std::string& text, const std::string& option) {
     throw InvalidArgument(option + ": unknown size suffix '" + suffix + "' in '" + text +
                           "' (K, M, G, T)");
   if (!(value > 0)) throw InvalidArgument(option + ": '" + text + "' must be positive");
-  return static_cast<std::uint64_t>(value * scale);
+  const double bytes = std::floor(value * scale);
+  // (a double of 2^64 or more, or inf, has no uint64 value: the cast would be undefined)
+  if (!(bytes < 18446744073709551616.0))
+    throw InvalidArgument(option + ": '" + text + "' is more than 2^64 bytes");
+  if (bytes < 1) throw InvalidArgument(option + ": '" + text + "' is less than one byte");
+  return static_cast<std::uint64_t>(bytes);
 }
 
 void add_common_options(CLI::App& app, CommonOptions& common) {
@@ -89,7 +97,19 @@ void add_common_options(CLI::App& app, CommonOptions& common) {
          },
          "results folder (created; default tessera-out)")
       ->type_name("DIR");
-  app.add_option("--seed", common.seed, "random seed (same seed, same results on any rank count)");
+  // read as text: CLI11 wraps -1 and saturates 10^23 into the same uint64 silently
+  app.add_option_function<std::string>(
+         "--seed",
+         [&common](const std::string& v) {
+           const char* end = v.data() + v.size();
+           const auto r = std::from_chars(v.data(), end, common.seed);
+           if (v.empty() || r.ec != std::errc() || r.ptr != end)
+             throw CLI::ValidationError("--seed", "'" + v +
+                                                      "' is not an integer from 0 to "
+                                                      "18446744073709551615");
+         },
+         "random seed, 0 to 2^64 - 1 (same seed, same results on any rank count)")
+      ->type_name("UINT");
   app.add_flag("--quiet", common.quiet, "print nothing but errors");
   app.add_flag("--progress", common.progress,
                "force the progress bar (default: only on a terminal)");
@@ -172,6 +192,13 @@ int run(int argc, char** argv) {
     if (common.quiet) set_log_level(LogLevel::error);
     if (!common.memory_limit.empty())
       common.memory_limit_bytes = parse_bytes(common.memory_limit, "--memory-limit");
+    // OpenMP runtimes crash rather than refuse when asked for 100000 threads
+    const int most_threads =
+        std::max(1024, 4 * static_cast<int>(std::thread::hardware_concurrency()));
+    if (common.threads > most_threads)
+      throw InvalidArgument(fmt::format(
+          "--threads: {} threads per rank is more than {} (this node has {} hardware threads)",
+          common.threads, most_threads, std::thread::hardware_concurrency()));
   } catch (const Error& e) {
     return usage_error(e.what());
   }

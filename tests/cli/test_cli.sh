@@ -74,6 +74,16 @@ run bad_spec "$tessera" stats --data blobs:n=ten
 check "bad generator spec: exit 2" bash -c "[[ $(rc bad_spec) == 2 ]]" && check "spec named" one_error_line bad_spec "n='ten'"
 run bad_mem "$tessera" stats --data digits --memory-limit 12Q
 check "bad --memory-limit: exit 2" test "$(rc bad_mem)" = 2
+for limit in 99999999999999999999999 inf 0.5; do  # the cast to uint64 was undefined / 0
+  run mem_$limit "$tessera" stats --data digits --memory-limit $limit
+  check "--memory-limit $limit: exit 2 naming it" one_error_line mem_$limit "--memory-limit: '$limit' is"
+done
+for seed in -1 99999999999999999999999 1.5; do  # CLI11 wrapped or saturated these silently
+  run seed_$seed "$tessera" stats --data digits --seed $seed
+  check "--seed $seed: exit 2 naming it" bash -c "[[ $(rc seed_$seed) == 2 ]] && grep -q \"^error: --seed: '$seed' is not an integer from 0 to 18446744073709551615\" seed_$seed.err"
+done
+run many_threads "$tessera" stats --data digits --threads 100000  # OpenMP crashed (SIGSEGV)
+check "--threads 100000: exit 2 naming the limit" bash -c "[[ $(rc many_threads) == 2 ]] && grep -q '^error: --threads: 100000 threads per rank is more than' many_threads.err"
 run small_mem "$tessera" stats --data digits --memory-limit 100K
 check "data above --memory-limit: exit 2, not silently ignored" bash -c "[[ $(rc small_mem) == 2 ]]" && check "limit named" one_error_line small_mem "memory-limit"
 
