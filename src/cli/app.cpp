@@ -57,6 +57,24 @@ std::pair<double, double> parse_range(const std::string& text, const std::string
   return {lo, hi};
 }
 
+double parse_real(const std::string& text, const std::string& option) {
+  double value = 0;
+  const char* end = text.data() + text.size();
+  const auto r = std::from_chars(text.data(), end, value);
+  if (text.empty() || r.ec != std::errc() || r.ptr != end || !std::isfinite(value))
+    throw InvalidArgument(option + ": '" + text + "' is not a finite number");
+  return value;
+}
+
+int parse_integer(const std::string& text, const std::string& option) {
+  int value = 0;
+  const char* end = text.data() + text.size();
+  const auto r = std::from_chars(text.data(), end, value);
+  if (text.empty() || r.ec != std::errc() || r.ptr != end)
+    throw InvalidArgument(option + ": '" + text + "' is not an integer");
+  return value;
+}
+
 std::uint64_t parse_bytes(const std::string& text, const std::string& option) {
   std::size_t pos = 0;
   double value = 0;

@@ -73,6 +73,10 @@ void write_run_report(const Context& ctx, const std::vector<std::string>& argv,
 
 /// Parses bytes with optional K/M/G/T suffix (powers of 1024): "512M", "2G", "1000".
 std::uint64_t parse_bytes(const std::string& text, const std::string& option);
+/// A finite number that is the whole of `text`, else InvalidArgument naming `option`.
+double parse_real(const std::string& text, const std::string& option);
+/// An integer (int range) that is the whole of `text`, else InvalidArgument naming `option`.
+int parse_integer(const std::string& text, const std::string& option);
 // "LO:HI" with lo < hi (InvalidArgument naming the option otherwise).
 std::pair<double, double> parse_range(const std::string& text, const std::string& option);
 

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <fmt/format.h>
@@ -40,7 +41,7 @@ struct EvolveOptions {
   long long max_evals = 0;
   int stagnation = 0;
   int restarts = 0;
-  double cxpb = -1, mutpb = -1;
+  std::optional<double> cxpb, mutpb;  // absent: the scheme's defaults
   double de_f = 0.5, de_cr = 0.9;
 };
 
@@ -91,8 +92,15 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
       ->capture_default_str();
   app.add_option("--target", o->target, "stop when the best fitness reaches this");
   app.add_option("--max-evals", o->max_evals, "stop after this many evaluations");
-  app.add_option("--cxpb", o->cxpb, "ga: crossover probability (default 0.5, 0.6 real)");
-  app.add_option("--mutpb", o->mutpb, "ga: mutation probability (default 0.2, 0.4 real)");
+  // (not a -1 sentinel for "absent": --cxpb -1 was taken for the default)
+  app.add_option_function<double>(
+         "--cxpb", [o](double v) { o->cxpb = v; },
+         "ga: crossover probability (default 0.5, 0.6 real)")
+      ->type_name("FLOAT");
+  app.add_option_function<double>(
+         "--mutpb", [o](double v) { o->mutpb = v; },
+         "ga: mutation probability (default 0.2, 0.4 real)")
+      ->type_name("FLOAT");
   app.add_option("--de-f", o->de_f, "de: differential weight F (> 0)")->capture_default_str();
   app.add_option("--de-cr", o->de_cr, "de: crossover probability CR (in [0, 1])")
       ->capture_default_str();
@@ -177,8 +185,8 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
           gp.lo = box_lo;
           gp.hi = box_hi;
         }
-        if (o->cxpb >= 0) gp.cxpb = o->cxpb;
-        if (o->mutpb >= 0) gp.mutpb = o->mutpb;
+        if (o->cxpb) gp.cxpb = *o->cxpb;
+        if (o->mutpb) gp.mutpb = *o->mutpb;
         gp.islands = islands;
         gp.validate();
         return;

@@ -83,7 +83,8 @@ Command setup_stats(CLI::App& parent, CommonOptions& common) {
                  "data's labels) -> a 'groups' list in stats.json");
   app.add_option("--bins", options->bins,
                  "fixed-bin histogram of every reduced column (numpy.histogram) -> 'histogram' "
-                 "in stats.json");
+                 "in stats.json")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));  // (-1 wrapped to 2^64 - 1)
   app.add_option("--range", options->range,
                  "histogram range (default: the reduced columns' overall min and max)")
       ->type_name("LO:HI");

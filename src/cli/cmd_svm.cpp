@@ -332,10 +332,10 @@ Command setup_svm_train(CLI::App& parent, CommonOptions& common) {
       auto t = ctx.times.scope("read");
       agree(ctx.comm, [&] {
         p = base_params(*o);
-        p.C = std::stod(o->C);
+        p.C = parse_real(o->C, "--C");
         p.gamma = ml::Gamma::parse(o->gamma);
-        p.degree = std::stoi(o->degree);
-        p.coef0 = std::stod(o->coef0);
+        p.degree = parse_integer(o->degree, "--degree");
+        p.coef0 = parse_real(o->coef0, "--coef0");
         p.kernel_memory = parse_bytes(o->kernel_memory, "--kernel-memory");
         p.shrinking = o->shrinking;
         p.validate();

@@ -82,6 +82,8 @@ for seed in -1 99999999999999999999999 1.5; do  # CLI11 wrapped or saturated the
   run seed_$seed "$tessera" stats --data digits --seed $seed
   check "--seed $seed: exit 2 naming it" bash -c "[[ $(rc seed_$seed) == 2 ]] && grep -q \"^error: --seed: '$seed' is not an integer from 0 to 18446744073709551615\" seed_$seed.err"
 done
+run bins_negative "$tessera" stats --data digits --bins -1  # wrapped to 2^64 - 1 bins: exit 1
+check "--bins -1: exit 2 naming the range" one_error_line bins_negative "--bins: Value -1 not in range 1 to 1000000"
 run many_threads "$tessera" stats --data digits --threads 100000  # OpenMP crashed (SIGSEGV)
 check "--threads 100000: exit 2 naming the limit" bash -c "[[ $(rc many_threads) == 2 ]] && grep -q '^error: --threads: 100000 threads per rank is more than' many_threads.err"
 run small_mem "$tessera" stats --data digits --memory-limit 100K

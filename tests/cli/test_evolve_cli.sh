@@ -116,6 +116,8 @@ bad de_cr_above_one "F > 0 and CR in" evolve --algorithm de --de-cr 1.5
 bad unknown_algorithm "unknown algorithm" evolve --algorithm annealing
 bad binary_problem "binary genes" evolve --problem onemax
 bad cxpb_out_of_range "probabilities must be in" evolve --algorithm ga --cxpb 1.5
+bad cxpb_negative "probabilities must be in \[0, 1\], got -1" evolve --algorithm ga --cxpb -1  # was "the default"
+bad mutpb_nan "probabilities must be in \[0, 1\], got nan" evolve --algorithm ga --mutpb nan
 bad islands "islands are for ga, pso, de" evolve --islands 2
 bad migrants "migrants must be between 0 and the population" evolve --algorithm de --islands 2 --population 10 --migrants 11
 bad interval "migration interval must be >= 1" evolve --algorithm ga --islands 2 --migration-interval 0

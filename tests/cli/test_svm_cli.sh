@@ -134,6 +134,11 @@ bad gamma_negative "gamma" svm-search --data train.libsvm --gamma -1
 bad fold_batch_negative "fold-batch" svm-search --data train.libsvm --fold-batch -1
 bad search_memory "kernel memory budget" svm-search --data train.libsvm --kernel-memory 1K
 bad degree_zero "degree must be >= 1" svm-search --data train.libsvm --kernel poly --degree 0
+# svm-train's single values: "error: stod" with exit 1, and 2.5 read as 2, before
+bad train_c_text "--C: .abc. is not a finite number" svm-train --data train.libsvm --C abc --model x.model
+bad train_c_huge "--C: .1e400. is not a finite number" svm-train --data train.libsvm --C 1e400 --model x.model
+bad train_degree_fraction "--degree: .2.5. is not an integer" svm-train --data train.libsvm --kernel poly --degree 2.5 --model x.model
+bad train_coef0_text "--coef0: .x. is not a finite number" svm-train --data train.libsvm --kernel sigmoid --coef0 x --model x.model
 bad single_class "single class" svm-train --data oneclass.csv
 bad fractional_labels "not an integer" svm-search --data fraclabels.csv --folds 2
 bad too_few_rows "fewer than the 3 folds" svm-search --data fewrows.csv --folds 3
