@@ -226,9 +226,9 @@ TEST(KMeans, MiniBatchOverAFileRecoversBlobs) {
       io::write_npy(path, bad);
     }
     g_world->barrier();
-    auto source = io::open_npy_source(path);
+    auto damaged = io::open_npy_source(path);
     try {
-      ml::KMeans(p).fit_minibatch(*g_world, *source, 64);
+      ml::KMeans(p).fit_minibatch(*g_world, *damaged, 64);
       ADD_FAILURE() << "no throw for " << words;
     } catch (const InvalidArgument& e) {
       EXPECT_NE(std::string(e.what()).find(words), std::string::npos) << e.what();
