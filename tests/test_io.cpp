@@ -132,6 +132,22 @@ TEST(Csv, LabelColumnOutOfRange) {
   EXPECT_THROW(io::parse_csv("1,2\n", "l.csv", options), InvalidArgument);
 }
 
+TEST(Libsvm, DenseSizeBeyondMemoryIsAnError) {
+  // one index of 10^14: 1.6 PB dense, more than any node has (it was zero-filled until the
+  // kernel killed the process)
+  try {
+    io::parse_libsvm("1 1:2 100000000000000:1\n0 2:1\n", "wide.libsvm");
+    FAIL() << "no throw";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(
+        std::string(e.what()).find("wide.libsvm: the data is held dense: 2 rows × "
+                                   "100000000000000 features (the largest index) need 1.6e+06 "
+                                   "GB, more than the"),
+        std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(Libsvm, Densifies) {
   const Table t = io::parse_libsvm("+1 1:0.5 3:-2\n-1 2:4 # comment\n\n2 4:1e-3\n", "s.libsvm");
   ASSERT_EQ(t.rows(), 3u);

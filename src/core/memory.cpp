@@ -1,9 +1,11 @@
 #include <tessera/core/memory.hpp>
 
 #include <cstdint>
+#include <cstdio>
 
 #if defined(__linux__)
 #include <sys/mman.h>
+#include <unistd.h>
 #endif
 
 namespace tessera {
@@ -15,6 +17,24 @@ void advise_huge_pages([[maybe_unused]] void* data, [[maybe_unused]] std::size_t
   const std::uintptr_t begin = (from + huge - 1) & ~(huge - 1), end = (from + bytes) & ~(huge - 1);
   if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
 #endif
+}
+
+std::uint64_t host_memory_available() noexcept {
+#if defined(__linux__)
+  if (std::FILE* f = std::fopen("/proc/meminfo", "r")) {
+    char line[256];
+    unsigned long long kib = 0;
+    bool found = false;
+    while (!found && std::fgets(line, sizeof line, f))
+      found = std::sscanf(line, "MemAvailable: %llu kB", &kib) == 1;
+    std::fclose(f);
+    if (found) return static_cast<std::uint64_t>(kib) * 1024;
+  }
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  if (pages > 0 && page > 0)
+    return static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page);
+#endif
+  return 0;
 }
 
 }  // namespace tessera

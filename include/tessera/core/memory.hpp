@@ -2,6 +2,7 @@
 /// @file
 /// @brief Host memory for streaming kernels: transparent huge pages.
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include <Kokkos_Core.hpp>
@@ -16,6 +17,11 @@ namespace tessera {
 /// already mapped keep their size. Nothing for ranges under 2 MiB, where the system has
 /// huge pages disabled, or off Linux; never fails.
 void advise_huge_pages(void* data, std::size_t bytes) noexcept;
+
+/// @brief The memory this node can give a new allocation now, in bytes: Linux's
+/// MemAvailable estimate (free memory plus what the page cache would give back), else the
+/// physical memory, or 0 where neither is known.
+std::uint64_t host_memory_available() noexcept;
 
 /// @brief A new View of the given extents with every element set to `value`: allocated
 /// uninitialised, advised onto huge pages where its memory is the host's, then filled in
