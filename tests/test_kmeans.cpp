@@ -180,6 +180,15 @@ TEST(KMeans, BadInputIsAClearError) {
   ml::KMeans shape(p);
   X(1, 1) = 0;
   EXPECT_THROW(shape.fit(spread(X)), InvalidArgument);
+  p.initial_centers = HostMatrix("c", 2, 2);
+  p.initial_centers(1, 0) = std::nan("");  // ran: NaN distances, every label 0
+  try {
+    ml::KMeans{p};
+    FAIL() << "no throw";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("centroid 1, column 0 is nan"), std::string::npos)
+        << e.what();
+  }
   EXPECT_THROW(ml::KMeans{}.predict(X), InvalidArgument);
 }
 

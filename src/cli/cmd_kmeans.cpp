@@ -27,6 +27,7 @@ namespace {
 struct KMeansOptions {
   std::string data;
   std::string k = "8";
+  bool k_given = false;
   std::string init = "k-means++";
   int n_init = 0;  // 0: 1 for k-means++ and k-means||, 10 for random (scikit-learn's "auto")
   int max_iter = 300;
@@ -87,8 +88,15 @@ Command setup_kmeans(CLI::App& parent, CommonOptions& common) {
   add_common_options(app, common);
   app.add_option("--data", o->data, "data spec: file (csv, libsvm, npy), digits, blobs:...")
       ->required();
-  app.add_option("--k", o->k, "clusters: N, or A:B for a sweep (elbow curve)")
-      ->capture_default_str();
+  app.add_option_function<std::string>(
+         "--k",
+         [o](const std::string& v) {
+           o->k = v;
+           o->k_given = true;
+         },
+         "clusters: N, or A:B for a sweep (elbow curve); default 8, or the rows of an --init "
+         "file")
+      ->type_name("N|A:B");
   app.add_option("--init", o->init,
                  "initial centroids: k-means++, random, k-means|| or an .npy file (k x columns)")
       ->capture_default_str();
@@ -118,15 +126,18 @@ Command setup_kmeans(CLI::App& parent, CommonOptions& common) {
     {
       auto t = ctx.times.scope("read");
       agree(ctx.comm, [&] {
-        ks = parse_k(o->k);
         const bool from_file = o->init.size() > 4 && o->init.substr(o->init.size() - 4) == ".npy";
         if (from_file) {
           base.init = ml::KMeansInit::given;
           base.initial_centers = io::read_npy_matrix(o->init);
+          // without --k, as many clusters as the file has centroids
+          ks = o->k_given ? parse_k(o->k)
+                          : std::vector<int>{static_cast<int>(base.initial_centers.extent(0))};
           if (ks.size() != 1 || static_cast<std::size_t>(ks[0]) != base.initial_centers.extent(0))
             throw InvalidArgument(fmt::format("--init {}: {} centroids, but --k is {}", o->init,
                                               base.initial_centers.extent(0), o->k));
         } else {
+          ks = parse_k(o->k);
           base.init = ml::parse_kmeans_init(o->init);
         }
         base.n_init = o->n_init > 0 ? o->n_init : (base.init == ml::KMeansInit::random ? 10 : 1);

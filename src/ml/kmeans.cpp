@@ -59,6 +59,13 @@ void KMeansParams::validate() const {
   if (init == KMeansInit::given && initial_centers.extent(0) != static_cast<std::size_t>(k))
     throw InvalidArgument(
         fmt::format("the initial centroids have {} rows for k = {}", initial_centers.extent(0), k));
+  if (init == KMeansInit::given)  // (NaN centroids gave NaN distances, labels 0 and exit 0)
+    for (std::size_t c = 0; c < initial_centers.extent(0); ++c)
+      for (std::size_t j = 0; j < initial_centers.extent(1); ++j)
+        if (!std::isfinite(initial_centers(c, j)))
+          throw InvalidArgument(
+              fmt::format("the initial centroids must be finite: centroid {}, column {} is {}", c,
+                          j, initial_centers(c, j)));
 }
 
 // TESSERA_CLONES (several instruction sets): the scan below only compares, selects and

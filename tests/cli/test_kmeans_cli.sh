@@ -68,6 +68,13 @@ import json
 a = json.load(open('given/kmeans.json'))['runs'][0]; b = json.load(open('one/kmeans.json'))['runs'][0]
 assert a['n_iter'] == 1 and abs(a['inertia'] - b['inertia']) <= 1e-12 * b['inertia'], (a['n_iter'], a['inertia'], b['inertia'])
 assert open('given/labels.csv').read() == open('one/labels.csv').read()"
+run given_k "$tessera" kmeans --data "$data" --init fitted.npy --chunk-rows 500 --out given_k --quiet
+check "--init fitted.npy without --k: k from the file's 5 rows, the same result" bash -c "[[ $(rc given_k) == 0 ]] && cmp given/kmeans.json given_k/kmeans.json"
+python3 - <<'PY'
+b = bytearray(open("fitted.npy", "rb").read())
+b[-8:] = bytes.fromhex("000000000000f87f")  # the last value a NaN
+open("nan_init.npy", "wb").write(bytes(b))
+PY
 
 # --- mini-batch, streamed from the generator: the same on 1 and 3 ranks, near Lloyd's inertia
 run mb "$tessera" kmeans --data "$data" --k 5 --mini-batch --batch-size 256 --out mb
@@ -89,5 +96,6 @@ bad nan_data "row 1, column 1 is not finite" kmeans --data nan.csv --k 2
 bad n_init_zero "n-init" kmeans --data digits --n-init 0
 bad minibatch_digits "--mini-batch streams" kmeans --data digits --mini-batch
 bad init_wrong_k "5 centroids, but --k is 4" kmeans --data "$data" --k 4 --init fitted.npy
+bad init_nan "initial centroids must be finite: centroid 4, column 3 is nan" kmeans --data "$data" --init nan_init.npy  # ran to exit 0
 
 finish "kmeans cli"
