@@ -57,6 +57,28 @@ std::pair<double, double> parse_range(const std::string& text, const std::string
   return {lo, hi};
 }
 
+namespace {
+
+CLI::Validator number_check(bool zero_allowed) {
+  return CLI::Validator(
+      [zero_allowed](std::string& text) -> std::string {
+        double value = 0;
+        const char* end = text.data() + text.size();
+        const auto r = std::from_chars(text.data(), end, value);
+        if (text.empty() || r.ec != std::errc() || r.ptr != end || std::isnan(value))
+          return "'" + text + "' is not a number";
+        if (zero_allowed ? value < 0 : !(value > 0))
+          return std::string(zero_allowed ? "must be >= 0" : "must be > 0") + ", got " + text;
+        return "";
+      },
+      zero_allowed ? "NUMBER >= 0" : "NUMBER > 0");
+}
+
+}  // namespace
+
+CLI::Validator at_least_zero() { return number_check(true); }
+CLI::Validator above_zero() { return number_check(false); }
+
 double parse_real(const std::string& text, const std::string& option) {
   double value = 0;
   const char* end = text.data() + text.size();
@@ -135,7 +157,7 @@ void add_common_options(CLI::App& app, CommonOptions& common) {
   app.add_option("--threads", common.threads,
                  "threads per rank (default: OMP_NUM_THREADS, "
                  "SLURM_CPUS_PER_TASK or all cores)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(at_least_zero());
   app.add_option("--memory-limit", common.memory_limit,
                  "memory per rank in bytes (K/M/G suffixes); larger inputs are streamed")
       ->type_name("BYTES");
@@ -143,7 +165,7 @@ void add_common_options(CLI::App& app, CommonOptions& common) {
       ->check(CLI::IsMember({"csv", "libsvm", "npy", "raw"}));
   app.add_option("--raw-cols", common.raw_cols,
                  "columns of a raw binary file (--format raw, or a .bin/.raw name)")
-      ->check(CLI::PositiveNumber);
+      ->check(above_zero());
   app.add_option("--raw-type", common.raw_type,
                  "element type of a raw binary file: float64 (default), float32, int64, int32, "
                  "uint8");

@@ -73,6 +73,10 @@ void write_run_report(const Context& ctx, const std::vector<std::string>& argv,
 
 /// Parses bytes with optional K/M/G/T suffix (powers of 1024): "512M", "2G", "1000".
 std::uint64_t parse_bytes(const std::string& text, const std::string& option);
+/// Option checks for numbers >= 0 and > 0 whose errors read "must be >= 0, got -1" (CLI11's
+/// NonNegativeNumber and PositiveNumber print their range up to 1.8e308 in full).
+CLI::Validator at_least_zero();
+CLI::Validator above_zero();
 /// A finite number that is the whole of `text`, else InvalidArgument naming `option`.
 double parse_real(const std::string& text, const std::string& option);
 /// An integer (int range) that is the whole of `text`, else InvalidArgument naming `option`.

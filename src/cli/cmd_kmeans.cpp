@@ -108,7 +108,7 @@ Command setup_kmeans(CLI::App& parent, CommonOptions& common) {
       ->capture_default_str();
   app.add_option("--tol", o->tol,
                  "stop when the squared centroid shifts sum to <= tol x mean variance")
-      ->check(CLI::NonNegativeNumber)
+      ->check(at_least_zero())
       ->capture_default_str();
   app.add_flag("--mini-batch", o->mini_batch,
                "mini-batch k-means streamed from the file or generator (data larger than memory)");
@@ -116,7 +116,7 @@ Command setup_kmeans(CLI::App& parent, CommonOptions& common) {
       ->check(CLI::Range(4, 1 << 30))
       ->capture_default_str();
   app.add_option("--chunk-rows", o->chunk_rows, "rows per chunk of the distributed data")
-      ->check(CLI::PositiveNumber)
+      ->check(above_zero())
       ->capture_default_str();
   cmd.run = [o](Context& ctx) {
     std::vector<int> ks;

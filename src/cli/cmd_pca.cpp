@@ -44,7 +44,7 @@ Command setup_pca(CLI::App& parent, CommonOptions& common) {
   app.add_option("--data", o->data, "data spec: file (csv, libsvm, npy), digits, blobs:...")
       ->required();
   app.add_option("--components", o->components, "components to keep (default: all)")
-      ->check(CLI::PositiveNumber);
+      ->check(above_zero());
   app.add_flag("--whiten", o->whiten, "unit-variance scores (divided by sqrt(explained variance))");
   app.add_option("--solver", o->solver,
                  "covariance (eigh of the covariance), randomized (Halko et al.), or auto "
@@ -53,7 +53,7 @@ Command setup_pca(CLI::App& parent, CommonOptions& common) {
   app.add_option("--transform", o->transform, "write the data's scores (rows x components) here")
       ->type_name("FILE.npy");
   app.add_option("--chunk-rows", o->chunk_rows, "rows per chunk of the distributed data")
-      ->check(CLI::PositiveNumber)
+      ->check(above_zero())
       ->capture_default_str();
   cmd.run = [o](Context& ctx) {
     ml::PCAParams p;

@@ -72,9 +72,9 @@ Command setup_stats(CLI::App& parent, CommonOptions& common) {
       ->check(CLI::IsMember({"propagate", "skip"}));
   app.add_option("--ddof", options->ddof,
                  "delta degrees of freedom of std (NumPy's ddof; default 0, 1 = sample std)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(at_least_zero());
   app.add_option("--chunk-rows", options->chunk_rows, "rows per chunk of the global chunk grid")
-      ->check(CLI::PositiveNumber);
+      ->check(above_zero());
   app.add_option("--label-col", options->label_col,
                  "CSV column holding labels, left out of the statistics (0-based)");
   app.add_option("--labels", options->labels, "labels .npy for .npy data (not reduced)");
@@ -192,7 +192,13 @@ Command setup_stats(CLI::App& parent, CommonOptions& common) {
     if (options->bins > 0) {  // numpy.histogram's range: given, or the data's min and max
       auto t = ctx.times.scope("histogram");
       const auto [lo, hi] = agree(ctx.comm, [&]() -> std::pair<double, double> {
-        if (!options->range.empty()) return parse_range(options->range, "--range");
+        if (!options->range.empty()) {
+          const auto range = parse_range(options->range, "--range");
+          if (!std::isfinite(range.first) || !std::isfinite(range.second))
+            throw InvalidArgument("--range " + options->range +
+                                  ": the histogram's range must be finite (as numpy.histogram's)");
+          return range;
+        }
         const double a = result.overall.min, b = result.overall.max;
         if (!std::isfinite(a) || !std::isfinite(b))
           throw InvalidArgument(

@@ -66,7 +66,7 @@ void add_model_options(CLI::App& app, SvmOptions& o, bool lists) {
   app.add_option("--coef0", o.coef0, std::string("poly/sigmoid offset") + many)
       ->capture_default_str();
   app.add_option("--tol", o.tol, "stopping tolerance on the KKT gap (libsvm's eps)")
-      ->check(CLI::PositiveNumber)
+      ->check(above_zero())
       ->capture_default_str();
   app.add_option("--max-iter", o.max_iter, "SMO iterations per class pair (-1: libsvm's limit)")
       ->capture_default_str();

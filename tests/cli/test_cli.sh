@@ -82,6 +82,10 @@ for seed in -1 99999999999999999999999 1.5; do  # CLI11 wrapped or saturated the
   run seed_$seed "$tessera" stats --data digits --seed $seed
   check "--seed $seed: exit 2 naming it" bash -c "[[ $(rc seed_$seed) == 2 ]] && grep -q \"^error: --seed: '$seed' is not an integer from 0 to 18446744073709551615\" seed_$seed.err"
 done
+run ddof_negative "$tessera" stats --data digits --ddof -1  # CLI11 printed 1.8e308 in full
+check "--ddof -1: exit 2, 'must be >= 0, got -1'" one_error_line ddof_negative "--ddof: must be >= 0, got -1"
+run range_infinite "$tessera" stats --data digits --bins 3 --range 0:inf  # one infinite bin
+check "--range 0:inf: exit 2, the range must be finite" one_error_line range_infinite "range must be finite"
 run bins_negative "$tessera" stats --data digits --bins -1  # wrapped to 2^64 - 1 bins: exit 1
 check "--bins -1: exit 2 naming the range" one_error_line bins_negative "--bins: Value -1 not in range 1 to 1000000"
 run many_threads "$tessera" stats --data digits --threads 100000  # OpenMP crashed (SIGSEGV)
