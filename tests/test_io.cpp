@@ -310,6 +310,18 @@ TEST(Dataset, SpecsAndErrors) {
         << e.what();
   }
   EXPECT_THROW(io::load_table("data.parquet"), InvalidArgument);
+  // a folder (it read as an empty file: "no data rows")
+  const auto folder = std::filesystem::temp_directory_path() /
+                      ("tessera_folder_" + std::to_string(getpid()) + ".csv");
+  std::filesystem::create_directory(folder);
+  try {
+    io::load_table(folder.string());
+    ADD_FAILURE() << "no error for a folder";
+  } catch (const IOError& e) {
+    EXPECT_EQ(std::string(e.what()), folder.string() + ": is a folder, not a data file");
+  }
+  EXPECT_THROW(io::open_source(folder.string()), IOError);
+  std::filesystem::remove(folder);
   const std::string csv = write_file("d.txt", "1,2\n3,4\n");
   io::LoadOptions options;
   options.format = "csv";

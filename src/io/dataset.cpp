@@ -1,6 +1,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
+#include <filesystem>
 #include <limits>
 #include <map>
 #include <type_traits>
@@ -159,6 +160,10 @@ bool is_generator_spec(const std::string& spec) {
 }
 
 std::string file_format(const std::string& spec, const std::string& format) {
+  // (a folder opened as a stream reads as empty: "empty file (no data rows)")
+  std::error_code ignored;
+  if (std::filesystem::is_directory(spec, ignored))
+    throw IOError(spec + ": is a folder, not a data file");
   if (!format.empty()) return format;
   if (ends_with(spec, ".csv")) return "csv";
   if (ends_with(spec, ".libsvm") || ends_with(spec, ".svm")) return "libsvm";

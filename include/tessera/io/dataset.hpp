@@ -40,6 +40,7 @@ bool is_generator_spec(const std::string& spec);
 
 /// @brief The file format of a spec: `format` when given, else from the name's ending
 /// (.csv, .libsvm/.svm, .npy, .bin/.raw → "raw"); "" when it cannot be told.
+/// @throws IOError when the spec names a folder.
 std::string file_format(const std::string& spec, const std::string& format = "");
 
 /// @brief Rows, columns and whether a generator spec has labels.
