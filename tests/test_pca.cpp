@@ -207,6 +207,13 @@ TEST(PCA, BadInputIsAClearError) {
   p.n_components = 3;
   p.whiten = true;  // column 2 is constant: the third component has no variance
   expect_error(p, X, "component 2 has zero variance");
+  // collinear columns: the second eigenvalue is rounding (about 1e-16 beside 45), not 0
+  HostMatrix line("line", 4, 3);
+  for (std::size_t i = 0; i < 4; ++i)
+    for (std::size_t j = 0; j < 3; ++j) line(i, j) = double(3 * i + j + 1);
+  p.n_components = 2;
+  expect_error(p, line, "component 1 has zero variance");
+  p.n_components = 3;
   p.whiten = false;
   X(4, 1) = std::nan("");
   expect_error(p, X, "row 4, column 1 is not finite");

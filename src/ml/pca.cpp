@@ -382,14 +382,20 @@ void PCA::set_spectrum(std::vector<double> ev, double total, std::size_t k, std:
   explained_variance_.assign(ev.begin(), ev.begin() + static_cast<std::ptrdiff_t>(k));
   explained_variance_ratio_.resize(k);
   singular_values_.resize(k);
+  // Below d·ε of the largest, an eigenvalue of the covariance is rounding, not variance
+  // (collinear columns gave 1.2e-16 beside 45, and whitened scores of noise × 10⁸).
+  const double rounding = ev.empty() ? 0.0
+                                     : ev[0] * std::numeric_limits<double>::epsilon() *
+                                           static_cast<double>(components_.extent(1));
   for (std::size_t c = 0; c < k; ++c) {
     explained_variance_ratio_[c] = total > 0 ? ev[c] / total : 0.0;
     singular_values_[c] = std::sqrt(ev[c] * static_cast<double>(n - 1));
-    if (params_.whiten && !(ev[c] > 0))
+    if (params_.whiten && !(ev[c] > rounding))
       throw InvalidArgument(fmt::format(
-          "PCA::fit: component {} has zero variance; whiten would divide by zero (ask for fewer "
-          "components or leave whiten off)",
-          c));
+          "PCA::fit: component {} has zero variance ({:.3g}, within rounding of 0 beside the "
+          "first component's {:.3g}); whiten would divide by zero (ask for fewer components or "
+          "leave whiten off)",
+          c, ev[c], ev[0]));
   }
   noise_variance_ = noise;
   n_samples_ = n;
