@@ -59,14 +59,19 @@ std::pair<double, double> parse_range(const std::string& text, const std::string
 
 namespace {
 
+// Whether the whole of `text` is a number, read into `value`.
+template <class Number>
+bool read_whole(const std::string& text, Number& value) {
+  const char* end = text.data() + text.size();
+  const auto r = std::from_chars(text.data(), end, value);
+  return !text.empty() && r.ec == std::errc() && r.ptr == end;
+}
+
 CLI::Validator number_check(bool zero_allowed) {
   return CLI::Validator(
       [zero_allowed](std::string& text) -> std::string {
         double value = 0;
-        const char* end = text.data() + text.size();
-        const auto r = std::from_chars(text.data(), end, value);
-        if (text.empty() || r.ec != std::errc() || r.ptr != end || std::isnan(value))
-          return "'" + text + "' is not a number";
+        if (!read_whole(text, value) || std::isnan(value)) return "'" + text + "' is not a number";
         if (zero_allowed ? value < 0 : !(value > 0))
           return std::string(zero_allowed ? "must be >= 0" : "must be > 0") + ", got " + text;
         return "";
@@ -81,18 +86,14 @@ CLI::Validator above_zero() { return number_check(false); }
 
 double parse_real(const std::string& text, const std::string& option) {
   double value = 0;
-  const char* end = text.data() + text.size();
-  const auto r = std::from_chars(text.data(), end, value);
-  if (text.empty() || r.ec != std::errc() || r.ptr != end || !std::isfinite(value))
+  if (!read_whole(text, value) || !std::isfinite(value))
     throw InvalidArgument(option + ": '" + text + "' is not a finite number");
   return value;
 }
 
 int parse_integer(const std::string& text, const std::string& option) {
   int value = 0;
-  const char* end = text.data() + text.size();
-  const auto r = std::from_chars(text.data(), end, value);
-  if (text.empty() || r.ec != std::errc() || r.ptr != end)
+  if (!read_whole(text, value))
     throw InvalidArgument(option + ": '" + text + "' is not an integer");
   return value;
 }
@@ -141,9 +142,7 @@ void add_common_options(CLI::App& app, CommonOptions& common) {
   app.add_option_function<std::string>(
          "--seed",
          [&common](const std::string& v) {
-           const char* end = v.data() + v.size();
-           const auto r = std::from_chars(v.data(), end, common.seed);
-           if (v.empty() || r.ec != std::errc() || r.ptr != end)
+           if (!read_whole(v, common.seed))
              throw CLI::ValidationError("--seed", "'" + v +
                                                       "' is not an integer from 0 to "
                                                       "18446744073709551615");

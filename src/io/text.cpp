@@ -29,10 +29,18 @@ std::string read_text_file(const std::string& path) {
 
 namespace {
 
-// Without surrounding blanks, a '\r', or the UTF-8 byte-order mark that spreadsheet
-// programs put before the first field of a file.
+// The UTF-8 byte-order mark that spreadsheet programs put at the start of a file: taken
+// off the first line by both line readers (not looked for in every field).
+constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
+
+std::string_view without_mark(std::string_view line) {
+  if (line.substr(0, kByteOrderMark.size()) == kByteOrderMark)
+    line.remove_prefix(kByteOrderMark.size());
+  return line;
+}
+
+// Without surrounding blanks or a '\r'.
 std::string_view trim(std::string_view s) {
-  if (s.substr(0, 3) == "\xEF\xBB\xBF") s.remove_prefix(3);
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
     s.remove_suffix(1);
@@ -93,6 +101,7 @@ std::vector<Line> content_lines(std::string_view text) {
     const std::size_t end = std::min(text.find('\n', pos), text.size());
     ++number;
     std::string_view line = text.substr(pos, end - pos);
+    if (pos == 0) line = without_mark(line);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     const std::string_view t = trim(line);
     if (!t.empty() && t.front() != '#') lines.push_back({line, number});
@@ -270,6 +279,7 @@ class CsvSource final : public ChunkSource {
     const auto emit = [&](std::string_view text) {
       const std::uint64_t at = offset;
       offset += text.size() + 1;
+      if (at == 0) text = without_mark(text);
       if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
       return on_line(text, line++, at);
     };
