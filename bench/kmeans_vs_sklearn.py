@@ -5,8 +5,9 @@
 
 1. Lloyd iterations from the same initial centroids (tol 0): `tessera kmeans --init C.npy`
    (its "fit" phase from run.json, per iteration; 1 rank x 2 threads and 2 ranks x 1
-   thread) vs KMeans(algorithm="lloyd", n_init=1).fit, per iteration. The assignment GEMM's
-   GFLOP/s (2·n·k·d per iteration) beside NumPy's dgemm of the same shape and a square one.
+   thread) vs KMeans(algorithm="lloyd", n_init=1).fit, per iteration. The assignment's
+   GFLOP/s (2·n·k·d per iteration) beside NumPy's dgemm of the same shape and a square one,
+   and a square sgemm (on AVX-512 CPUs tessera ranks the centroids in float32 first).
 2. The elbow sweep: 5000 points, k = 2..19, n_init = 10, k-means++: `tessera kmeans
    --k 2:19` (farmed over 2 ranks) vs a loop of KMeans(k, n_init=10).
 Ratios > 1 mean tessera is faster.
@@ -64,14 +65,19 @@ def main():
         n = 4096
         A = np.random.default_rng(0).standard_normal((n, n))
         square = best_of(3, lambda: A @ A)
+        A32 = A.astype(np.float32)
+        square32 = best_of(3, lambda: A32 @ A32)
         print(f"k-means {a.rows} x {a.cols}, k = {a.k}, {a.iters} Lloyd iterations from the same centroids (tol 0):")
         for label, (per, run) in timings.items():
             print(f"  tessera ({label}): {per * 1000:.1f} ms per iteration ({run['n_iter']} iterations, "
-                  f"inertia {run['inertia']:.10g}), assignment GEMM {flops / per / 1e9:.1f} GFLOP/s; "
+                  f"inertia {run['inertia']:.10g}), assignment {flops / per / 1e9:.1f} GFLOP/s; "
                   f"{sk / per:.1f}x scikit-learn")
         print(f"  scikit-learn: {sk * 1000:.1f} ms per iteration ({m.n_iter_} iterations, inertia {m.inertia_:.10g})")
         print(f"  NumPy dgemm: {flops / shape / 1e9:.1f} GFLOP/s at this shape ({a.rows} x {a.cols} . {a.cols} x {a.k}), "
-              f"{2.0 * n ** 3 / square / 1e9:.1f} GFLOP/s square {n}")
+              f"{2.0 * n ** 3 / square / 1e9:.1f} GFLOP/s square {n}; sgemm (float32) "
+              f"{2.0 * n ** 3 / square32 / 1e9:.1f} GFLOP/s square {n}")
+        print("  (tessera's assignment ranks the centroids in float32 on AVX-512 CPUs, float64 only"
+              " for near ties:\n   its GFLOP/s, counted per distance, compare with sgemm's)")
         try:
             import faiss
             # All rows in every iteration (FAISS samples 256 per centroid by default), the

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <random>
 #include <set>
 
 #include <tessera/array/dist_matrix.hpp>
@@ -132,6 +133,76 @@ TEST(KMeans, InitialisationsRecoverSeparatedBlobs) {
       for (std::size_t j = 0; j < alone.cluster_centers().extent(1); ++j)
         ASSERT_EQ(alone.cluster_centers()(i, j), km.cluster_centers()(i, j)) << ml::to_string(init);
   }
+}
+
+// Labels at near ties. Where the CPU has AVX-512 the assignment screens rows in float32
+// and must still give the centroid that float64 ranks nearest; reference: ½‖c‖² − x·c in
+// long double. At an offset of 1000 float32 resolves these values to about 1, and the
+// points lie 1e-3 to 1e-9 of their centroid pair's difference off the pair's bisector
+// (gaps 30 down to 3e-5), or on it: integer centroids make those exact ties in float64,
+// where the lower index wins. 500 ordinary points around the centroids beside them.
+TEST(KMeans, LabelsAtNearTiesAreThoseOfFloat64) {
+  constexpr std::size_t k = 20, d = 16;
+  std::mt19937_64 gen(7);
+  std::uniform_int_distribution<int> coord(-50, 50);
+  HostMatrix C("C", k, d);
+  for (std::size_t i = 0; i < k; ++i)
+    for (std::size_t j = 0; j < d; ++j) C(i, j) = 1000 + coord(gen);
+  std::vector<std::vector<double>> rows;
+  for (std::size_t a = 0; a < k; ++a)
+    for (std::size_t b = a + 1; b < k; ++b)
+      for (const double t : {0.0, 1e-3, -1e-3, 1e-5, -1e-5, 1e-7, -1e-7, 1e-9, -1e-9}) {
+        std::vector<double> x(d);
+        for (std::size_t j = 0; j < d; ++j)
+          x[j] = (C(a, j) + C(b, j)) / 2 + t * (C(b, j) - C(a, j));
+        rows.push_back(x);
+      }
+  std::normal_distribution<double> noise(0, 20);
+  for (std::size_t i = 0; i < 500; ++i) {
+    std::vector<double> x(d);
+    for (std::size_t j = 0; j < d; ++j) x[j] = C(i % k, j) + noise(gen);
+    rows.push_back(x);
+  }
+  const HostMatrix X = matrix(json(rows));
+
+  // Fitted on the centroids themselves, one iteration leaves them where they are.
+  ml::KMeansParams p;
+  p.k = static_cast<int>(k);
+  p.init = ml::KMeansInit::given;
+  p.initial_centers = C;
+  p.max_iter = 1;
+  ml::KMeans km(p);
+  km.fit(C);
+  for (std::size_t i = 0; i < k; ++i)
+    for (std::size_t j = 0; j < d; ++j) ASSERT_EQ(km.cluster_centers()(i, j), C(i, j));
+
+  const auto labels = km.predict(X);
+  std::size_t decided = 0, ties = 0;
+  for (std::size_t r = 0; r < X.extent(0); ++r) {
+    long double best = INFINITY, second = INFINITY;
+    int at = -1;
+    for (std::size_t c = 0; c < k; ++c) {
+      long double v = 0;
+      for (std::size_t j = 0; j < d; ++j)
+        v += 0.5L * C(c, j) * C(c, j) - static_cast<long double>(X(r, j)) * C(c, j);
+      if (v < best) {
+        second = best, best = v, at = static_cast<int>(c);
+      } else if (v < second) {
+        second = v;
+      }
+    }
+    // float64's own rounding here is below 1e-7: it cannot reorder a gap of 1e-6
+    if (second - best > 1e-6L) {
+      EXPECT_EQ(labels(r), at) << "row " << r << ", gap " << static_cast<double>(second - best);
+      ++decided;
+    } else if (second == best) {
+      EXPECT_EQ(labels(r), at) << "row " << r << ", a tie";
+      ++ties;
+    }
+  }
+  EXPECT_EQ(decided + ties, X.extent(0));
+  EXPECT_GT(ties, 0u);
+  std::printf("%zu rows decided, %zu exact ties\n", decided, ties);
 }
 
 TEST(KMeans, BadInputIsAClearError) {

@@ -422,6 +422,155 @@ __attribute__((target("avx512f,fma"))) [[gnu::flatten]] inline void nearest_fma(
   for (; r < m; ++r) nearest_rows_fma<1>(X + r * d, d, CT, half, kpad, best + r);
 }
 
+// The same labels from a float32 screen (16 lanes: twice the FMAs of float64 per
+// instruction). For each row the kernel keeps the best and second-best float32 values of
+// ½‖c‖² − x·c; when they lie further apart than twice what rounding can move a value in
+// float32 and float64 together, the float64 kernel above cannot rank them otherwise, so
+// the float32 winner is its label. The other rows (near ties, values too large or too
+// small for float32, NaN) go through nearest_rows_fma<1>: the labels are nearest_fma's,
+// bit for bit.
+//
+// The bound, per row x (u = 2⁻²⁴; h = ½‖c‖² as float64, x and c float64, each rounded once
+// to float32, d products summed by FMAs, one subtraction): |v₃₂(c) − (h − x·c)| ≤
+// γ_{d+3} (|h| + Σ|x_j c_j|) ≤ γ_{d+3} (½C² + ‖x‖ C) with C the largest centroid norm
+// (Cauchy–Schwarz), plus an absolute 2⁻¹²⁰ (d + 1)(1 + ‖x‖ + C) for values near float32's
+// underflow; float64's own error, 2⁻²⁹ of that, is inside the 1% margin.
+struct Screen {
+  const float* ct = nullptr;    // centroids transposed, d × kpad (kpad a multiple of 16)
+  const float* half = nullptr;  // ½‖c‖² rounded to float32, +∞ past k
+  std::size_t kpad = 0;
+  double cmax = 0;  // the largest centroid norm
+};
+
+// Row and centroid norms below this keep every float32 value under 2e36 (float32 tops at
+// 3.4e38).
+constexpr double kScreenMaxNorm = 1e18;
+
+// Whether the screen can decide anything: centroid norms in float32's range (NaN: no),
+// and few enough features for the bound to mean something.
+inline bool screen_worth(std::size_t d, double cmax) {
+  return cmax < kScreenMaxNorm && static_cast<double>(d + 3) * 0x1p-24 < 0.1;
+}
+
+template <std::size_t R, std::size_t V>
+__attribute__((target("avx512f,fma"))) [[gnu::always_inline]] inline void centroid_block_fma32(
+    const float* X, std::size_t d, const Screen& s, std::size_t c0, __m512* bd, __m512* sd,
+    __m512i* bi) {
+  __m512 acc[R][V];
+#pragma GCC unroll 8
+  for (std::size_t r = 0; r < R; ++r)
+#pragma GCC unroll 8
+    for (std::size_t v = 0; v < V; ++v) acc[r][v] = _mm512_setzero_ps();
+  for (std::size_t j = 0; j < d; ++j) {
+    __m512 b[V];
+#pragma GCC unroll 8
+    for (std::size_t v = 0; v < V; ++v) b[v] = _mm512_loadu_ps(s.ct + j * s.kpad + c0 + v * 16);
+#pragma GCC unroll 8
+    for (std::size_t r = 0; r < R; ++r) {
+      const __m512 a = _mm512_set1_ps(X[r * d + j]);
+#pragma GCC unroll 8
+      for (std::size_t v = 0; v < V; ++v) acc[r][v] = _mm512_fmadd_ps(a, b[v], acc[r][v]);
+    }
+  }
+  const __m512i step = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+#pragma GCC unroll 8
+  for (std::size_t v = 0; v < V; ++v) {
+    const __m512 h = _mm512_loadu_ps(s.half + c0 + v * 16);
+    const __m512i index = _mm512_add_epi32(step, _mm512_set1_epi32(static_cast<int>(c0 + v * 16)));
+#pragma GCC unroll 8
+    for (std::size_t r = 0; r < R; ++r) {
+      const __m512 dist = _mm512_sub_ps(h, acc[r][v]);
+      const __mmask16 take = _mm512_cmp_ps_mask(dist, bd[r], _CMP_LT_OQ);
+      sd[r] = _mm512_maskz_min_ps(0xffff, sd[r], _mm512_maskz_max_ps(0xffff, bd[r], dist));
+      bd[r] = _mm512_mask_mov_ps(bd[r], take, dist);
+      bi[r] = _mm512_mask_mov_epi32(bi[r], take, index);
+    }
+  }
+}
+
+// The minimum of the 16 lanes, in every lane.
+__attribute__((target("avx512f"))) [[gnu::always_inline]] inline __m512 lanes_min(__m512 v) {
+  v = _mm512_maskz_min_ps(0xffff, v, _mm512_maskz_shuffle_f32x4(0xffff, v, v, 0x4e));
+  v = _mm512_maskz_min_ps(0xffff, v, _mm512_maskz_shuffle_f32x4(0xffff, v, v, 0xb1));
+  v = _mm512_maskz_min_ps(0xffff, v, _mm512_maskz_permute_ps(0xffff, v, 0x4e));
+  return _mm512_maskz_min_ps(0xffff, v, _mm512_maskz_permute_ps(0xffff, v, 0xb1));
+}
+
+// R rows (float32 copies in X, float64 norms) over all centroids: best[r] the label where
+// the screen decides, −1 where float64 has to.
+template <std::size_t R>
+__attribute__((target("avx512f,fma"))) [[gnu::always_inline]] inline void screen_rows_fma32(
+    const float* X, const double* norms, std::size_t d, const Screen& s, double* best) {
+  __m512 bd[R], sd[R];
+  __m512i bi[R];
+#pragma GCC unroll 8
+  for (std::size_t r = 0; r < R; ++r) {
+    bd[r] = sd[r] = _mm512_set1_ps(__builtin_huge_valf());
+    bi[r] = _mm512_setzero_si512();
+  }
+  std::size_t c0 = 0;
+  for (; c0 + 64 <= s.kpad; c0 += 64) centroid_block_fma32<R, 4>(X, d, s, c0, bd, sd, bi);
+  for (; c0 < s.kpad; c0 += 16) centroid_block_fma32<R, 1>(X, d, s, c0, bd, sd, bi);
+  const double dd = static_cast<double>(d + 3) * 0x1p-24;  // below 0.1 (screen_worth)
+  const double gamma = 1.01 * dd / (1 - dd);
+  const double tiny = 0x1p-120 * static_cast<double>(d + 1);
+  const __m512 inf = _mm512_set1_ps(__builtin_huge_valf());
+  for (std::size_t r = 0; r < R; ++r) {
+    const __m512 first = lanes_min(bd[r]);
+    const __mmask16 at = _mm512_cmp_ps_mask(bd[r], first, _CMP_EQ_OQ);
+    const __m512 second =
+        _mm512_maskz_min_ps(0xffff, lanes_min(sd[r]),
+                            lanes_min(_mm512_mask_mov_ps(inf, static_cast<__mmask16>(~at), bd[r])));
+    const double x = norms[r], c = s.cmax;
+    const double bound = gamma * (0.5 * c * c + x * c) + tiny * (1 + x + c);
+    // one lane at the minimum, the runner-up beyond twice the bound (false for NaN)
+    const double gap = static_cast<double>(_mm512_cvtss_f32(second)) -
+                       static_cast<double>(_mm512_cvtss_f32(first));
+    const bool decided = __builtin_popcount(at) == 1 && x < kScreenMaxNorm && gap > 2 * bound;
+    best[r] = decided ? static_cast<double>(_mm_cvtsi128_si32(_mm512_maskz_extracti32x4_epi32(
+                            0xf, _mm512_maskz_compress_epi32(at, bi[r]), 0)))
+                      : -1.0;
+  }
+}
+
+// float32 copies of m rows of d values.
+__attribute__((target("avx512f"))) inline void to_float(const double* X, std::size_t m,
+                                                        std::size_t d, float* to) {
+  const std::size_t values = m * d;
+  std::size_t i = 0;
+  for (; i + 8 <= values; i += 8)
+    _mm256_storeu_ps(to + i, _mm512_maskz_cvtpd_ps(0xff, _mm512_loadu_pd(X + i)));
+  for (; i < values; ++i) to[i] = static_cast<float>(X[i]);
+}
+
+// nearest_fma's labels for m rows through the float32 screen, norms the rows' float64
+// norms; xs room for 4 × d floats (a group of rows converted at a time, the rows two
+// groups on prefetched meanwhile, as nearest_fma). Returns how many rows float64 decided.
+__attribute__((target("avx512f,fma"))) [[gnu::flatten]] inline std::size_t nearest_screened_fma(
+    const double* X, std::size_t m, std::size_t d, const double* norms, const Screen& s,
+    const double* CT, const double* half, std::size_t kpad, float* xs, double* best) {
+  std::size_t r = 0;
+  for (; r + 4 <= m; r += 4) {
+    const std::uintptr_t ahead =
+        reinterpret_cast<std::uintptr_t>(X + r * d) + 8 * d * sizeof(double);
+    for (std::size_t b = 0; b < 4 * d * sizeof(double); b += 64)
+      _mm_prefetch(reinterpret_cast<const char*>(ahead + b), _MM_HINT_T0);
+    to_float(X + r * d, 4, d, xs);
+    screen_rows_fma32<4>(xs, norms + r, d, s, best + r);
+  }
+  for (; r < m; ++r) {
+    to_float(X + r * d, 1, d, xs);
+    screen_rows_fma32<1>(xs, norms + r, d, s, best + r);
+  }
+  std::size_t redone = 0;
+  for (r = 0; r < m; ++r)
+    if (best[r] < 0) {
+      nearest_rows_fma<1>(X + r * d, d, CT, half, kpad, best + r);
+      ++redone;
+    }
+  return redone;
+}
+
 // nearest_direct with fused multiply-adds: ½‖c‖² − Σ_j x_j c_j as D negated FMAs from
 // ½‖c‖² (D = 0: d at run time), groups of 32 rows.
 template <std::size_t D>
@@ -1035,13 +1184,27 @@ class Lloyd {
     const double* ct = nullptr;  // the FMA kernel's transposed centroids and half norms
     const double* half = nullptr;
     std::size_t kpad = 0;
+#if defined(TESSERA_X86_KERNELS)
+    detail::Screen screen{};            // its float32 screen (screen.ct null: none)
+    const double* row_norms = nullptr;  // ... and the rows' norms
+#endif
+
+    // Doubles of scratch a thread needs: the GEMM path's dots (k × rows) or the screen's
+    // float32 rows (4 at a time), then the best values and indices.
+    static std::size_t scratch_per(std::size_t k, std::size_t d) {
+      return std::max(kBlockRows * k, 2 * d) + 2 * kBlockRows;
+    }
 
     std::int64_t operator()(std::size_t begin, std::size_t end, double* mine) const {
       const std::size_t m = end - begin;
-      double* const best_d = mine + k * kBlockRows;
+      const std::size_t lead = scratch_per(k, d) - 2 * kBlockRows;  // the dots' or floats'
+      double* const best_d = mine + lead;
       double* const best = best_d + kBlockRows;  // centroid indices, as doubles
 #if defined(TESSERA_X86_KERNELS)
-      if (ct) {
+      if (screen.ct) {
+        detail::nearest_screened_fma(X.data() + begin * d, m, d, row_norms + begin, screen, ct,
+                                     half, kpad, reinterpret_cast<float*>(mine), best);
+      } else if (ct) {
         detail::nearest_fma(X.data() + begin * d, m, d, ct, half, kpad, best);
       } else
 #endif
@@ -1055,6 +1218,24 @@ class Lloyd {
     }
   };
 
+  // ‖x_r‖ of the local rows on the host, computed on first use.
+  const double* row_norms() {
+    if (row_norms_.empty() && n_ > 0) {
+      row_norms_.resize(n_);
+      double* const to = row_norms_.data();
+      const double* const x = X_.local().data();
+      const std::size_t d = d_;
+      Kokkos::parallel_for("tessera::kmeans::row_norms",
+                           Kokkos::RangePolicy<Kokkos::DefaultHostExecutionSpace>(0, n_),
+                           [=](const std::size_t r) {
+                             double q = 0;
+                             for (std::size_t j = 0; j < d; ++j) q += x[r * d + j] * x[r * d + j];
+                             to[r] = std::sqrt(q);
+                           });
+    }
+    return row_norms_.data();
+  }
+
   // A BlockLabeller for the loaded centroids (the FMA kernel's operands packed), with the
   // scratch grown to its size for every thread.
   BlockLabeller labeller(std::size_t threads) {
@@ -1064,7 +1245,7 @@ class Lloyd {
                     labels_.data(),
                     k_,
                     d_,
-                    BlockLabeller::kBlockRows * (k_ + 2)};
+                    BlockLabeller::scratch_per(k_, d_)};
 #if defined(TESSERA_X86_KERNELS)
     if (tessera::detail::cpu_has_avx512_fma()) {
       const std::size_t kpad = (k_ + detail::kLanes - 1) / detail::kLanes * detail::kLanes;
@@ -1075,6 +1256,22 @@ class Lloyd {
         for (std::size_t j = 0; c < k_ && j < d_; ++j) packed_[j * kpad + c] = centers_(c, j);
       }
       b.ct = packed_.data(), b.half = half, b.kpad = kpad;
+      double cmax = 0;
+      for (std::size_t c = 0; c < k_; ++c) cmax = std::max(cmax, std::sqrt(c_norms_(c)));
+      for (std::size_t c = 0; c < k_; ++c)  // NaN slips past max
+        if (std::isnan(c_norms_(c))) cmax = __builtin_nan("");
+      if (detail::screen_worth(d_, cmax)) {
+        const std::size_t kpad32 = (k_ + 15) / 16 * 16;
+        packed32_.assign(d_ * kpad32 + kpad32, 0.0f);
+        float* const half32 = packed32_.data() + d_ * kpad32;
+        for (std::size_t c = 0; c < kpad32; ++c) {
+          half32[c] = c < k_ ? static_cast<float>(half[c]) : __builtin_huge_valf();
+          for (std::size_t j = 0; c < k_ && j < d_; ++j)
+            packed32_[j * kpad32 + c] = static_cast<float>(centers_(c, j));
+        }
+        b.screen = {packed32_.data(), half32, kpad32, cmax};
+        b.row_norms = row_norms();
+      }
     }
 #endif
     if (scratch_.extent(0) < threads * b.per) scratch_ = Vector("kmeans_scratch", threads * b.per);
@@ -1173,6 +1370,8 @@ class Lloyd {
   std::vector<double> candidate_parts_;
   std::vector<double> transposed_;  // their rows transposed, with few features (for_items)
   std::vector<double> packed_;      // the FMA kernel's centroids (labeller)
+  std::vector<float> packed32_;     // ... and its float32 screen's
+  std::vector<double> row_norms_;   // the screen's ‖x_r‖ of the local rows (once computed)
   // The direct assignment's moved rows: each item's list (indices in the item) from its
   // first row on, and their counts; valid for the sums when the last assignment was
   // direct and the only one since the sums.
