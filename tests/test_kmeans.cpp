@@ -14,7 +14,9 @@
 #include <set>
 
 #include <tessera/array/dist_matrix.hpp>
+#include <tessera/array/streaming.hpp>
 #include <tessera/io/chunk_source.hpp>
+#include <tessera/io/dataset.hpp>
 #include <tessera/io/npy.hpp>
 #include <tessera/ml/kmeans.hpp>
 
@@ -266,6 +268,57 @@ TEST(KMeans, BadInputIsAClearError) {
 // Mini-batch k-means streamed from an .npy file: the separated blobs recovered, the same
 // centroids on any rank count (the steps' chunk sums combined in chunk order), an inertia
 // close to Lloyd's, and a NaN named by its row.
+// A file read with read_share: each rank holds only its own rows (those `distribute` gives
+// it), and the fit over them is scikit-learn's. A share beyond the node's memory is an
+// error naming the need, on every rank (ranks on one node counted together).
+TEST(KMeans, EachRankReadsOnlyItsRowsOfAFile) {
+  const auto& c = reference()["cases"][0];
+  const HostMatrix X = matrix(c["X"]);
+  const std::string path =
+      (std::filesystem::temp_directory_path() /
+       ("tessera_share_" + std::to_string(g_world->allreduce(getpid(), ReduceOp::max)) + ".npy"))
+          .string();
+  if (g_world->rank() == 0) io::write_npy(path, X);
+  g_world->barrier();
+  auto source = io::open_npy_source(path);
+  const auto D = array::read_share<Kokkos::HostSpace>(*g_world, *source, 64, path);
+  const auto whole = array::distribute<Kokkos::HostSpace>(*g_world, X, 64);
+  ASSERT_EQ(D.row_begin(), whole.row_begin());
+  ASSERT_EQ(D.local().extent(0), whole.local().extent(0));
+  if (g_world->size() > 1) {
+    EXPECT_LT(D.local().extent(0), X.extent(0));
+  }
+  for (std::size_t i = 0; i < D.local().extent(0); ++i)
+    for (std::size_t j = 0; j < X.extent(1); ++j)
+      ASSERT_EQ(D.local()(i, j), X(D.row_begin() + i, j)) << "row " << D.row_begin() + i;
+  ml::KMeansParams p;
+  p.init = ml::KMeansInit::given;
+  p.initial_centers = matrix(c["init"]);
+  p.k = static_cast<int>(p.initial_centers.extent(0));
+  p.tol = c["tol"].get<double>();
+  p.max_iter = c["max_iter"].get<int>();
+  ml::KMeans km(p);
+  km.fit(D);
+  EXPECT_EQ(all_labels(km), c["labels"].get<std::vector<int>>());
+  g_world->barrier();
+  if (g_world->rank() == 0) std::remove(path.c_str());
+
+  // 10^9 generated rows of 10^5 columns: 800 TB, more than a node has; named as such
+  // (generated rows are made only when read, so nothing is made here)
+  auto huge = io::open_source("random:rows=1000000000,cols=100000,seed=1");
+  try {
+    array::read_share<Kokkos::HostSpace>(*g_world, *huge, 65536, "huge");
+    ADD_FAILURE() << "no throw";
+  } catch (const InvalidArgument& e) {
+    const std::string ranks =
+        g_world->size() == 1 ? "one rank holds" : std::to_string(g_world->size()) + " ranks hold";
+    EXPECT_NE(std::string(e.what()).find("huge: the 1000000000 rows × 100000 columns that " +
+                                         ranks + " on this node need 8e+05 GB, more than the"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(KMeans, MiniBatchOverAFileRecoversBlobs) {
   const auto& sep = reference()["separated"];
   const HostMatrix X = matrix(sep["X"]);

@@ -1,6 +1,9 @@
 #include <tessera/array/streaming.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstring>
 #include <future>
 #include <memory>
 #include <string>
@@ -8,6 +11,11 @@
 #include <tessera/array/dist_matrix.hpp>
 #include <tessera/comm/agree.hpp>
 #include <tessera/core/error.hpp>
+#include <tessera/core/memory.hpp>
+
+#include "../core/hash.hpp"
+
+#include <fmt/format.h>
 
 namespace tessera::array {
 
@@ -62,6 +70,39 @@ void for_each_batch(const Comm& comm, io::ChunkSource& source, std::size_t chunk
       if (c0 + batch < last) next = std::async(policy, read_batch, c0 + batch, slot);
       fn(current.rows, c0);
     }
+  });
+}
+
+DistMatrix<double, Kokkos::HostSpace> read_share_on_host(const Comm& comm, io::ChunkSource& source,
+                                                         std::size_t chunk_rows,
+                                                         const std::string& name) {
+  TESSERA_EXPECTS(chunk_rows > 0, "tessera::array::read_share: chunk_rows must be > 0");
+  const ChunkGrid grid{source.rows(), chunk_rows};
+  const std::size_t begin = grid.chunk_begin(grid.first_chunk(comm.rank(), comm.size()));
+  const std::size_t end = grid.chunk_begin(grid.first_chunk(comm.rank() + 1, comm.size()));
+  // The shares of all ranks on this node (by host name) must fit its memory together: each
+  // alone may, and the kernel would kill them part way through filling them.
+  struct Share {
+    std::uint64_t node;
+    double rows;
+  };
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  const std::uint64_t node = detail::fnv1a(host, std::strlen(host));
+  std::size_t ranks = 0;
+  double rows = 0;
+  for (const Share& s :
+       comm.allgatherv(std::vector<Share>{{node, static_cast<double>(end - begin)}}))
+    if (s.node == node) ++ranks, rows += s.rows;
+  return agree(comm, [&] {
+    require_host_memory(
+        rows * static_cast<double>(source.cols()) * sizeof(double),
+        fmt::format(
+            "{}: the {} rows × {} columns that {} on this node", name, rows, source.cols(),
+            ranks == 1 ? std::string("one rank holds") : fmt::format("{} ranks hold", ranks)));
+    DistMatrix<double, Kokkos::HostSpace> D(comm, source.rows(), source.cols(), chunk_rows);
+    if (end > begin) source.read(begin, D.local());
+    return D;
   });
 }
 

@@ -4,11 +4,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
 #include <tessera/array/dist_matrix.hpp>
+#include <tessera/array/streaming.hpp>
 #include <tessera/comm/agree.hpp>
 #include <tessera/io/chunk_source.hpp>
 #include <tessera/io/dataset.hpp>
@@ -145,39 +147,43 @@ Command setup_kmeans(CLI::App& parent, CommonOptions& common) {
         base.tol = o->tol;
         base.seed = ctx.common.seed;
         const io::LoadOptions load = ctx.load_options();
+        const std::string format = io::file_format(o->data, ctx.common.format);
+        const bool streams =
+            format == "npy" || format == "csv" || format == "raw" || io::is_generator_spec(o->data);
         if (o->mini_batch) {
           if (ks.size() != 1) throw InvalidArgument("--mini-batch: one --k at a time");
-          const std::string format = io::file_format(o->data, ctx.common.format);
-          if (format != "npy" && format != "csv" && format != "raw" &&
-              !io::is_generator_spec(o->data))
+          if (!streams)
             throw InvalidArgument("--mini-batch streams .npy, CSV or raw files and generators; " +
                                   o->data + " is none of them");
-          source = io::open_source(o->data, load);
-          if (base.init == ml::KMeansInit::given &&
-              base.initial_centers.extent(1) != source->cols())
-            throw InvalidArgument(fmt::format("--init {}: centroids of {} columns, {} has {}",
-                                              o->init, base.initial_centers.extent(1), o->data,
-                                              source->cols()));
-          if (static_cast<std::size_t>(ks[0]) > source->rows())
-            throw InvalidArgument(fmt::format("--k {}: more clusters than the {} rows of {}", o->k,
-                                              source->rows(), o->data));
-          return;
         }
-        table = io::load_table(o->data, load);
-        if (base.init == ml::KMeansInit::given && base.initial_centers.extent(1) != table.cols())
+        // One k from a file that streams: each rank reads only its own rows (below).
+        std::size_t rows = 0, cols = 0;
+        if (streams && ks.size() == 1) {
+          source = io::open_source(o->data, load);
+          rows = source->rows(), cols = source->cols();
+        } else {
+          table = io::load_table(o->data, load);
+          rows = table.rows(), cols = table.cols();
+        }
+        if (base.init == ml::KMeansInit::given && base.initial_centers.extent(1) != cols)
           throw InvalidArgument(fmt::format("--init {}: centroids of {} columns, {} has {}",
                                             o->init, base.initial_centers.extent(1), o->data,
-                                            table.cols()));
-        if (static_cast<std::size_t>(ks.back()) > table.rows())
-          throw InvalidArgument(fmt::format("--k {}: more clusters than the {} rows of {}", o->k,
-                                            table.rows(), o->data));
+                                            cols));
+        if (static_cast<std::size_t>(ks.back()) > rows)
+          throw InvalidArgument(
+              fmt::format("--k {}: more clusters than the {} rows of {}", o->k, rows, o->data));
       });
+    }
+    std::optional<array::DistMatrix<double>> shared;  // one k: this rank's rows
+    if (source && !o->mini_batch) {
+      auto t = ctx.times.scope("read");
+      shared.emplace(array::read_share(ctx.comm, *source, o->chunk_rows, o->data));
     }
     std::vector<Run> runs;
     std::vector<int> labels;
     const std::size_t d = source ? source->cols() : table.cols();
     const std::size_t rows = source ? source->rows() : table.rows();
-    if (source) {
+    if (o->mini_batch) {
       auto t = ctx.times.scope("fit");
       ml::KMeansParams p = base;
       p.k = ks[0];
@@ -189,7 +195,8 @@ Command setup_kmeans(CLI::App& parent, CommonOptions& common) {
     } else if (ks.size() == 1) {
       // One k: the rows spread over the ranks, every iteration collective.
       auto t = ctx.times.scope("fit");
-      const auto X = array::share_rows(ctx.comm, table.X, o->chunk_rows);
+      const auto X =
+          shared ? *std::move(shared) : array::share_rows(ctx.comm, table.X, o->chunk_rows);
       ml::KMeansParams p = base;
       p.k = ks[0];
       ml::KMeans km(p);
@@ -263,12 +270,12 @@ Command setup_kmeans(CLI::App& parent, CommonOptions& common) {
     if (!ctx.common.quiet) {
       std::printf("kmeans: %zu rows x %zu columns, init %s, %s, %d rank(s)\n", rows, d,
                   o->init.c_str(),
-                  source ? fmt::format("mini-batch {} rows, epochs", o->batch_size).c_str()
-                         : fmt::format("n_init {}", base.n_init).c_str(),
+                  o->mini_batch ? fmt::format("mini-batch {} rows, epochs", o->batch_size).c_str()
+                                : fmt::format("n_init {}", base.n_init).c_str(),
                   ctx.comm.size());
       for (const Run& r : runs)
         std::printf("k=%-4d inertia %.10g  (%d %s)\n", r.k, r.inertia, r.n_iter,
-                    source ? "epochs" : "iterations");
+                    o->mini_batch ? "epochs" : "iterations");
       std::printf("wrote %s\n", written.c_str());
     }
   };

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,11 +60,13 @@ Command setup_pca(CLI::App& parent, CommonOptions& common) {
     ml::PCAParams p;
     const io::LoadOptions load = ctx.load_options();
     const std::uint64_t limit = ctx.common.memory_limit_bytes;
-    // With --memory-limit, CSV, NPY, raw files and generators stream (two passes);
-    // otherwise every rank loads the data and keeps its rows.
+    // CSV, NPY, raw files and generators: with --memory-limit they stream (two passes),
+    // otherwise each rank reads its own rows and keeps them; other data every rank loads
+    // whole, keeping its rows.
     const std::string format = io::file_format(o->data, ctx.common.format);
-    const bool streams = limit > 0 && (format == "npy" || format == "csv" || format == "raw" ||
-                                       io::is_generator_spec(o->data));
+    const bool sourced =
+        format == "npy" || format == "csv" || format == "raw" || io::is_generator_spec(o->data);
+    const bool streams = limit > 0 && sourced;
     Table table;
     std::shared_ptr<io::ChunkSource> source;
     {
@@ -75,23 +78,27 @@ Command setup_pca(CLI::App& parent, CommonOptions& common) {
         p.validate();
         if (!o->transform.empty() && std::filesystem::path(o->transform).extension() != ".npy")
           throw InvalidArgument("--transform " + o->transform + ": the scores are written as .npy");
-        if (streams)
+        if (sourced)
           source = io::open_source(o->data, load);
         else
           table = io::load_table(o->data, load);
       });
     }
-    const std::size_t rows = streams ? source->rows() : table.rows();
-    const std::size_t cols = streams ? source->cols() : table.cols();
+    std::optional<array::DistMatrix<double>> X;  // this rank's rows, unless streamed
+    if (!streams) {
+      auto t = ctx.times.scope("read");
+      X.emplace(source ? array::read_share(ctx.comm, *source, o->chunk_rows, o->data)
+                       : array::share_rows(ctx.comm, table.X, o->chunk_rows));
+    }
+    const std::size_t rows = source ? source->rows() : table.rows();
+    const std::size_t cols = source ? source->cols() : table.cols();
     ml::PCA pca(p);
     {
       auto t = ctx.times.scope("fit");
-      if (streams) {
+      if (streams)
         pca.fit(ctx.comm, *source, o->chunk_rows, limit);
-      } else {
-        const auto X = array::share_rows(ctx.comm, table.X, o->chunk_rows);
-        agree(ctx.comm, [&] { pca.fit(X); });
-      }
+      else
+        agree(ctx.comm, [&] { pca.fit(*X); });
     }
     HostMatrix scores;
     if (!o->transform.empty()) {
@@ -104,6 +111,13 @@ Command setup_pca(CLI::App& parent, CommonOptions& common) {
                                 mine.insert(mine.end(), z.data(), z.data() + z.span());
                               });
         const std::vector<double> all = ctx.comm.allgatherv(mine);
+        scores = HostMatrix("scores", rows, pca.components().extent(0));
+        std::copy(all.begin(), all.end(), scores.data());
+      } else if (source) {  // each rank its rows, gathered in row order
+        const HostMatrix mine =
+            pca.transform(Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), X->local()));
+        const std::vector<double> all =
+            ctx.comm.allgatherv(std::vector<double>(mine.data(), mine.data() + mine.span()));
         scores = HostMatrix("scores", rows, pca.components().extent(0));
         std::copy(all.begin(), all.end(), scores.data());
       } else if (ctx.root()) {

@@ -3,6 +3,10 @@
 #include <cstdint>
 #include <cstdio>
 
+#include <fmt/format.h>
+
+#include <tessera/core/error.hpp>
+
 #if defined(__linux__)
 #include <sys/mman.h>
 #include <unistd.h>
@@ -35,6 +39,14 @@ std::uint64_t host_memory_available() noexcept {
     return static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page);
 #endif
   return 0;
+}
+
+void require_host_memory(double bytes, const std::string& what) {
+  const std::uint64_t memory = host_memory_available();
+  if (memory > 0 && bytes > static_cast<double>(memory))
+    throw InvalidArgument(
+        fmt::format("{} need {:.3g} GB, more than the {:.3g} GB of memory available on this node",
+                    what, bytes / 1e9, static_cast<double>(memory) / 1e9));
 }
 
 }  // namespace tessera

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdint>
@@ -11,7 +12,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include <tessera/core/error.hpp>
+#include <tessera/core/memory.hpp>
 #include <tessera/io/chunk_source.hpp>
 #include <tessera/io/npy.hpp>
 #include <tessera/io/results.hpp>
@@ -317,13 +321,17 @@ NpyHeader read_npy_header(const std::string& path) {
 }
 
 HostMatrix read_npy_matrix(const std::string& path) {
-  NpyHeader h;
-  const std::vector<double> values = read_values(path, h);
-  const std::size_t rows = h.shape[0], cols = h.shape.size() == 2 ? h.shape[1] : 1;
+  // Straight into the matrix, a converting read's buffer 64 MiB at most (the file's
+  // bytes and a float64 copy beside the matrix made 3 times the data before).
+  NpySource source(path);
+  const std::size_t rows = source.rows(), cols = source.cols();
+  require_host_memory(static_cast<double>(rows) * static_cast<double>(cols) * sizeof(double),
+                      fmt::format("{}: its {} rows × {} columns, read whole,", path, rows, cols));
   HostMatrix X(Kokkos::view_alloc(std::string("npy"), Kokkos::WithoutInitializing), rows, cols);
-  for (std::size_t i = 0; i < rows; ++i)
-    for (std::size_t j = 0; j < cols; ++j)
-      X(i, j) = h.fortran_order ? values[j * rows + i] : values[i * cols + j];
+  const std::size_t step = std::max<std::size_t>(1, (std::size_t(64) << 20) / (8 * cols));
+  for (std::size_t begin = 0; begin < rows; begin += step)
+    source.read(begin, Kokkos::subview(X, std::make_pair(begin, std::min(rows, begin + step)),
+                                       Kokkos::ALL));
   return X;
 }
 

@@ -415,13 +415,10 @@ Table parse_libsvm(std::string_view text, const std::string& name, std::size_t n
   const std::size_t cols = n_features ? n_features : max_index;
   // held dense: a large feature index (10^9 in a text-classification file) would be zeroed
   // row by row until the kernel killed the process
-  const double dense = static_cast<double>(labels.size()) * static_cast<double>(cols) * 8.0;
-  const std::uint64_t memory = host_memory_available();
-  if (memory > 0 && dense > static_cast<double>(memory))
-    throw InvalidArgument(fmt::format(
-        "{}: the data is held dense: {} rows × {} features (the largest index) need {:.3g} GB, "
-        "more than the {:.3g} GB of memory available",
-        name, labels.size(), cols, dense / 1e9, static_cast<double>(memory) / 1e9));
+  require_host_memory(static_cast<double>(labels.size()) * static_cast<double>(cols) * 8.0,
+                      fmt::format("{}: the data is held dense: {} rows × {} features (the "
+                                  "largest index)",
+                                  name, labels.size(), cols));
   Table table;
   table.source = name;
   table.X = HostMatrix("libsvm", labels.size(), cols);

@@ -43,10 +43,14 @@ run mem "$tessera" pca --data one/scores.npy --chunk-rows 100 --transform mem/z.
 run streamed "$mpiexec" -np 3 --oversubscribe "$tessera" pca --data one/scores.npy --chunk-rows 100 --memory-limit 16K --transform streamed/z.npy --out streamed
 check "--memory-limit 16K on 3 ranks: streamed, the same pca.json and scores" bash -c "[[ $(rc mem) == 0 && $(rc streamed) == 0 ]] && grep -q streamed streamed.out && cmp mem/pca.json streamed/pca.json && cmp mem/z.npy streamed/z.npy"
 
+run mem3 "$mpiexec" -np 3 --oversubscribe "$tessera" pca --data one/scores.npy --chunk-rows 100 --transform mem3/z.npy --out mem3 --quiet
+check "in memory on 3 ranks (each reads only its rows): the same pca.json and scores" bash -c "[[ $(rc mem3) == 0 ]] && cmp mem/pca.json mem3/pca.json && cmp mem/z.npy mem3/z.npy"
+
 bad too_many "n_components = 65 is more than min(rows, features)" pca --data digits --components 65
 bad whiten_zero_variance "has zero variance" pca --data digits --whiten
 bad unknown_solver "unknown PCA solver" pca --data digits --solver svd
 bad not_npy "written as .npy" pca --data digits --transform scores.csv
+bad beyond_memory "rows × 100000 columns that one rank holds on this node need 8e+05 GB, more than the" pca --data random:rows=1000000000,cols=100000,seed=1
 bad randomized_streamed "randomized solver needs the data in memory" pca --data one/scores.npy --solver randomized --memory-limit 16K
 
 finish "pca cli"

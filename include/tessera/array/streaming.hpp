@@ -13,7 +13,10 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
+#include <type_traits>
 
+#include <tessera/array/dist_matrix.hpp>
 #include <tessera/array/reductions.hpp>
 #include <tessera/comm/comm.hpp>
 #include <tessera/io/chunk_source.hpp>
@@ -39,5 +42,33 @@ Covariance covariance(const Comm& comm, io::ChunkSource& source, std::size_t chu
 /// whole matrix exactly (integers; collective).
 Histogram histogram(const Comm& comm, io::ChunkSource& source, std::size_t chunk_rows, double lo,
                     double hi, std::size_t bins, std::uint64_t memory_limit);
+
+/// @brief This rank's rows of a source, read by this rank alone (no rank holds the whole
+/// matrix): the DistMatrix that `distribute` makes of the whole, chunk_rows rows per chunk,
+/// on the host. `name` (the file) starts the error messages. A share larger than the
+/// memory available on the rank's node, or a read failure on any rank, becomes the same
+/// exception on every rank (collective).
+DistMatrix<double, Kokkos::HostSpace> read_share_on_host(const Comm& comm, io::ChunkSource& source,
+                                                         std::size_t chunk_rows,
+                                                         const std::string& name);
+
+/// @brief read_share_on_host in MemorySpace (copied there from the host where that is
+/// another space).
+template <class MemorySpace = Kokkos::DefaultExecutionSpace::memory_space>
+DistMatrix<double, MemorySpace> read_share(const Comm& comm, io::ChunkSource& source,
+                                           std::size_t chunk_rows, const std::string& name) {
+  auto host = read_share_on_host(comm, source, chunk_rows, name);
+  if constexpr (std::is_same_v<MemorySpace, Kokkos::HostSpace>) {
+    return host;
+  } else {
+    DistMatrix<double, MemorySpace> D(
+        comm, host.grid(),
+        Kokkos::View<double**, Kokkos::LayoutRight, MemorySpace>(
+            Kokkos::view_alloc(std::string("tessera::DistMatrix"), Kokkos::WithoutInitializing),
+            host.local().extent(0), host.cols()));
+    Kokkos::deep_copy(D.local(), host.local());
+    return D;
+  }
+}
 
 }  // namespace tessera::array

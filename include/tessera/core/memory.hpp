@@ -23,6 +23,12 @@ void advise_huge_pages(void* data, std::size_t bytes) noexcept;
 /// physical memory, or 0 where neither is known.
 std::uint64_t host_memory_available() noexcept;
 
+/// @brief Throws InvalidArgument "{what} need {n} GB, more than the {m} GB of memory
+/// available on this node" when `bytes` exceeds host_memory_available() (nothing where
+/// that is unknown): a clear error before an allocation that the kernel would answer by
+/// killing the process part way through filling it.
+void require_host_memory(double bytes, const std::string& what);
+
 /// @brief A new View of the given extents with every element set to `value`: allocated
 /// uninitialised, advised onto huge pages where its memory is the host's, then filled in
 /// parallel (the first touch).
