@@ -7,7 +7,10 @@
 #include <type_traits>
 #include <variant>
 
+#include <fmt/format.h>
+
 #include <tessera/core/error.hpp>
+#include <tessera/core/memory.hpp>
 #include <tessera/io/dataset.hpp>
 #include <tessera/io/generators.hpp>
 #include <tessera/io/npy.hpp>
@@ -260,6 +263,9 @@ Table load_table(const std::string& spec, const LoadOptions& options) {
   if (spec == "digits") return digits();
   if (is_generator_spec(spec)) {
     const GeneratorShape shape = generator_shape(spec);
+    require_host_memory(
+        static_cast<double>(shape.rows) * static_cast<double>(shape.cols) * sizeof(double),
+        fmt::format("{}: its {} rows × {} columns, made whole,", spec, shape.rows, shape.cols));
     DeviceMatrix X("generated", shape.rows, shape.cols);
     DeviceVector y("generated_labels", shape.labeled ? shape.rows : 0);
     generate_rows(spec, 0, X, y);
@@ -294,6 +300,10 @@ Table load_table(const std::string& spec, const LoadOptions& options) {
   }
   if (format == "raw") {
     auto source = open_raw_source(spec, options.raw_cols, parse_raw_type(options.raw_type));
+    require_host_memory(
+        static_cast<double>(source->rows()) * static_cast<double>(source->cols()) * sizeof(double),
+        fmt::format("{}: its {} rows × {} columns, read whole,", spec, source->rows(),
+                    source->cols()));
     Table t;
     t.source = spec;
     t.X = HostMatrix(Kokkos::view_alloc(std::string("raw"), Kokkos::WithoutInitializing),

@@ -94,6 +94,7 @@ bad k_too_many "more clusters than the 3 rows" kmeans --data nan.csv --k 4
 bad bad_init "init" kmeans --data digits --init kmeans+++
 bad nan_data "row 1, column 1 is not finite" kmeans --data nan.csv --k 2
 bad beyond_memory "rows × 100000 columns that one rank holds on this node need 8e+05 GB, more than the" kmeans --data random:rows=1000000000,cols=100000,seed=1 --k 2
+bad beyond_memory_sweep "100000 columns, made whole, need 8e+05 GB, more than the" kmeans --data random:rows=1000000000,cols=100000,seed=1 --k 2:3
 bad n_init_zero "n-init" kmeans --data digits --n-init 0
 bad minibatch_digits "--mini-batch streams" kmeans --data digits --mini-batch
 bad init_wrong_k "5 centroids, but --k is 4" kmeans --data "$data" --k 4 --init fitted.npy
