@@ -81,6 +81,13 @@ CLI::Validator number_check(bool zero_allowed) {
 
 }  // namespace
 
+void warn_unused(const Context& ctx, const CLI::App& app,
+                 const std::vector<std::pair<std::string, std::string>>& unused) {
+  if (!ctx.root()) return;
+  for (const auto& [name, why] : unused)
+    if (app.count(name) > 0) log_warn(name + " is not used: " + why);
+}
+
 CLI::Validator at_least_zero() { return number_check(true); }
 CLI::Validator above_zero() { return number_check(false); }
 

@@ -58,6 +58,12 @@ struct Command {
 };
 
 void add_common_options(CLI::App& app, CommonOptions& common);
+
+/// Options this run does not read, each with why ("cmaes only"): those given on the command
+/// line are named in one warning each on rank 0 ("--sigma is not used: cmaes only"), not
+/// passed over in silence.
+void warn_unused(const Context& ctx, const CLI::App& app,
+                 const std::vector<std::pair<std::string, std::string>>& unused);
 Command setup_datasets(CLI::App& parent, CommonOptions& common);
 Command setup_stats(CLI::App& parent, CommonOptions& common);
 Command setup_svm_search(CLI::App& parent, CommonOptions& common);

@@ -110,7 +110,7 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
   app.add_option("--stagnation", o->stagnation,
                  "stop after this many generations without a better best");
   cmd.resumable = true;
-  cmd.run = [o](Context& ctx) {
+  cmd.run = [o, parsed = &app](Context& ctx) {
     evo::CMAESParams p;
     evo::GAParams gp;
     evo::Benchmark problem{};
@@ -201,6 +201,18 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
       p.hi = hi;
       p.validate();
     });
+    std::vector<std::pair<std::string, std::string>> unused;
+    const auto only = [&](const std::string& who, std::initializer_list<const char*> names) {
+      for (const char* name : names)
+        unused.emplace_back(name, who + " only (--algorithm " + o->algorithm + ")");
+    };
+    if (o->algorithm != "cmaes") only("cmaes", {"--sigma", "--centroid", "--tolfun", "--restarts"});
+    if (!ga) only("ga", {"--cxpb", "--mutpb"});
+    if (!de) only("de", {"--de-f", "--de-cr"});
+    if (o->islands == 1)
+      for (const char* name : {"--migration-interval", "--migrants"})
+        unused.emplace_back(name, "one population (no --islands N > 1)");
+    warn_unused(ctx, *parsed, unused);
     ctx.make_out_dir();  // the checkpoint goes there during the run
     evo::EvolutionResult r;
     {

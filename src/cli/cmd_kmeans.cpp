@@ -120,7 +120,7 @@ Command setup_kmeans(CLI::App& parent, CommonOptions& common) {
   app.add_option("--chunk-rows", o->chunk_rows, "rows per chunk of the distributed data")
       ->check(above_zero())
       ->capture_default_str();
-  cmd.run = [o](Context& ctx) {
+  cmd.run = [o, parsed = &app](Context& ctx) {
     std::vector<int> ks;
     ml::KMeansParams base;
     Table table;
@@ -174,6 +174,11 @@ Command setup_kmeans(CLI::App& parent, CommonOptions& common) {
               fmt::format("--k {}: more clusters than the {} rows of {}", o->k, rows, o->data));
       });
     }
+    std::vector<std::pair<std::string, std::string>> unused;
+    if (!o->mini_batch) unused.emplace_back("--batch-size", "with --mini-batch only");
+    if (base.init == ml::KMeansInit::given)
+      unused.emplace_back("--n-init", "centroids given by --init " + o->init + " start one run");
+    warn_unused(ctx, *parsed, unused);
     std::optional<array::DistMatrix<double>> shared;  // one k: this rank's rows
     if (source && !o->mini_batch) {
       auto t = ctx.times.scope("read");

@@ -21,6 +21,9 @@ assert best["fitness"] == min(float(r["min"]) for r in rows), best["fitness"]
 assert float(rows[-1]["min"]) < float(rows[0]["min"])
 PY
 check "convergence.svg: log-scale axes labelled" bash -c "grep -q '>generation<' one/convergence.svg && grep -q '>fitness (log)<' one/convergence.svg"
+check "a run given only options it reads: no 'is not used' warning" bash -c "! grep -q 'is not used' one.err"
+run unused "$mpiexec" -np 2 --oversubscribe "$tessera" evolve --algorithm ga --problem onemax --dim 20 --generations 3 --sigma 3 --de-f 0.7 --migrants 3 --out unused
+check "options the algorithm does not read: exit 0, one warning each, from one rank" bash -c "[[ $(rc unused) == 0 ]] && [[ \$(grep -c 'is not used' unused.err) == 3 ]] && grep -q '^\[tessera\] --sigma is not used: cmaes only (--algorithm ga)' unused.err && grep -q -- '--de-f is not used: de only' unused.err && grep -q -- '--migrants is not used: one population' unused.err"
 run three "$mpiexec" -np 3 --oversubscribe "$tessera" evolve "${args[@]}" --out three --quiet
 check "mpirun -np 3: the same logbook.csv and best.json" bash -c "[[ $(rc three) == 0 ]] && cmp one/logbook.csv three/logbook.csv && cmp one/best.json three/best.json"
 run two_threads env OMP_NUM_THREADS=2 "$tessera" evolve "${args[@]}" --out threads --quiet

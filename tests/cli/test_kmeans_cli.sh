@@ -24,6 +24,8 @@ PY
 run one3 "$mpiexec" -np 3 --oversubscribe "$tessera" kmeans --data "$data" --k 5 --chunk-rows 500 --out one3 --quiet
 check "mpirun -np 3: exit 0, the same kmeans.json and labels.csv" bash -c "[[ $(rc one3) == 0 ]] && cmp one/kmeans.json one3/kmeans.json && cmp one/labels.csv one3/labels.csv"
 
+run batch_unused "$tessera" kmeans --data "$data" --k 5 --batch-size 100 --chunk-rows 500 --out batch_unused
+check "--batch-size without --mini-batch: a warning naming it, the same result" bash -c "[[ $(rc batch_unused) == 0 ]] && grep -q -- '--batch-size is not used: with --mini-batch only' batch_unused.err && cmp one/kmeans.json batch_unused/kmeans.json && ! grep -q 'is not used' one.err"
 run threads env OMP_NUM_THREADS=2 "$tessera" kmeans --data "$data" --k 5 --chunk-rows 500 --out threads --quiet
 check "2 threads: the same kmeans.json and labels.csv as 1 thread" bash -c "[[ $(rc threads) == 0 ]] && cmp one/kmeans.json threads/kmeans.json && cmp one/labels.csv threads/labels.csv"
 
