@@ -52,6 +52,19 @@ std::vector<int> all_labels(const ml::KMeans& km) {
   return g_world->allgatherv(std::vector<int>(mine.data(), mine.data() + mine.extent(0)));
 }
 
+// TESSERA_KMEANS_KERNEL set for a scope ("" leaves it unset), unset again after.
+struct KernelEnv {
+  explicit KernelEnv(const char* kernel) {
+    if (*kernel) setenv("TESSERA_KMEANS_KERNEL", kernel, 1);
+  }
+  ~KernelEnv() { unsetenv("TESSERA_KMEANS_KERNEL"); }
+  KernelEnv(const KernelEnv&) = delete;
+  KernelEnv& operator=(const KernelEnv&) = delete;
+};
+
+void check_near_ties(const Kokkos::View<int*, Kokkos::HostSpace>& labels, const HostMatrix& X,
+                     const HostMatrix& C, const std::string& kernel, bool with_ties);
+
 // Whether two labelings are the same partition (adjusted Rand index 1).
 bool same_partition(const std::vector<int>& a, const std::vector<int>& b) {
   std::map<int, int> ab, ba;
@@ -137,28 +150,37 @@ TEST(KMeans, InitialisationsRecoverSeparatedBlobs) {
   }
 }
 
-// Labels at near ties. Where the CPU has AVX-512 the assignment screens rows in float32
-// and must still give the centroid that float64 ranks nearest; reference: ½‖c‖² − x·c in
-// long double. At an offset of 1000 float32 resolves these values to about 1, and the
-// points lie 1e-3 to 1e-9 of their centroid pair's difference off the pair's bisector
-// (gaps 30 down to 3e-5), or on it: integer centroids make those exact ties in float64,
-// where the lower index wins. 500 ordinary points around the centroids beside them.
+// Labels at near ties. The assignment screens rows in float32 (the AVX-512 kernel, and the
+// BLAS path) and must still give the centroid that float64 ranks nearest; reference:
+// ½‖c‖² − x·c in long double; every kernel, screened and not. At an offset of 1000
+// float32 resolves these values to about 1, and the points lie 1e-3 to 1e-9 of their
+// centroid pair's difference off the pair's bisector (gaps 30 down to 3e-5), or on it:
+// integer centroids make those exact ties in float64, where the lower index wins; 500
+// ordinary points beside them. (Both screens fail this with a bound 1000 times smaller.)
 TEST(KMeans, LabelsAtNearTiesAreThoseOfFloat64) {
   constexpr std::size_t k = 20, d = 16;
   std::mt19937_64 gen(7);
   std::uniform_int_distribution<int> coord(-50, 50);
-  HostMatrix C("C", k, d);
+  std::uniform_real_distribution<double> fraction(0, 1);
+  HostMatrix C("C", k, d), F("F", k, d);  // integer centroids; the same plus fractions
   for (std::size_t i = 0; i < k; ++i)
-    for (std::size_t j = 0; j < d; ++j) C(i, j) = 1000 + coord(gen);
-  std::vector<std::vector<double>> rows;
-  for (std::size_t a = 0; a < k; ++a)
-    for (std::size_t b = a + 1; b < k; ++b)
-      for (const double t : {0.0, 1e-3, -1e-3, 1e-5, -1e-5, 1e-7, -1e-7, 1e-9, -1e-9}) {
-        std::vector<double> x(d);
-        for (std::size_t j = 0; j < d; ++j)
-          x[j] = (C(a, j) + C(b, j)) / 2 + t * (C(b, j) - C(a, j));
-        rows.push_back(x);
-      }
+    for (std::size_t j = 0; j < d; ++j)
+      C(i, j) = 1000 + coord(gen), F(i, j) = C(i, j) + fraction(gen);
+  // Points t of a centroid pair's difference off the pair's bisector, for every pair.
+  const auto near = [&](const HostMatrix& P, std::initializer_list<double> shifts) {
+    std::vector<std::vector<double>> rows;
+    for (std::size_t a = 0; a < k; ++a)
+      for (std::size_t b = a + 1; b < k; ++b)
+        for (const double t : shifts) {
+          std::vector<double> x(d);
+          for (std::size_t j = 0; j < d; ++j)
+            x[j] = (P(a, j) + P(b, j)) / 2 + t * (P(b, j) - P(a, j));
+          rows.push_back(x);
+        }
+    return rows;
+  };
+  std::vector<std::vector<double>> rows =
+      near(C, {0.0, 1e-3, -1e-3, 1e-5, -1e-5, 1e-7, -1e-7, 1e-9, -1e-9});
   std::normal_distribution<double> noise(0, 20);
   for (std::size_t i = 0; i < 500; ++i) {
     std::vector<double> x(d);
@@ -166,19 +188,83 @@ TEST(KMeans, LabelsAtNearTiesAreThoseOfFloat64) {
     rows.push_back(x);
   }
   const HostMatrix X = matrix(json(rows));
+  // One point near a bisector among 255 ordinary ones, in each block of 256 rows, at
+  // centroids whose values float32 rounds (integers it holds exactly): the BLAS path takes
+  // float64 for a whole block if one row in it needs float64, so each block has one row
+  // that can be wrongly decided (its gap of 3 to 5 is within float32's error there).
+  std::vector<std::vector<double>> mixed;
+  const auto one_near = near(F, {1e-4, -5e-5});
+  for (std::size_t b = 0; b < 200; ++b)
+    for (std::size_t i = 0; i < 256; ++i) {
+      if (i == 100) {
+        mixed.push_back(one_near[b]);
+        continue;
+      }
+      std::vector<double> x(d);
+      for (std::size_t j = 0; j < d; ++j) x[j] = F(i % k, j) + noise(gen);
+      mixed.push_back(x);
+    }
+  const HostMatrix M = matrix(json(mixed));
 
   // Fitted on the centroids themselves, one iteration leaves them where they are.
-  ml::KMeansParams p;
-  p.k = static_cast<int>(k);
-  p.init = ml::KMeansInit::given;
-  p.initial_centers = C;
-  p.max_iter = 1;
-  ml::KMeans km(p);
-  km.fit(C);
-  for (std::size_t i = 0; i < k; ++i)
-    for (std::size_t j = 0; j < d; ++j) ASSERT_EQ(km.cluster_centers()(i, j), C(i, j));
+  const auto fitted = [&](const HostMatrix& P) {
+    ml::KMeansParams p;
+    p.k = static_cast<int>(k);
+    p.init = ml::KMeansInit::given;
+    p.initial_centers = P;
+    p.max_iter = 1;
+    ml::KMeans km(p);
+    km.fit(P);
+    for (std::size_t i = 0; i < k; ++i)
+      for (std::size_t j = 0; j < d; ++j) EXPECT_EQ(km.cluster_centers()(i, j), P(i, j));
+    return km;
+  };
+  const ml::KMeans on_c = fitted(C), on_f = fitted(F);
 
-  const auto labels = km.predict(X);
+  // Every kernel (TESSERA_KMEANS_KERNEL): where the CPU has AVX-512 the default one, then
+  // the portable BLAS path, each with its float32 screen and without.
+  for (const char* kernel : {"", "float64", "blas", "blas,float64"}) {
+    const KernelEnv chosen(kernel);
+    check_near_ties(on_c.predict(X), X, C, kernel, true);
+    check_near_ties(on_f.predict(M), M, F, std::string(kernel) + ", one near point a block", false);
+  }
+}
+
+TEST(KMeans, EveryKernelGivesScikitLearnsLloyd) {
+  for (const char* kernel : {"blas", "blas,float64", "float64"}) {
+    const KernelEnv chosen(kernel);
+    for (const auto& c : reference()["cases"]) {
+      const std::string what = c["name"].get<std::string>() + ", kernel " + kernel;
+      ml::KMeansParams p;
+      p.init = ml::KMeansInit::given;
+      p.initial_centers = matrix(c["init"]);
+      p.k = static_cast<int>(p.initial_centers.extent(0));
+      p.tol = c["tol"].get<double>();
+      p.max_iter = c["max_iter"].get<int>();
+      ml::KMeans km(p);
+      km.fit(spread(matrix(c["X"])));
+      EXPECT_EQ(km.n_iter(), c["n_iter"].get<int>()) << what;
+      EXPECT_NEAR(km.inertia(), c["inertia"].get<double>(), 1e-9 * c["inertia"].get<double>())
+          << what;
+      EXPECT_EQ(all_labels(km), c["labels"].get<std::vector<int>>()) << what;
+    }
+  }
+  const KernelEnv wrong("blas,gpu");
+  try {
+    ml::KMeans(ml::KMeansParams{}).fit(matrix(reference()["cases"][0]["X"]));
+    ADD_FAILURE() << "no throw";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("TESSERA_KMEANS_KERNEL: 'gpu' is not blas or float64"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+namespace {
+
+void check_near_ties(const Kokkos::View<int*, Kokkos::HostSpace>& labels, const HostMatrix& X,
+                     const HostMatrix& C, const std::string& kernel, bool with_ties) {
+  const std::size_t k = C.extent(0), d = C.extent(1);
   std::size_t decided = 0, ties = 0;
   for (std::size_t r = 0; r < X.extent(0); ++r) {
     long double best = INFINITY, second = INFINITY;
@@ -195,17 +281,19 @@ TEST(KMeans, LabelsAtNearTiesAreThoseOfFloat64) {
     }
     // float64's own rounding here is below 1e-7: it cannot reorder a gap of 1e-6
     if (second - best > 1e-6L) {
-      EXPECT_EQ(labels(r), at) << "row " << r << ", gap " << static_cast<double>(second - best);
+      EXPECT_EQ(labels(r), at) << kernel << ": row " << r << ", gap "
+                               << static_cast<double>(second - best);
       ++decided;
     } else if (second == best) {
-      EXPECT_EQ(labels(r), at) << "row " << r << ", a tie";
+      EXPECT_EQ(labels(r), at) << kernel << ": row " << r << ", a tie";
       ++ties;
     }
   }
-  EXPECT_EQ(decided + ties, X.extent(0));
-  EXPECT_GT(ties, 0u);
-  std::printf("%zu rows decided, %zu exact ties\n", decided, ties);
+  EXPECT_EQ(decided + ties, X.extent(0)) << kernel;
+  EXPECT_EQ(ties > 0, with_ties) << kernel;
 }
+
+}  // namespace
 
 TEST(KMeans, BadInputIsAClearError) {
   ml::KMeansParams p;

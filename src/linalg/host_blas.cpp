@@ -197,6 +197,17 @@ void gemm_serial(Op op_a, Op op_b, double alpha, const Matrix<Host>& A, const Ma
               C.data(), static_cast<int>(C.extent(1)));
 }
 
+void gemm_serial(Op op_a, Op op_b, float alpha, const HostMatrix32& A, const HostMatrix32& B,
+                 float beta, const HostMatrix32& C) {
+  const auto s = detail::check_gemm(op_a, op_b, A, B, C);
+  if (s.m == 0 || s.n == 0) return;
+  single_threaded_blas();
+  cblas_sgemm(CblasRowMajor, op_a == Op::none ? CblasNoTrans : CblasTrans,
+              op_b == Op::none ? CblasNoTrans : CblasTrans, s.m, s.n, s.k, alpha, A.data(),
+              static_cast<int>(A.extent(1)), B.data(), static_cast<int>(B.extent(1)), beta,
+              C.data(), static_cast<int>(C.extent(1)));
+}
+
 void gram_upper_serial(double alpha, const Matrix<Host>& A, double beta, const Matrix<Host>& C) {
   detail::check_gram(A, C);
   const int n = static_cast<int>(A.extent(0)), d = static_cast<int>(A.extent(1));

@@ -91,6 +91,56 @@ TESSERA_CLONES void nearest_centroids(const double* dots, const double* norms, s
   }
 }
 
+// Row and centroid norms below this keep every float32 value under 2e36 (float32 tops at
+// 3.4e38).
+constexpr double kScreenMaxNorm = 1e18;
+
+// Whether the screen can decide anything: centroid norms in float32's range (NaN: no),
+// and few enough features for the bound to mean something.
+inline bool screen_worth(std::size_t d, double cmax) {
+  return cmax < kScreenMaxNorm && static_cast<double>(d + 3) * 0x1p-24 < 0.1;
+}
+
+// The float32 screen of the BLAS path (the AVX-512 kernel's, below, in portable code):
+// dots (k × m) = x_r · c in float32 and norms the centroids' ‖c‖² rounded to float32; per
+// row the best and second-best ‖c‖² − 2 x·c and the best's index (first strict minimum).
+// When every row's runner-up lies further off than twice what rounding can move a value
+// in float32 and float64 together — γ(C² + 2‖x‖C) + 2⁻¹¹⁹(d + 1)(1 + ‖x‖ + C) with
+// γ = 1.01 (d + 5) 2⁻²⁴ / (1 − (d + 5) 2⁻²⁴) (d products rounded, and their sums, the two
+// inputs, ‖c‖² and the difference), C the largest centroid norm, ‖x‖ the row's — float64
+// cannot rank them otherwise: best gets the labels and the result is true. Otherwise false
+// (the block goes through float64 whole). b, second: m floats; index: m ints.
+TESSERA_CLONES bool nearest_screened(const float* dots, const float* norms, std::size_t k,
+                                     std::size_t m, std::size_t d, const double* row_norms,
+                                     double cmax, float* b, float* second, int* index,
+                                     double* best) {
+  for (std::size_t r = 0; r < m; ++r) b[r] = second[r] = __builtin_huge_valf(), index[r] = 0;
+  for (std::size_t c = 0; c < k; ++c) {
+    const float* dc = dots + c * m;
+    const float nc = norms[c];
+    const int ci = static_cast<int>(c);
+    TESSERA_SIMD
+    for (std::size_t r = 0; r < m; ++r) {
+      const float v = nc - 2.0f * dc[r], old = b[r], sec = second[r];
+      const float higher = v < old ? old : v;  // (selects on values, so that it vectorises)
+      second[r] = higher < sec ? higher : sec;
+      b[r] = v < old ? v : old;
+      index[r] = v < old ? ci : index[r];
+    }
+  }
+  const double terms = static_cast<double>(d + 5) * 0x1p-24;
+  const double gamma = 1.01 * terms / (1 - terms), tiny = 0x1p-119 * static_cast<double>(d + 1);
+  bool all = true;
+  for (std::size_t r = 0; r < m; ++r) {
+    const double x = row_norms[r];
+    const double bound = gamma * (cmax * cmax + 2 * x * cmax) + tiny * (1 + x + cmax);
+    const double gap = static_cast<double>(second[r]) - static_cast<double>(b[r]);
+    all = all && x < kScreenMaxNorm && gap > 2 * bound;  // false for NaN
+    best[r] = static_cast<double>(index[r]);
+  }
+  return all;
+}
+
 // Cluster sums (k × (d + 1): the rows' sum, then their count) brought from the labels
 // `prev` to the labels `labels`, in row order: a row whose label changed is subtracted from
 // its old cluster (none when prev is −1) and added to its new one, and prev takes the new
@@ -149,6 +199,31 @@ TESSERA_CLONES std::int64_t store_labels(const double* best, std::size_t m, int*
     labels[r] = label;
   }
   return changed;
+}
+
+// TESSERA_KMEANS_KERNEL, for diagnosis and tests (unset: the CPU decides): "blas" takes
+// the portable paths where the CPU has AVX-512 too, "float64" turns the float32 screens
+// off; both may be given, comma-separated.
+struct KernelChoice {
+  bool blas = false, float64 = false;
+};
+
+inline KernelChoice kernel_choice() {
+  KernelChoice choice;
+  const char* env = std::getenv("TESSERA_KMEANS_KERNEL");
+  std::string rest = env ? env : "";
+  while (!rest.empty()) {
+    const std::size_t comma = rest.find(',');
+    const std::string word = rest.substr(0, comma);
+    rest = comma == std::string::npos ? "" : rest.substr(comma + 1);
+    if (word == "blas")
+      choice.blas = true;
+    else if (word == "float64")
+      choice.float64 = true;
+    else if (!word.empty())
+      throw InvalidArgument("TESSERA_KMEANS_KERNEL: '" + word + "' is not blas or float64");
+  }
+  return choice;
 }
 
 // Host work items: blocks of at most kItemRows rows inside one chunk, transposed into the
@@ -441,16 +516,6 @@ struct Screen {
   std::size_t kpad = 0;
   double cmax = 0;  // the largest centroid norm
 };
-
-// Row and centroid norms below this keep every float32 value under 2e36 (float32 tops at
-// 3.4e38).
-constexpr double kScreenMaxNorm = 1e18;
-
-// Whether the screen can decide anything: centroid norms in float32's range (NaN: no),
-// and few enough features for the bound to mean something.
-inline bool screen_worth(std::size_t d, double cmax) {
-  return cmax < kScreenMaxNorm && static_cast<double>(d + 3) * 0x1p-24 < 0.1;
-}
 
 template <std::size_t R, std::size_t V>
 __attribute__((target("avx512f,fma"))) [[gnu::always_inline]] inline void centroid_block_fma32(
@@ -1185,14 +1250,18 @@ class Lloyd {
     const double* half = nullptr;
     std::size_t kpad = 0;
 #if defined(TESSERA_X86_KERNELS)
-    detail::Screen screen{};            // its float32 screen (screen.ct null: none)
-    const double* row_norms = nullptr;  // ... and the rows' norms
+    detail::Screen screen{};  // its float32 screen (screen.ct null: none)
 #endif
+    const double* row_norms = nullptr;  // the screens' row norms
+    const float* c32 = nullptr;         // the BLAS path's float32 screen (null: none):
+    const float* n32 = nullptr;         // the centroids (k × d) and ‖c‖², in float32
+    double cmax = 0;                    // the largest centroid norm
 
-    // Doubles of scratch a thread needs: the GEMM path's dots (k × rows) or the screen's
-    // float32 rows (4 at a time), then the best values and indices.
+    // Doubles of scratch a thread needs: the GEMM path's dots (k × rows); or the FMA
+    // screen's float32 rows (4 at a time); or the BLAS screen's float32 rows, dots, best,
+    // second and index (rows × (d + k + 3) 4-byte values); then the best values and indices.
     static std::size_t scratch_per(std::size_t k, std::size_t d) {
-      return std::max(kBlockRows * k, 2 * d) + 2 * kBlockRows;
+      return std::max({kBlockRows * k, 2 * d, kBlockRows * (d + k + 3) / 2 + 1}) + 2 * kBlockRows;
     }
 
     std::int64_t operator()(std::size_t begin, std::size_t end, double* mine) const {
@@ -1209,12 +1278,31 @@ class Lloyd {
       } else
 #endif
       {
+        if (c32 && screened(begin, m, reinterpret_cast<float*>(mine), best))
+          return detail::store_labels(best, m, labels + begin);
         const Matrix dots(mine, k, m);  // dots(c, r) = x_r · c
         linalg::gemm_serial(linalg::Op::none, linalg::Op::transpose, 1.0, C,
                             Kokkos::subview(X, std::make_pair(begin, end), Kokkos::ALL), 0.0, dots);
         detail::nearest_centroids(mine, norms, k, m, best_d, best);
       }
       return detail::store_labels(best, m, labels + begin);
+    }
+
+    // The BLAS path's float32 screen of rows begin .. begin + m − 1 in `floats` (scratch):
+    // whether it decided every row (labels in best).
+    bool screened(std::size_t begin, std::size_t m, float* floats, double* best) const {
+      float* const xs = floats;                 // m × d
+      float* const dots = xs + kBlockRows * d;  // k × m
+      float* const b = dots + kBlockRows * k;
+      float* const second = b + kBlockRows;
+      int* const index = reinterpret_cast<int*>(second + kBlockRows);
+      const double* x = X.data() + begin * d;
+      for (std::size_t i = 0; i < m * d; ++i) xs[i] = static_cast<float>(x[i]);
+      using M32 = linalg::HostMatrix32;
+      linalg::gemm_serial(linalg::Op::none, linalg::Op::transpose, 1.0f,
+                          M32(const_cast<float*>(c32), k, d), M32(xs, m, d), 0.0f, M32(dots, k, m));
+      return detail::nearest_screened(dots, n32, k, m, d, row_norms + begin, cmax, b, second, index,
+                                      best);
     }
   };
 
@@ -1246,8 +1334,14 @@ class Lloyd {
                     k_,
                     d_,
                     BlockLabeller::scratch_per(k_, d_)};
+    const detail::KernelChoice choice = detail::kernel_choice();
+    double cmax = 0;  // the largest centroid norm (NaN if one is NaN)
+    for (std::size_t c = 0; c < k_; ++c) cmax = std::max(cmax, std::sqrt(c_norms_(c)));
+    for (std::size_t c = 0; c < k_; ++c)  // NaN slips past max
+      if (std::isnan(c_norms_(c))) cmax = __builtin_nan("");
+    const bool screen = !choice.float64 && detail::screen_worth(d_, cmax);
 #if defined(TESSERA_X86_KERNELS)
-    if (tessera::detail::cpu_has_avx512_fma()) {
+    if (tessera::detail::cpu_has_avx512_fma() && !choice.blas) {
       const std::size_t kpad = (k_ + detail::kLanes - 1) / detail::kLanes * detail::kLanes;
       packed_.assign(d_ * kpad + kpad, 0.0);
       double* const half = packed_.data() + d_ * kpad;
@@ -1256,11 +1350,7 @@ class Lloyd {
         for (std::size_t j = 0; c < k_ && j < d_; ++j) packed_[j * kpad + c] = centers_(c, j);
       }
       b.ct = packed_.data(), b.half = half, b.kpad = kpad;
-      double cmax = 0;
-      for (std::size_t c = 0; c < k_; ++c) cmax = std::max(cmax, std::sqrt(c_norms_(c)));
-      for (std::size_t c = 0; c < k_; ++c)  // NaN slips past max
-        if (std::isnan(c_norms_(c))) cmax = __builtin_nan("");
-      if (detail::screen_worth(d_, cmax)) {
+      if (screen) {
         const std::size_t kpad32 = (k_ + 15) / 16 * 16;
         packed32_.assign(d_ * kpad32 + kpad32, 0.0f);
         float* const half32 = packed32_.data() + d_ * kpad32;
@@ -1274,6 +1364,16 @@ class Lloyd {
       }
     }
 #endif
+    if (!b.ct && screen) {  // the BLAS path's screen
+      packed32_.assign(k_ * d_ + k_, 0.0f);
+      for (std::size_t c = 0; c < k_; ++c) {
+        for (std::size_t j = 0; j < d_; ++j)
+          packed32_[c * d_ + j] = static_cast<float>(centers_(c, j));
+        packed32_[k_ * d_ + c] = static_cast<float>(c_norms_(c));
+      }
+      b.c32 = packed32_.data(), b.n32 = packed32_.data() + k_ * d_, b.cmax = cmax;
+      b.row_norms = row_norms();
+    }
     if (scratch_.extent(0) < threads * b.per) scratch_ = Vector("kmeans_scratch", threads * b.per);
     linalg::prepare_serial();
     return b;
@@ -1320,7 +1420,7 @@ class Lloyd {
     moved_count_.resize(items_.size());
     std::int64_t* const count = moved_count_.data();
 #if defined(TESSERA_X86_KERNELS)
-    const bool fma = tessera::detail::cpu_has_avx512_fma();
+    const bool fma = tessera::detail::cpu_has_avx512_fma() && !detail::kernel_choice().blas;
     const bool listing = moves_listed_;
     moved_.resize(n_);
     int* const moved = moved_.data();

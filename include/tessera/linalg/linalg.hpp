@@ -44,6 +44,13 @@ void gemm_serial(Op op_a, Op op_b, double alpha, const Matrix<Kokkos::HostSpace>
                  const Matrix<Kokkos::HostSpace>& B, double beta,
                  const Matrix<Kokkos::HostSpace>& C);
 
+/// Row-major float32 matrix in host memory (k-means' float32 screen).
+using HostMatrix32 = Kokkos::View<float**, Kokkos::LayoutRight, Kokkos::HostSpace>;
+
+/// @brief gemm_serial in float32 (sgemm).
+void gemm_serial(Op op_a, Op op_b, float alpha, const HostMatrix32& A, const HostMatrix32& B,
+                 float beta, const HostMatrix32& C);
+
 /// @brief The upper triangle of C = alpha·AᵀA + beta·C computed by the calling thread
 /// alone (no parallelism inside): for use within a host parallel loop, after
 /// prepare_serial(). A's rows must be contiguous (stride = its columns).
