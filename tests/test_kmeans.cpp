@@ -52,6 +52,17 @@ std::vector<int> all_labels(const ml::KMeans& km) {
   return g_world->allgatherv(std::vector<int>(mine.data(), mine.data() + mine.extent(0)));
 }
 
+// Lloyd from a fixture case's given centroids, with its tol and max_iter.
+ml::KMeansParams given(const json& c) {
+  ml::KMeansParams p;
+  p.init = ml::KMeansInit::given;
+  p.initial_centers = matrix(c["init"]);
+  p.k = static_cast<int>(p.initial_centers.extent(0));
+  p.tol = c["tol"].get<double>();
+  p.max_iter = c["max_iter"].get<int>();
+  return p;
+}
+
 // TESSERA_KMEANS_KERNEL set for a scope ("" leaves it unset), unset again after.
 struct KernelEnv {
   explicit KernelEnv(const char* kernel) {
@@ -88,12 +99,7 @@ TEST(KMeans, LloydFromGivenCentroidsMatchesScikitLearn) {
       const std::string what =
           c["name"].get<std::string>() + ", chunks of " + std::to_string(chunk_rows) + " rows";
       const HostMatrix X = matrix(c["X"]);
-      ml::KMeansParams p;
-      p.init = ml::KMeansInit::given;
-      p.initial_centers = matrix(c["init"]);
-      p.k = static_cast<int>(p.initial_centers.extent(0));
-      p.tol = c["tol"].get<double>();
-      p.max_iter = c["max_iter"].get<int>();
+      const ml::KMeansParams p = given(c);
       ml::KMeans km(p);
       km.fit(spread(X, chunk_rows));
       EXPECT_EQ(km.n_iter(), c["n_iter"].get<int>()) << what;
@@ -235,12 +241,7 @@ TEST(KMeans, EveryKernelGivesScikitLearnsLloyd) {
     const KernelEnv chosen(kernel);
     for (const auto& c : reference()["cases"]) {
       const std::string what = c["name"].get<std::string>() + ", kernel " + kernel;
-      ml::KMeansParams p;
-      p.init = ml::KMeansInit::given;
-      p.initial_centers = matrix(c["init"]);
-      p.k = static_cast<int>(p.initial_centers.extent(0));
-      p.tol = c["tol"].get<double>();
-      p.max_iter = c["max_iter"].get<int>();
+      const ml::KMeansParams p = given(c);
       ml::KMeans km(p);
       km.fit(spread(matrix(c["X"])));
       EXPECT_EQ(km.n_iter(), c["n_iter"].get<int>()) << what;
@@ -379,12 +380,7 @@ TEST(KMeans, EachRankReadsOnlyItsRowsOfAFile) {
   for (std::size_t i = 0; i < D.local().extent(0); ++i)
     for (std::size_t j = 0; j < X.extent(1); ++j)
       ASSERT_EQ(D.local()(i, j), X(D.row_begin() + i, j)) << "row " << D.row_begin() + i;
-  ml::KMeansParams p;
-  p.init = ml::KMeansInit::given;
-  p.initial_centers = matrix(c["init"]);
-  p.k = static_cast<int>(p.initial_centers.extent(0));
-  p.tol = c["tol"].get<double>();
-  p.max_iter = c["max_iter"].get<int>();
+  const ml::KMeansParams p = given(c);
   ml::KMeans km(p);
   km.fit(D);
   EXPECT_EQ(all_labels(km), c["labels"].get<std::vector<int>>());

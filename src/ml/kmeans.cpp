@@ -481,17 +481,22 @@ __attribute__((target("avx512f,fma"))) [[gnu::always_inline]] inline void neares
   }
 }
 
+// Rows r + 8 .. r + 11 (the group of 4 after next) into cache while group r is worked on
+// (the hardware prefetcher alone left the kernels waiting on them); past the end of the
+// rows a prefetch is harmless.
+[[gnu::always_inline]] inline void prefetch_group_after_next(const double* X, std::size_t r,
+                                                             std::size_t d) {
+  const std::uintptr_t ahead = reinterpret_cast<std::uintptr_t>(X + r * d) + 8 * d * sizeof(double);
+  for (std::size_t b = 0; b < 4 * d * sizeof(double); b += 64)
+    _mm_prefetch(reinterpret_cast<const char*>(ahead + b), _MM_HINT_T0);
+}
+
 __attribute__((target("avx512f,fma"))) [[gnu::flatten]] inline void nearest_fma(
     const double* X, std::size_t m, std::size_t d, const double* CT, const double* half,
     std::size_t kpad, double* best) {
   std::size_t r = 0;
   for (; r + 4 <= m; r += 4) {
-    // the rows after next into cache meanwhile (the hardware prefetcher alone left the
-    // kernel waiting on them); past the end of the rows a prefetch is harmless
-    const std::uintptr_t ahead =
-        reinterpret_cast<std::uintptr_t>(X + r * d) + 8 * d * sizeof(double);
-    for (std::size_t b = 0; b < 4 * d * sizeof(double); b += 64)
-      _mm_prefetch(reinterpret_cast<const char*>(ahead + b), _MM_HINT_T0);
+    prefetch_group_after_next(X, r, d);
     nearest_rows_fma<4>(X + r * d, d, CT, half, kpad, best + r);
   }
   for (; r < m; ++r) nearest_rows_fma<1>(X + r * d, d, CT, half, kpad, best + r);
@@ -616,10 +621,7 @@ __attribute__((target("avx512f,fma"))) [[gnu::flatten]] inline std::size_t neare
     const double* CT, const double* half, std::size_t kpad, float* xs, double* best) {
   std::size_t r = 0;
   for (; r + 4 <= m; r += 4) {
-    const std::uintptr_t ahead =
-        reinterpret_cast<std::uintptr_t>(X + r * d) + 8 * d * sizeof(double);
-    for (std::size_t b = 0; b < 4 * d * sizeof(double); b += 64)
-      _mm_prefetch(reinterpret_cast<const char*>(ahead + b), _MM_HINT_T0);
+    prefetch_group_after_next(X, r, d);
     to_float(X + r * d, 4, d, xs);
     screen_rows_fma32<4>(xs, norms + r, d, s, best + r);
   }
