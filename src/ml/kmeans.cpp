@@ -1446,8 +1446,9 @@ class Lloyd {
     const Item* const items = items_.data();
     moved_count_.resize(items_.size());
     std::int64_t* const count = moved_count_.data();
+    [[maybe_unused]] const detail::KernelChoice choice = detail::kernel_choice();  // (checked)
 #if defined(TESSERA_X86_KERNELS)
-    const bool fma = tessera::detail::cpu_has_avx512_fma() && !detail::kernel_choice().blas;
+    const bool fma = tessera::detail::cpu_has_avx512_fma() && !choice.blas;
     const bool listing = moves_listed_;
     moved_.resize(n_);
     int* const moved = moved_.data();
