@@ -147,9 +147,7 @@ Command setup_kmeans(CLI::App& parent, CommonOptions& common) {
         base.tol = o->tol;
         base.seed = ctx.common.seed;
         const io::LoadOptions load = ctx.load_options();
-        const std::string format = io::file_format(o->data, ctx.common.format);
-        const bool streams =
-            format == "npy" || format == "csv" || format == "raw" || io::is_generator_spec(o->data);
+        const bool streams = io::can_stream(o->data, ctx.common.format);
         if (o->mini_batch) {
           if (ks.size() != 1) throw InvalidArgument("--mini-batch: one --k at a time");
           if (!streams)

@@ -63,9 +63,7 @@ Command setup_pca(CLI::App& parent, CommonOptions& common) {
     // CSV, NPY, raw files and generators: with --memory-limit they stream (two passes),
     // otherwise each rank reads its own rows and keeps them; other data every rank loads
     // whole, keeping its rows.
-    const std::string format = io::file_format(o->data, ctx.common.format);
-    const bool sourced =
-        format == "npy" || format == "csv" || format == "raw" || io::is_generator_spec(o->data);
+    const bool sourced = io::can_stream(o->data, ctx.common.format);
     const bool streams = limit > 0 && sourced;
     Table table;
     std::shared_ptr<io::ChunkSource> source;

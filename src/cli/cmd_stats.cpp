@@ -117,9 +117,7 @@ Command setup_stats(CLI::App& parent, CommonOptions& common) {
     long key_column = -1;
     std::optional<array::DistMatrix<double>> X;
     array::ColumnStats result;
-    const std::string format = io::file_format(spec, ctx.common.format);
-    const bool streams =
-        format == "npy" || format == "csv" || format == "raw" || io::is_generator_spec(spec);
+    const bool streams = io::can_stream(spec, ctx.common.format);
     // The key column of --group-by COL (not 'label'), checked against the data's columns.
     const auto parse_key = [&](std::size_t cols) {
       const auto key = parse_index_list(options->group_by, "--group-by");

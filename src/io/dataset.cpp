@@ -207,6 +207,12 @@ class GeneratorSource final : public ChunkSource {
 
 }  // namespace
 
+bool can_stream(const std::string& spec, const std::string& format) {
+  if (is_generator_spec(spec)) return true;
+  const std::string f = file_format(spec, format);
+  return f == "csv" || f == "npy" || f == "raw";
+}
+
 std::unique_ptr<ChunkSource> open_source(const std::string& spec, const LoadOptions& options) {
   if (is_generator_spec(spec)) return std::make_unique<GeneratorSource>(spec);
   if (spec == "digits") return nullptr;

@@ -101,15 +101,32 @@ inline bool screen_worth(std::size_t d, double cmax) {
   return cmax < kScreenMaxNorm && static_cast<double>(d + 3) * 0x1p-24 < 0.1;
 }
 
+// What rounding can move a screened ½‖c‖² − x·c, for a row of norm x and centroids of
+// norm at most C: float32's `roundings` per value, γ = (roundings)·2⁻²⁴ / (1 − that),
+// times ½C² + xC (Cauchy–Schwarz), plus 1% (float64's own error, 2⁻²⁹ of it, is inside),
+// plus 2⁻¹²⁰ (d + 1)(1 + x + C) for values near float32's underflow.
+struct ScreenBound {
+  double gamma = 0, tiny = 0;
+  ScreenBound() = default;
+  ScreenBound(std::size_t roundings, std::size_t d) {
+    const double terms = static_cast<double>(roundings) * 0x1p-24;  // below 0.1 + 2⁻²³
+    gamma = 1.01 * terms / (1 - terms);
+    tiny = 0x1p-120 * static_cast<double>(d + 1);
+  }
+  double operator()(double x, double c) const {
+    return gamma * (0.5 * c * c + x * c) + tiny * (1 + x + c);
+  }
+};
+
 // The float32 screen of the BLAS path (the AVX-512 kernel's, below, in portable code):
 // dots (k × m) = x_r · c in float32 and norms the centroids' ‖c‖² rounded to float32; per
 // row the best and second-best ‖c‖² − 2 x·c and the best's index (first strict minimum).
 // When every row's runner-up lies further off than twice what rounding can move a value
-// in float32 and float64 together — γ(C² + 2‖x‖C) + 2⁻¹¹⁹(d + 1)(1 + ‖x‖ + C) with
-// γ = 1.01 (d + 5) 2⁻²⁴ / (1 − (d + 5) 2⁻²⁴) (d products rounded, and their sums, the two
-// inputs, ‖c‖² and the difference), C the largest centroid norm, ‖x‖ the row's — float64
-// cannot rank them otherwise: best gets the labels and the result is true. Otherwise false
-// (the block goes through float64 whole). b, second: m floats; index: m ints.
+// in float32 and float64 together — twice ScreenBound's for these doubled values, with
+// d + 5 roundings (d products rounded, and their sums, the two inputs, ‖c‖² and the
+// difference), C the largest centroid norm — float64 cannot rank them otherwise: best gets the
+// labels and the result is true. Otherwise false (the block goes through float64 whole). b, second:
+// m floats; index: m ints.
 TESSERA_CLONES bool nearest_screened(const float* dots, const float* norms, std::size_t k,
                                      std::size_t m, std::size_t d, const double* row_norms,
                                      double cmax, float* b, float* second, int* index,
@@ -128,12 +145,11 @@ TESSERA_CLONES bool nearest_screened(const float* dots, const float* norms, std:
       index[r] = v < old ? ci : index[r];
     }
   }
-  const double terms = static_cast<double>(d + 5) * 0x1p-24;
-  const double gamma = 1.01 * terms / (1 - terms), tiny = 0x1p-119 * static_cast<double>(d + 1);
+  const ScreenBound rounding(d + 5, d);
   bool all = true;
   for (std::size_t r = 0; r < m; ++r) {
     const double x = row_norms[r];
-    const double bound = gamma * (cmax * cmax + 2 * x * cmax) + tiny * (1 + x + cmax);
+    const double bound = 2 * rounding(x, cmax);  // the values are ‖c‖² − 2 x·c
     const double gap = static_cast<double>(second[r]) - static_cast<double>(b[r]);
     all = all && x < kScreenMaxNorm && gap > 2 * bound;  // false for NaN
     best[r] = static_cast<double>(index[r]);
@@ -514,12 +530,14 @@ __attribute__((target("avx512f,fma"))) [[gnu::flatten]] inline void nearest_fma(
 // to float32, d products summed by FMAs, one subtraction): |v₃₂(c) − (h − x·c)| ≤
 // γ_{d+3} (|h| + Σ|x_j c_j|) ≤ γ_{d+3} (½C² + ‖x‖ C) with C the largest centroid norm
 // (Cauchy–Schwarz), plus an absolute 2⁻¹²⁰ (d + 1)(1 + ‖x‖ + C) for values near float32's
-// underflow; float64's own error, 2⁻²⁹ of that, is inside the 1% margin.
+// underflow; float64's own error, 2⁻²⁹ of that, is inside the 1% margin: ScreenBound with
+// d + 3 roundings.
 struct Screen {
   const float* ct = nullptr;    // centroids transposed, d × kpad (kpad a multiple of 16)
   const float* half = nullptr;  // ½‖c‖² rounded to float32, +∞ past k
   std::size_t kpad = 0;
-  double cmax = 0;  // the largest centroid norm
+  double cmax = 0;    // the largest centroid norm
+  ScreenBound bound;  // ScreenBound(d + 3, d)
 };
 
 template <std::size_t R, std::size_t V>
@@ -581,9 +599,6 @@ __attribute__((target("avx512f,fma"))) [[gnu::always_inline]] inline void screen
   std::size_t c0 = 0;
   for (; c0 + 64 <= s.kpad; c0 += 64) centroid_block_fma32<R, 4>(X, d, s, c0, bd, sd, bi);
   for (; c0 < s.kpad; c0 += 16) centroid_block_fma32<R, 1>(X, d, s, c0, bd, sd, bi);
-  const double dd = static_cast<double>(d + 3) * 0x1p-24;  // below 0.1 (screen_worth)
-  const double gamma = 1.01 * dd / (1 - dd);
-  const double tiny = 0x1p-120 * static_cast<double>(d + 1);
   const __m512 inf = _mm512_set1_ps(__builtin_huge_valf());
   for (std::size_t r = 0; r < R; ++r) {
     const __m512 first = lanes_min(bd[r]);
@@ -592,7 +607,7 @@ __attribute__((target("avx512f,fma"))) [[gnu::always_inline]] inline void screen
         _mm512_maskz_min_ps(0xffff, lanes_min(sd[r]),
                             lanes_min(_mm512_mask_mov_ps(inf, static_cast<__mmask16>(~at), bd[r])));
     const double x = norms[r], c = s.cmax;
-    const double bound = gamma * (0.5 * c * c + x * c) + tiny * (1 + x + c);
+    const double bound = s.bound(x, c);
     // one lane at the minimum, the runner-up beyond twice the bound (false for NaN)
     const double gap = static_cast<double>(_mm512_cvtss_f32(second)) -
                        static_cast<double>(_mm512_cvtss_f32(first));
@@ -1380,7 +1395,7 @@ class Lloyd {
           for (std::size_t j = 0; c < k_ && j < d_; ++j)
             packed32_[j * kpad32 + c] = static_cast<float>(centers_(c, j));
         }
-        b.screen = {packed32_.data(), half32, kpad32, cmax};
+        b.screen = {packed32_.data(), half32, kpad32, cmax, detail::ScreenBound(d_ + 3, d_)};
         b.row_norms = row_norms();
       }
     }

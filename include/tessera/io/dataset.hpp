@@ -38,6 +38,11 @@ std::unique_ptr<ChunkSource> open_source(const std::string& spec, const LoadOpti
 /// @brief Whether a spec names a generator (blobs:..., classification:..., random:...).
 bool is_generator_spec(const std::string& spec);
 
+/// @brief Whether `open_source` streams the spec (CSV, NPY and raw files, generators),
+/// its format told as `file_format` tells it.
+/// @throws IOError when the spec names a folder.
+bool can_stream(const std::string& spec, const std::string& format = "");
+
 /// @brief The file format of a spec: `format` when given, else from the name's ending
 /// (.csv, .libsvm/.svm, .npy, .bin/.raw → "raw"); "" when it cannot be told.
 /// @throws IOError when the spec names a folder.
