@@ -2,8 +2,11 @@
 // (exact), the Gram matrix, and the eigenpairs of the second-difference matrix.
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
+#include <string>
 
 #include <tessera/core/error.hpp>
 #include <tessera/linalg/linalg.hpp>
@@ -160,4 +163,35 @@ TEST(Linalg, EighSerialReadsTheUpperTriangle) {
     linalg::eigh_serial(T, w, T);
     expect_second_difference_eigenpairs(w, T);
   }
+}
+
+// OpenBLAS built for several CPUs falls back to its SSE-era kernels on CPUs newer than
+// itself (Debian 12's 0.3.21 on Sapphire and Emerald Rapids: Prescott, dgemm 3x slower);
+// tessera then chooses the AVX2 or AVX-512 kernels the CPU runs. Products stay exact.
+TEST(Linalg, OpenBlasRunsKernelsThisCpuSupports) {
+  const std::string kernels = linalg::blas_kernels();
+  ASSERT_FALSE(kernels.empty());
+  if (kernels.rfind("OpenBLAS ", 0) != 0 || std::getenv("OPENBLAS_CORETYPE") != nullptr)
+    GTEST_SKIP() << kernels;
+#if defined(__x86_64__)
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) GTEST_SKIP() << kernels;
+  // "OpenBLAS 0.3.21 SkylakeX ...": the third word is the kernels' name.
+  const auto first = kernels.find(' ', kernels.find(' ') + 1) + 1;
+  std::string core = kernels.substr(first, kernels.find(' ', first) - first);
+  for (char& c : core) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* sse :
+       {"prescott", "core2", "penryn", "dunnington", "nehalem", "atom", "katmai", "coppermine",
+        "northwood", "banias", "athlon", "opteron", "barcelona", "nano", "unknown"})
+    EXPECT_NE(core.rfind(sse, 0), 0u) << kernels;
+#endif
+  const std::size_t m = 70, k = 50, n = 60;  // past the kernels' register blocks
+  const Matrix<Host> A = filled(m, k, a_value), B = filled(k, n, b_value);
+  Matrix<Host> C("C", m, n);
+  linalg::gemm(Op::none, Op::none, 1.0, A, B, 0.0, C);
+  for (std::size_t i = 0; i < m; ++i)
+    for (std::size_t j = 0; j < n; ++j) {
+      double s = 0;
+      for (std::size_t l = 0; l < k; ++l) s += a_value(i, l) * b_value(l, j);
+      ASSERT_EQ(C(i, j), s) << i << ", " << j;  // small integers: exact in any order
+    }
 }

@@ -1,6 +1,7 @@
 #include <tessera/comm/comm.hpp>
 #include <tessera/config.hpp>
 #include <tessera/io/results.hpp>
+#include <tessera/linalg/linalg.hpp>
 
 #include "app.hpp"
 
@@ -43,6 +44,7 @@ void write_run_report(const Context& ctx, const std::vector<std::string>& argv,
       {"execution_space", ctx.runtime.execution_space},
       {"memory_space", ctx.runtime.memory_space},
       {"comm_backend", ctx.runtime.comm_backend},
+      {"blas", linalg::blas_kernels()},
       {"devices", ranks},
       {"slurm_job_id", ctx.runtime.slurm.present ? ctx.runtime.slurm.job_id : ""},
       {"phases", phases},

@@ -9,7 +9,12 @@
 #include <lapacke.h>
 
 #include <algorithm>
+#include <array>
+#include <cctype>
+#include <cstdlib>
 #include <mutex>
+#include <string>
+#include <string_view>
 
 #include <tessera/kernels/math.hpp>
 #include <tessera/kernels/matrix_ops.hpp>
@@ -22,11 +27,16 @@
 #include <immintrin.h>
 #endif
 
-// The vendors' thread controls, if the linked BLAS has them (weak: absent is fine).
+// The vendors' thread controls and OpenBLAS's kernel selection, if the linked BLAS has
+// them (weak: absent is fine).
 extern "C" {
 void openblas_set_num_threads(int) __attribute__((weak));
 void mkl_set_num_threads(int) __attribute__((weak));
 void bli_thread_set_num_threads(long) __attribute__((weak));
+char* openblas_get_corename() __attribute__((weak));
+char* openblas_get_config() __attribute__((weak));
+void gotoblas_dynamic_init() __attribute__((weak));
+void gotoblas_dynamic_quit() __attribute__((weak));
 }
 
 namespace tessera::linalg {
@@ -34,6 +44,46 @@ namespace tessera::linalg {
 using Host = Kokkos::HostSpace;
 
 namespace {
+
+// What OpenBLAS chose before select_openblas_kernels changed it (empty: unchanged).
+std::string& openblas_fallback() {
+  static std::string core;
+  return core;
+}
+
+// OpenBLAS built for several CPUs (DYNAMIC_ARCH, as Debian's) picks its kernels by CPU
+// model when it is loaded, and falls back to its SSE-era kernels for models newer than
+// itself: Debian 12's 0.3.21 runs Prescott's on Sapphire and Emerald Rapids (dgemm 50 × 50
+// × 1000: 302 µs, against 94 µs with its SkylakeX kernels). On a CPU with AVX2 and FMA
+// such a choice is a misdetection: choose again, as OPENBLAS_CORETYPE would, the AVX-512
+// or AVX2 kernels. Runs when the library is loaded: after OpenBLAS's own start-up (a
+// dependency's constructors run first), before any thread of ours exists. A user's
+// OPENBLAS_CORETYPE is left alone.
+__attribute__((constructor)) void select_openblas_kernels() {
+#if defined(__x86_64__)
+  if (!openblas_get_corename || !gotoblas_dynamic_init || !gotoblas_dynamic_quit) return;
+  if (std::getenv("OPENBLAS_CORETYPE") != nullptr) return;
+  const char* chosen = openblas_get_corename();
+  if (chosen == nullptr) return;
+  static constexpr std::array<std::string_view, 16> sse_era = {
+      "unknown", "katmai",        "coppermine", "northwood",  "prescott", "banias",
+      "atom",    "core2",         "penryn",     "dunnington", "nehalem",  "athlon",
+      "opteron", "opteron(sse3)", "barcelona",  "nano"};
+  std::string core(chosen);
+  std::transform(core.begin(), core.end(), core.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (std::find(sse_era.begin(), sse_era.end(), core) == sse_era.end()) return;
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return;
+  const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+                      __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+                      __builtin_cpu_supports("avx512cd");
+  setenv("OPENBLAS_CORETYPE", avx512 ? "SkylakeX" : "Haswell", 1);
+  gotoblas_dynamic_quit();
+  gotoblas_dynamic_init();
+  unsetenv("OPENBLAS_CORETYPE");
+  openblas_fallback() = chosen;
+#endif
+}
 
 void single_threaded_blas() {
   static std::once_flag once;
@@ -185,6 +235,17 @@ void gram(double alpha, const Matrix<Host>& A, double beta, const Matrix<Host>& 
 }
 
 void prepare_serial() { single_threaded_blas(); }
+
+std::string blas_kernels() {
+  if (!openblas_get_config || !openblas_get_corename) return "BLAS";
+  std::string config = openblas_get_config();  // "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH ..."
+  const auto version_end = config.find(' ', config.find(' ') + 1);
+  std::string s = config.substr(0, version_end) + ' ' + openblas_get_corename();
+  if (!openblas_fallback().empty())
+    s += " (OpenBLAS chose " + openblas_fallback() +
+         ", its SSE-era fallback for CPUs it does not know)";
+  return s;
+}
 
 void gemm_serial(Op op_a, Op op_b, double alpha, const Matrix<Host>& A, const Matrix<Host>& B,
                  double beta, const Matrix<Host>& C) {

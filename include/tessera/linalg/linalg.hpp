@@ -10,6 +10,8 @@
 /// tessera::linalg::eigh(G, w, V);                  // eigenvalues ascending, vectors in columns
 /// @endcode
 
+#include <string>
+
 #include <Kokkos_Core.hpp>
 
 namespace tessera::linalg {
@@ -56,6 +58,13 @@ void gemm_serial(Op op_a, Op op_b, float alpha, const HostMatrix32& A, const Hos
 /// prepare_serial(). A's rows must be contiguous (stride = its columns).
 void gram_upper_serial(double alpha, const Matrix<Kokkos::HostSpace>& A, double beta,
                        const Matrix<Kokkos::HostSpace>& C);
+
+/// @brief The host BLAS and the kernels it runs, e.g. "OpenBLAS 0.3.21 SkylakeX (OpenBLAS
+/// chose Prescott, its SSE3 fallback for CPUs it does not know)"; "BLAS" where the library
+/// does not say. With OpenBLAS built for several CPUs, a CPU newer than the library (which
+/// then falls back to its SSE3 kernels, about 3x slower in dgemm) gets the AVX2 or AVX-512
+/// kernels it supports, unless OPENBLAS_CORETYPE is set.
+std::string blas_kernels();
 
 /// @brief Symmetric eigendecomposition A = V·diag(w)·Vᵀ (divide and conquer); A is not
 /// changed; w ascending; eigenvector k is column k of V.
