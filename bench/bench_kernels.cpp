@@ -147,6 +147,16 @@ void BM_normal_pairs(benchmark::State& state) {
 }
 BENCHMARK(BM_normal_pairs)->Arg(25000)->Unit(benchmark::kMicrosecond);
 
+// CMA-ES's ranking of a generation's values (λ = 200 and 1000 at N = 10 and 50).
+void BM_rank_order(benchmark::State& state) {
+  const auto count = static_cast<std::size_t>(state.range(0));
+  const tessera::CounterRng rng(2);
+  std::vector<double> f(count);
+  for (std::size_t k = 0; k < count; ++k) f[k] = 100 + 400 * rng.uniform(k);
+  for (auto _ : state) benchmark::DoNotOptimize(tessera::evo::impl::rank_order(f, 1.0));
+}
+BENCHMARK(BM_rank_order)->Arg(200)->Arg(1000)->Unit(benchmark::kMicrosecond);
+
 }  // namespace
 
 int main(int argc, char** argv) {

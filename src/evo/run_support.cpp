@@ -83,32 +83,39 @@ TESSERA_CLONES_V4 [[gnu::flatten]] void normal_pairs(const CounterRng& rng, std:
 
 std::vector<std::size_t> rank_order(const std::vector<double>& f, double sign) {
   const std::size_t count = f.size();
+  if (count == 0) return {};
   // Keys whose unsigned order is the values' order: the sign bit flipped for positive
-  // values, all bits for negative ones; + 0.0 makes −0 into +0.
+  // values, all bits for negative ones; + 0.0 makes −0 into +0. The eight bytes' counts
+  // are taken in the same pass (one read of the keys instead of eight).
   std::vector<std::uint64_t> key(count), key_out(count);
-  std::vector<std::size_t> order(count), order_out(count);
+  std::vector<std::uint32_t> order(count), order_out(count);
+  std::uint32_t counts[8][256] = {};
   for (std::size_t k = 0; k < count; ++k) {
     const double v = std::isnan(f[k]) ? INFINITY : sign * f[k] + 0.0;
     std::uint64_t b;
     std::memcpy(&b, &v, sizeof b);
-    key[k] = b >> 63 ? ~b : b | std::uint64_t(1) << 63;
-    order[k] = k;
+    b = b >> 63 ? ~b : b | std::uint64_t(1) << 63;
+    key[k] = b;
+    order[k] = static_cast<std::uint32_t>(k);
+    for (int byte = 0; byte < 8; ++byte) ++counts[byte][b >> (8 * byte) & 0xff];
   }
   // Least significant byte first; each pass is stable, so equal keys keep index order.
-  for (int shift = 0; shift < 64; shift += 8) {
-    std::size_t start[257] = {};
-    for (std::size_t k = 0; k < count; ++k) ++start[(key[k] >> shift & 0xff) + 1];
-    if (std::find(start + 1, start + 257, count) != start + 257) continue;  // one byte value
-    for (int c = 0; c < 256; ++c) start[c + 1] += start[c];
+  for (int byte = 0; byte < 8; ++byte) {
+    const std::uint32_t* const c = counts[byte];
+    const int shift = 8 * byte;
+    if (c[key[0] >> shift & 0xff] == count) continue;  // one byte value: nothing moves
+    std::uint32_t start[256];
+    std::uint32_t sum = 0;
+    for (int v = 0; v < 256; ++v) start[v] = sum, sum += c[v];
     for (std::size_t k = 0; k < count; ++k) {
-      const std::size_t to = start[key[k] >> shift & 0xff]++;
+      const std::uint32_t to = start[key[k] >> shift & 0xff]++;
       key_out[to] = key[k];
       order_out[to] = order[k];
     }
     key.swap(key_out);
     order.swap(order_out);
   }
-  return order;
+  return std::vector<std::size_t>(order.begin(), order.end());
 }
 
 std::vector<double> evaluate_rows(const Comm& comm, const double* rows, std::size_t count,
