@@ -87,7 +87,8 @@ TEST(Benchmarks, MatchDeapAndKnownOptima) {
 // (kmath::cos_reduced): the same bits as the formula evaluated gene by gene
 // (detail::benchmark_value with kmath::cos_fast), for every lane and tail length, several
 // blocks and a partial last one, also past the fast cosine's range (the library's cos
-// there, checked against a direct sum).
+// there, checked against a direct sum); populations of up to 4096 genes (dims 1-9 here) on
+// the calling thread, larger ones (37, 300) in a parallel loop.
 TEST(Benchmarks, VectorisedCosinesGiveTheGeneByGeneBits) {
 #if defined(KOKKOS_ENABLE_CUDA)
   GTEST_SKIP() << "the host path only (a device build evaluates on the device)";
