@@ -132,6 +132,24 @@ TEST(Csv, LabelColumnOutOfRange) {
   EXPECT_THROW(io::parse_csv("1,2\n", "l.csv", options), InvalidArgument);
 }
 
+// A CSV's matrix is sized from its first line: a wide first line over many short ones
+// (2.2 MB of text) asked for 800 GB before the second line was read; refused instead.
+TEST(Csv, SizeBeyondMemoryIsAnError) {
+  std::string text;
+  for (int c = 0; c < 1000000; ++c) text += c ? ",0" : "0";
+  text += '\n';
+  for (int r = 0; r < 100000; ++r) text += "1\n";
+  try {
+    io::parse_csv(text, "wide.csv", io::CsvOptions{});
+    FAIL() << "no throw";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("wide.csv: 100001 rows × 1000000 columns (as its first "
+                                         "line) need 800 GB, more than the"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(Libsvm, DenseSizeBeyondMemoryIsAnError) {
   // one index of 10^14: 1.6 PB dense, more than any node has (it was zero-filled until the
   // kernel killed the process)

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -21,6 +22,9 @@ namespace tessera::io {
 std::string read_text_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw IOError(path + ": cannot open for reading: " + std::strerror(errno));
+  std::error_code error;
+  const auto bytes = std::filesystem::file_size(path, error);
+  if (!error) require_host_memory(static_cast<double>(bytes), path + ": its bytes, read whole,");
   std::ostringstream buffer;
   buffer << in.rdbuf();
   if (in.bad()) throw IOError(path + ": read failed");
@@ -164,6 +168,10 @@ Table parse_csv(std::string_view text, const std::string& name, const CsvOptions
     throw ParseError(name + ": a labelled file needs at least 2 columns, found 1");
   const std::size_t features = label >= 0 ? width - 1 : width;
 
+  // Sized from the first line before the others are read: refused here where it cannot be
+  // held (a wide first line over many short ones asked for terabytes).
+  require_host_memory(static_cast<double>(n) * static_cast<double>(width) * 8.0,
+                      fmt::format("{}: {} rows × {} columns (as its first line)", name, n, width));
   Table table;
   table.source = name;
   table.X =
