@@ -7,7 +7,7 @@ import time
 
 # OpenBLAS's SSE-era kernels: what a build for several CPUs falls back to on a CPU newer than
 # itself (Debian 12's 0.3.21 on Sapphire and Emerald Rapids chooses Prescott's).
-SSE_ERA = {"unknown", "katmai", "coppermine", "northwood", "prescott", "banias", "atom", "core2",
+SSE_ERA = {"katmai", "coppermine", "northwood", "prescott", "banias", "atom", "core2",
            "penryn", "dunnington", "nehalem", "athlon", "opteron", "opteron(sse3)", "barcelona",
            "nano"}
 

@@ -65,10 +65,12 @@ __attribute__((constructor)) void select_openblas_kernels() {
   if (std::getenv("OPENBLAS_CORETYPE") != nullptr) return;
   const char* chosen = openblas_get_corename();
   if (chosen == nullptr) return;
-  static constexpr std::array<std::string_view, 16> sse_era = {
-      "unknown", "katmai",        "coppermine", "northwood",  "prescott", "banias",
-      "atom",    "core2",         "penryn",     "dunnington", "nehalem",  "athlon",
-      "opteron", "opteron(sse3)", "barcelona",  "nano"};
+  // ("Unknown", OpenBLAS's name before it has chosen, is not among them: where it is
+  // linked statically our constructor may run before its own, and then leaves it alone.)
+  static constexpr std::array<std::string_view, 15> sse_era = {
+      "katmai", "coppermine", "northwood",     "prescott",   "banias",
+      "atom",   "core2",      "penryn",        "dunnington", "nehalem",
+      "athlon", "opteron",    "opteron(sse3)", "barcelona",  "nano"};
   std::string core(chosen);
   std::transform(core.begin(), core.end(), core.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
