@@ -93,10 +93,12 @@ void evaluate_on_host(detail::BenchmarkKind kind, const Population& pop, const F
   // more than sharing them saves (2 threads, fastest of 3 seeds: PSO 40 × 10 for 1000
   // generations 12.3 → 10.0–10.9 ms, CMA-ES 200 × 10 for 250 8.3–8.5 → 7.4–7.6 ms). The
   // same blocks, so the same values.
+  const auto evaluate_block = [=](int b, double* scratch) {
+    evaluate_rows(kind, pop, fit, b * block, std::min(rows, (b + 1) * block), scratch);
+  };
   if (static_cast<std::size_t>(rows) * n <= 4096) {
     std::vector<double> scratch(static_cast<std::size_t>(block) * n);
-    for (int b = 0; b < blocks; ++b)
-      evaluate_rows(kind, pop, fit, b * block, std::min(rows, (b + 1) * block), scratch.data());
+    for (int b = 0; b < blocks; ++b) evaluate_block(b, scratch.data());
     return;
   }
   const Kokkos::Experimental::UniqueToken<Exec> token;
@@ -106,8 +108,7 @@ void evaluate_on_host(detail::BenchmarkKind kind, const Population& pop, const F
   Kokkos::parallel_for("tessera::evo::benchmark_host", Kokkos::RangePolicy<Exec>(0, blocks),
                        [=](const int b) {
                          const int id = token.acquire();
-                         evaluate_rows(kind, pop, fit, b * block, std::min(rows, (b + 1) * block),
-                                       &scratch(static_cast<std::size_t>(id), 0));
+                         evaluate_block(b, &scratch(static_cast<std::size_t>(id), 0));
                          token.release(id);
                        });
 }

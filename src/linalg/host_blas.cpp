@@ -10,7 +10,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <cstdlib>
 #include <mutex>
 #include <string>
@@ -45,11 +44,9 @@ using Host = Kokkos::HostSpace;
 
 namespace {
 
-// What OpenBLAS chose before select_openblas_kernels changed it (empty: unchanged).
-std::string& openblas_fallback() {
-  static std::string core;
-  return core;
-}
+// What OpenBLAS chose before select_openblas_kernels changed it (null: unchanged); one of
+// OpenBLAS's own static names.
+const char* openblas_fallback = nullptr;
 
 // OpenBLAS built for several CPUs (DYNAMIC_ARCH, as Debian's) picks its kernels by CPU
 // model when it is loaded, and falls back to its SSE-era kernels for models newer than
@@ -65,16 +62,14 @@ __attribute__((constructor)) void select_openblas_kernels() {
   if (std::getenv("OPENBLAS_CORETYPE") != nullptr) return;
   const char* chosen = openblas_get_corename();
   if (chosen == nullptr) return;
-  // ("Unknown", OpenBLAS's name before it has chosen, is not among them: where it is
-  // linked statically our constructor may run before its own, and then leaves it alone.)
+  // Its SSE-era cores, as it names them. ("Unknown", its name before it has chosen, is not
+  // among them: where it is linked statically our constructor may run before its own, and
+  // then leaves it alone.)
   static constexpr std::array<std::string_view, 15> sse_era = {
-      "katmai", "coppermine", "northwood",     "prescott",   "banias",
-      "atom",   "core2",      "penryn",        "dunnington", "nehalem",
-      "athlon", "opteron",    "opteron(sse3)", "barcelona",  "nano"};
-  std::string core(chosen);
-  std::transform(core.begin(), core.end(), core.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (std::find(sse_era.begin(), sse_era.end(), core) == sse_era.end()) return;
+      "Katmai", "Coppermine", "Northwood",     "Prescott",   "Banias",
+      "Atom",   "Core2",      "Penryn",        "Dunnington", "Nehalem",
+      "Athlon", "Opteron",    "Opteron(SSE3)", "Barcelona",  "Nano"};
+  if (std::find(sse_era.begin(), sse_era.end(), std::string_view(chosen)) == sse_era.end()) return;
   if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return;
   const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
                       __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
@@ -83,7 +78,7 @@ __attribute__((constructor)) void select_openblas_kernels() {
   gotoblas_dynamic_quit();
   gotoblas_dynamic_init();
   unsetenv("OPENBLAS_CORETYPE");
-  openblas_fallback() = chosen;
+  openblas_fallback = chosen;
 #endif
 }
 
@@ -243,8 +238,8 @@ std::string blas_kernels() {
   std::string config = openblas_get_config();  // "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH ..."
   const auto version_end = config.find(' ', config.find(' ') + 1);
   std::string s = config.substr(0, version_end) + ' ' + openblas_get_corename();
-  if (!openblas_fallback().empty())
-    s += " (OpenBLAS chose " + openblas_fallback() +
+  if (openblas_fallback != nullptr)
+    s += std::string(" (OpenBLAS chose ") + openblas_fallback +
          ", its SSE-era fallback for CPUs it does not know)";
   return s;
 }
