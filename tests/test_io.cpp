@@ -150,6 +150,25 @@ TEST(Csv, SizeBeyondMemoryIsAnError) {
   }
 }
 
+// A text file read whole is checked by its size before a byte is read (8 TiB, sparse:
+// nothing is written; skipped where the file system cannot hold it).
+TEST(Csv, FileBeyondMemoryIsRefusedBeforeReading) {
+  const std::string path = write_file("huge.csv", "1,2\n");
+  std::error_code error;
+  fs::resize_file(path, std::uintmax_t(1) << 43, error);
+  if (error) GTEST_SKIP() << "no 8 TiB sparse file here: " << error.message();
+  try {
+    io::read_csv(path);
+    ADD_FAILURE() << "no throw";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find(path + ": its bytes, read whole, need 8.8e+03 GB, more "
+                                                "than the"),
+              std::string::npos)
+        << e.what();
+  }
+  fs::remove(path);
+}
+
 TEST(Libsvm, DenseSizeBeyondMemoryIsAnError) {
   // one index of 10^14: 1.6 PB dense, more than any node has (it was zero-filled until the
   // kernel killed the process)

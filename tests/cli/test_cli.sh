@@ -53,6 +53,9 @@ check "run.json describes the run" python3 -c "
 import json; r = json.load(open('digits1/run.json'))
 assert r['ranks'] == 1 and r['command'][1] == 'stats' and 'reduce' in r['phases']
 assert r['execution_space'] and r['threads_per_rank'] >= 1 and r['tessera_version']"
+check "run.json names the host BLAS and its kernels" python3 -c "
+import json; b = json.load(open('digits1/run.json'))['blas']
+assert b == 'BLAS' or (b.startswith('OpenBLAS ') and len(b.split()) >= 3), b"
 
 printf 'a,b,c\n1,2,3\n4,oops,6\n' >bad.csv
 run bad "$tessera" stats --data bad.csv --out badout
