@@ -424,6 +424,57 @@ TEST(GridSearch, FoldsBatchedPerTaskGiveTheSameScores) {
   EXPECT_EQ(ml::grid_search(Comm::self(), t.X, t.y, o).split_test_score, one.split_test_score);
 }
 
+// The training kernel matrix of a fit (float, libsvm's Q precision), built in tiles on the
+// host: every value against the kernel computed directly from the two rows in long double
+// (within float's rounding), exactly symmetric, the diagonal in double. 300 rows of 3
+// classes in shuffled order span several tiles, the last one partial.
+TEST(OvoKernel, EveryValueMatchesTheKernelOfItsRows) {
+  constexpr std::size_t n = 300, d = 7;
+  std::uint64_t state = 99;
+  const auto uniform = [&] {  // in [0, 1)
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<double>(state >> 11) * 0x1p-53;
+  };
+  HostMatrix X("X", n, d);
+  std::vector<int> cls(n), all(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t j = 0; j < d; ++j) X(i, j) = 4 * uniform() - 2;
+    cls[i] = static_cast<int>(uniform() * 3), all[i] = static_cast<int>(i);
+  }
+  const auto Xd = ml::impl::to_device(X);
+  for (const auto kind : {detail::KernelKind::rbf, detail::KernelKind::poly}) {
+    detail::KernelSpec spec;
+    spec.kind = kind, spec.gamma = 0.15, spec.coef0 = 0.5, spec.degree = 3;
+    ml::impl::OvoSet set = ml::impl::make_ovo(all, cls, 3);
+    ml::impl::prepare_kernel(set, Xd, spec);
+    const auto Kf = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), set.Kf);
+    const auto kdiag = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), set.kdiag);
+    ASSERT_EQ(Kf.extent(0), n);
+    const auto kernel = [&](std::size_t a, std::size_t b) {
+      long double dot = 0, dist = 0;
+      for (std::size_t j = 0; j < d; ++j) {
+        dot += static_cast<long double>(X(a, j)) * X(b, j);
+        dist += (static_cast<long double>(X(a, j)) - X(b, j)) * (X(a, j) - X(b, j));
+      }
+      return kind == detail::KernelKind::rbf ? std::exp(-0.15L * dist)
+                                             : std::pow(0.15L * dot + 0.5L, 3);
+    };
+    std::size_t wrong = 0;
+    for (std::size_t r = 0; r < n; ++r) {
+      const auto a = static_cast<std::size_t>(set.order[r]);
+      EXPECT_NEAR(kdiag(r), static_cast<double>(kernel(a, a)),
+                  1e-12 * std::fabs(kdiag(r)) + 1e-300);
+      for (std::size_t c = 0; c < n; ++c) {
+        const long double ref = kernel(a, static_cast<std::size_t>(set.order[c]));
+        // float(K) from K computed in double: within a float step of the exact value
+        const long double tol = 0x1p-23L * std::fabs(ref) + 1e-30L;
+        wrong += std::fabs(static_cast<long double>(Kf(r, c)) - ref) > tol || Kf(r, c) != Kf(c, r);
+      }
+    }
+    EXPECT_EQ(wrong, 0u) << "kernel " << static_cast<int>(kind);
+  }
+}
+
 // One-vs-one decisions where kernel values are subnormal doubles (far samples at a large
 // gamma), next to ordinary, large and huge ones: each decision within half a step of the
 // subnormal grid (plus 1e-15 relative) of Σ y·alpha·K − rho summed in long double, which

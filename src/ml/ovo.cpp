@@ -299,20 +299,18 @@ void prepare_kernel(OvoSet& set, const DMatrix& K, bool within_one) {
   bound_kernel(set, within_one);
 }
 
-void prepare_kernel(OvoSet& set, const DMatrix& X, const detail::KernelSpec& spec) {
-  if (!prepare_structure(set)) return;
-  const std::size_t n = set.order.size();
-  const DMatrix Xs = gather_rows(X, device_copy(set.order, "svm_order"));
-  const DVector norms = row_norms(Xs);
-  const auto Kf = set.Kf;
-  const auto kdiag = set.kdiag;
-  // Panels of rows: their dot products with the rows from the panel's first on (one
-  // GEMM into a reused buffer), kernel values as float on and above the diagonal, and
-  // mirrored below it.
+namespace {
+
+#if defined(KOKKOS_ENABLE_CUDA)
+// Kf and kdiag of the rows Xs (norms: theirs) on a GPU: panels of rows, their dot
+// products with the rows from the panel's first on (one GEMM into a reused buffer), kernel
+// values as float on and above the diagonal, and mirrored below it.
+void fill_kernel(const KfView& Kf, const DVector& kdiag, const DMatrix& Xs, const DVector& norms,
+                 const detail::KernelSpec& spec) {
+  const std::size_t n = Xs.extent(0);
   const std::size_t panel = 128;
   DMatrix buffer(Kokkos::view_alloc(std::string("svm_panel"), Kokkos::WithoutInitializing),
                  std::min(panel, n), n);
-  tessera::impl::prefault<Mem>(buffer.data(), buffer.span() * sizeof(double));
   for (std::size_t r0 = 0; r0 < n; r0 += panel) {
     const std::size_t r1 = std::min(n, r0 + panel), m = r1 - r0, w = n - r0;
     const auto rows = Kokkos::subview(Xs, std::make_pair(r0, r1), Kokkos::ALL);
@@ -321,7 +319,6 @@ void prepare_kernel(OvoSet& set, const DMatrix& X, const detail::KernelSpec& spe
         Kokkos::View<double**, Kokkos::LayoutRight, Mem, Kokkos::MemoryUnmanaged>(buffer.data(), m,
                                                                                   w);
     linalg::gemm(linalg::Op::none, linalg::Op::transpose, 1.0, rows, cols, 0.0, dots);
-#if defined(KOKKOS_ENABLE_CUDA)
     Kokkos::parallel_for(
         "tessera::svm::panel_kernel", Kokkos::MDRangePolicy<Space, Kokkos::Rank<2>>({0, 0}, {m, w}),
         KOKKOS_LAMBDA(const std::size_t i, const std::size_t c) {
@@ -331,17 +328,8 @@ void prepare_kernel(OvoSet& set, const DMatrix& X, const detail::KernelSpec& spe
           Kf(r, col) = static_cast<float>(v);
           if (col == r) kdiag(r) = v;
         });
-#else
-    Kokkos::parallel_for("tessera::svm::panel_kernel", Kokkos::RangePolicy<Space>(0, m),
-                         [=](const std::size_t i) {
-                           const std::size_t r = r0 + i;
-                           kernel_row(spec, &dots(i, i), norms(r), &norms(r), w - i, &Kf(r, r));
-                           kdiag(r) = spec(dots(i, i), norms(r), norms(r));
-                         });
-#endif
-    // The mirror while the panel is in cache: rows below it take its values as their
-    // columns [r0, r1), 16 rows per work item (a cache line of the panel per read); the
-    // last item mirrors the panel's own lower triangle.
+    // Rows below the panel take its values as their columns [r0, r1), 16 rows per work item;
+    // the last item mirrors the panel's own lower triangle.
     const std::size_t blocks = (n - r1 + 15) / 16;
     Kokkos::parallel_for(
         "tessera::svm::mirror_panel", Kokkos::RangePolicy<Space>(0, blocks + 1),
@@ -356,6 +344,61 @@ void prepare_kernel(OvoSet& set, const DMatrix& X, const detail::KernelSpec& spe
             for (std::size_t c = c0; c < c1; ++c) Kf(c, r) = Kf(r, c);
         });
   }
+}
+#else
+// The same on the host in one parallel region: tiles (I, J ≥ I) of kTile rows, each a
+// serial GEMM of its dot products into the thread's buffer (in cache), its kernel values
+// written to Kf(I, J) and, while they are in cache, to Kf(J, I) transposed (the diagonal
+// tiles' lower triangles from their upper ones). Tiles are taken dynamically: they cost
+// the same whichever thread takes them, and their values do not depend on which one did.
+void fill_kernel(const KfView& Kf, const DVector& kdiag, const DMatrix& Xs, const DVector& norms,
+                 const detail::KernelSpec& spec) {
+  constexpr std::size_t kTile = 128;
+  const std::size_t n = Xs.extent(0), tiles = (n + kTile - 1) / kTile;
+  using HostExec = Kokkos::DefaultHostExecutionSpace;
+  const Kokkos::Experimental::UniqueToken<HostExec> token;
+  const DMatrix buffers(Kokkos::view_alloc(std::string("svm_tiles"), Kokkos::WithoutInitializing),
+                        static_cast<std::size_t>(token.size()), kTile * kTile);
+  Kokkos::parallel_for(
+      "tessera::svm::kernel_tiles",
+      Kokkos::RangePolicy<HostExec, Kokkos::Schedule<Kokkos::Dynamic>>(0, tiles * (tiles + 1) / 2),
+      [=](const std::size_t task) {
+        std::size_t I = 0, first = 0;  // task -> (I, J): row I holds tiles - I tasks
+        while (task >= first + (tiles - I)) first += tiles - I, ++I;
+        const std::size_t J = I + (task - first);
+        const std::size_t r0 = I * kTile, r1 = std::min(n, r0 + kTile), m = r1 - r0;
+        const std::size_t c0 = J * kTile, c1 = std::min(n, c0 + kTile), w = c1 - c0;
+        const int slot = token.acquire();
+        double* const dots = &buffers(static_cast<std::size_t>(slot), 0);
+        linalg::gemm_serial(linalg::Op::none, linalg::Op::transpose, 1.0,
+                            HostMatrix(&Xs(r0, 0), m, Xs.extent(1)),
+                            HostMatrix(&Xs(c0, 0), w, Xs.extent(1)), 0.0, HostMatrix(dots, m, w));
+        for (std::size_t i = 0; i < m; ++i) {
+          const std::size_t r = r0 + i, from = I == J ? i : 0;  // on and above the diagonal
+          kernel_row(spec, dots + i * w + from, norms(r), &norms(c0 + from), w - from,
+                     &Kf(r, c0 + from));
+          if (I == J) kdiag(r) = spec(dots[i * w + i], norms(r), norms(r));
+        }
+        token.release(slot);
+        if (I == J) {
+          for (std::size_t r = r0; r < r1; ++r)
+            for (std::size_t c = r0; c < r; ++c) Kf(r, c) = Kf(c, r);
+          return;
+        }
+        for (std::size_t c = c0; c < c1; ++c) {
+          float* const to = &Kf(c, r0);
+          for (std::size_t r = 0; r < m; ++r) to[r] = Kf(r0 + r, c);
+        }
+      });
+}
+#endif
+
+}  // namespace
+
+void prepare_kernel(OvoSet& set, const DMatrix& X, const detail::KernelSpec& spec) {
+  if (!prepare_structure(set)) return;
+  const DMatrix Xs = gather_rows(X, device_copy(set.order, "svm_order"));
+  fill_kernel(set.Kf, set.kdiag, Xs, row_norms(Xs), spec);
   bound_kernel(set,
                spec.kind == detail::KernelKind::rbf || spec.kind == detail::KernelKind::sigmoid);
 }
