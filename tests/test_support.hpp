@@ -1,8 +1,11 @@
 #pragma once
 // Helpers shared by the tests.
+#include <gtest/gtest.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <typeinfo>
 
 #include <nlohmann/json.hpp>
 #include <tessera/comm/comm.hpp>
@@ -29,4 +32,24 @@ inline double rel_diff(double a, double b) {
   return std::abs(a - b) / scale;
 }
 
+/// The message of the `Error` that f() throws; when f returns instead, a test failure and "".
+/// (Another exception type propagates: the test fails with it.)
+template <class Error, class F>
+std::string message_of(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "expected a " << typeid(Error).name() << ", nothing was thrown";
+  return "";
+}
+
 }  // namespace tessera::test
+
+/// The statement throws `Error` with `text` in its message.
+#define EXPECT_ERROR_MENTIONS(Error, statement, text)                                            \
+  do {                                                                                           \
+    const std::string tessera_message_ = ::tessera::test::message_of<Error>([&] { statement; }); \
+    EXPECT_NE(tessera_message_.find(text), std::string::npos) << tessera_message_;               \
+  } while (0)
