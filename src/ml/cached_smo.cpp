@@ -106,9 +106,28 @@ class RowCache {
         "tessera::svm::batch_rows", Policy({0, 0}, {b, X.extent(1)}),
         KOKKOS_LAMBDA(const std::size_t r, const std::size_t k) { xb(r, k) = X(picked(r), k); });
     linalg::gemm(linalg::Op::none, linalg::Op::transpose, 1.0, xb, X, 0.0, dots);
+#if defined(KOKKOS_ENABLE_CUDA)
     using Fill = detail::FillQRows<decltype(dots), FloatRows, IntVector, DVector>;
     Kokkos::parallel_for("tessera::svm::q_rows", Policy({0, 0}, {b, X.extent(0)}),
                          Fill{dots, rows_, picked_, targets_, y_, norms_, spec_});
+#else
+    // The rows in pieces of 4096 positions, each by one vector loop (kernel_row: RBF values
+    // with the vectorised exp, as the kernel matrix's; libm's exp per value took longer).
+    constexpr std::size_t kPiece = 4096;
+    const std::size_t n = X.extent(0), pieces = (n + kPiece - 1) / kPiece;
+    const FloatRows cache = rows_;
+    const DVector y = y_, norms = norms_;
+    const IntVector targets = targets_;
+    const detail::KernelSpec spec = spec_;
+    Kokkos::parallel_for("tessera::svm::q_rows", Kokkos::RangePolicy<Space>(0, b * pieces),
+                         [=](const std::size_t item) {
+                           const std::size_t r = item / pieces, t0 = item % pieces * kPiece;
+                           const auto s = static_cast<std::size_t>(picked(r));
+                           kernel_row(spec, &dots(r, t0), norms(s), &norms(t0),
+                                      std::min(kPiece, n - t0), &cache(targets(r), t0), y(s),
+                                      &y(t0));
+                         });
+#endif
   }
 
  private:

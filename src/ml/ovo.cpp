@@ -115,6 +115,30 @@ DMatrix kernel_matrix(const DMatrix& A, const DMatrix& B, const detail::KernelSp
   return K;
 }
 
+#if !defined(KOKKOS_ENABLE_CUDA)
+TESSERA_CLONES void kernel_row(const detail::KernelSpec& spec, const double* dots, double norm,
+                               const double* norms, std::size_t count, float* out, double ys,
+                               const double* y) {
+  if (spec.kind == detail::KernelKind::rbf) {
+    const double g = spec.gamma;
+    if (y == nullptr) {
+      TESSERA_SIMD
+      for (std::size_t c = 0; c < count; ++c)
+        out[c] =
+            static_cast<float>(detail::kmath::exp_fast(-g * (norm + norms[c] - 2.0 * dots[c])));
+    } else {
+      TESSERA_SIMD
+      for (std::size_t c = 0; c < count; ++c)
+        out[c] = static_cast<float>(
+            ys * y[c] * detail::kmath::exp_fast(-g * (norm + norms[c] - 2.0 * dots[c])));
+    }
+  } else {
+    for (std::size_t c = 0; c < count; ++c)
+      out[c] = static_cast<float>((y ? ys * y[c] : 1.0) * spec(dots[c], norm, norms[c]));
+  }
+}
+#endif
+
 std::int64_t default_max_iter(std::size_t l) {
   return std::max<std::int64_t>(10000000, l > 21474836 ? INT64_MAX / 2 : 100 * std::int64_t(l));
 }
@@ -154,24 +178,6 @@ void host_copy(const View& from, std::vector<T>& to) {
   const Kokkos::View<T*, Kokkos::HostSpace, Kokkos::MemoryUnmanaged> host(to.data(), to.size());
   Kokkos::deep_copy(host, from);
 }
-
-#if !defined(KOKKOS_ENABLE_CUDA)
-// Kernel values of a row from its dot products with `count` rows (norms: theirs) as float;
-// RBF values with a vectorised exp.
-TESSERA_CLONES void kernel_row(const tessera::detail::KernelSpec& spec, const double* dots,
-                               double norm, const double* norms, std::size_t count, float* out) {
-  if (spec.kind == tessera::detail::KernelKind::rbf) {
-    const double g = spec.gamma;
-    TESSERA_SIMD
-    for (std::size_t c = 0; c < count; ++c)
-      out[c] = static_cast<float>(
-          tessera::detail::kmath::exp_fast(-g * (norm + norms[c] - 2.0 * dots[c])));
-  } else {
-    for (std::size_t c = 0; c < count; ++c)
-      out[c] = static_cast<float>(spec(dots[c], norm, norms[c]));
-  }
-}
-#endif
 
 using HostSeg = Kokkos::View<int* [5], Kokkos::LayoutRight, Kokkos::HostSpace>;
 

@@ -52,6 +52,15 @@ DMatrix gather_rows(const DMatrix& X, const Kokkos::View<int*, Mem>& rows);
 DVector row_norms(const DMatrix& X);
 /// Dot products A·Bᵀ (one GEMM).
 DMatrix dots(const DMatrix& A, const DMatrix& B);
+
+#if !defined(KOKKOS_ENABLE_CUDA)
+/// Kernel values of a row (squared norm `norm`) from its dot products with `count` rows
+/// (norms: theirs), as float; times ys·y[c] where y is given (Q values). RBF values with a
+/// vectorised exp (kmath::exp_fast); compiled for several instruction sets.
+void kernel_row(const detail::KernelSpec& spec, const double* dots, double norm,
+                const double* norms, std::size_t count, float* out, double ys = 1.0,
+                const double* y = nullptr);
+#endif
 /// Kernel values from dot products and row norms (a new matrix).
 DMatrix kernel_from_dots(const DMatrix& dots, const DVector& a_norms, const DVector& b_norms,
                          const detail::KernelSpec& spec);
