@@ -95,23 +95,66 @@ DMatrix dots(const DMatrix& A, const DMatrix& B) {
   return G;
 }
 
+#if !defined(KOKKOS_ENABLE_CUDA)
+namespace {
+
+// Row i of K from row i of the dot products (the same memory or not): RBF values with the
+// vectorised exp where its argument is at least −708 and libm's below, where the values
+// are subnormal as libsvm gets them (the decisions of degenerate grid cells are sums of
+// them; exp_fast gives 0 there).
+TESSERA_CLONES void kernel_row_f64(const detail::KernelSpec& spec, const double* dots, double norm,
+                                   const double* norms, std::size_t count, double* out) {
+  if (spec.kind != detail::KernelKind::rbf) {
+    for (std::size_t c = 0; c < count; ++c) out[c] = spec(dots[c], norm, norms[c]);
+    return;
+  }
+  const double g = spec.gamma;
+  TESSERA_SIMD
+  for (std::size_t c = 0; c < count; ++c) {
+    const double x = -g * (norm + norms[c] - 2.0 * dots[c]);
+    out[c] = x < -708.0 ? x : detail::kmath::exp_fast(x);  // the argument kept: negative
+  }
+  for (std::size_t c = 0; c < count; ++c)
+    if (out[c] < 0) out[c] = detail::kmath::exp(out[c]);
+}
+
+// K(i, j) = kernel(dots(i, j), a_norms(i), b_norms(j)) by rows; K may be dots.
+void kernel_rows(const DMatrix& dots, const DMatrix& K, const DVector& a_norms,
+                 const DVector& b_norms, const detail::KernelSpec& spec) {
+  Kokkos::parallel_for(
+      "tessera::svm::kernel", Kokkos::RangePolicy<Space>(0, K.extent(0)), [=](const std::size_t i) {
+        kernel_row_f64(spec, &dots(i, 0), a_norms(i), b_norms.data(), K.extent(1), &K(i, 0));
+      });
+}
+
+}  // namespace
+#endif
+
 DMatrix kernel_from_dots(const DMatrix& dot, const DVector& a_norms, const DVector& b_norms,
                          const detail::KernelSpec& spec) {
   DMatrix K(Kokkos::view_alloc(std::string("svm_kernel"), Kokkos::WithoutInitializing),
             dot.extent(0), dot.extent(1));
+#if defined(KOKKOS_ENABLE_CUDA)
   Kokkos::deep_copy(K, dot);
   using Policy = Kokkos::MDRangePolicy<Space, Kokkos::Rank<2>>;
   Kokkos::parallel_for("tessera::svm::kernel", Policy({0, 0}, {K.extent(0), K.extent(1)}),
                        detail::KernelFromDots<DMatrix, DVector>{K, a_norms, b_norms, spec});
+#else
+  kernel_rows(dot, K, a_norms, b_norms, spec);
+#endif
   return K;
 }
 
 DMatrix kernel_matrix(const DMatrix& A, const DMatrix& B, const detail::KernelSpec& spec) {
   const DMatrix K = dots(A, B);  // made kernel values in place
+#if defined(KOKKOS_ENABLE_CUDA)
   using Policy = Kokkos::MDRangePolicy<Space, Kokkos::Rank<2>>;
   Kokkos::parallel_for(
       "tessera::svm::kernel", Policy({0, 0}, {K.extent(0), K.extent(1)}),
       detail::KernelFromDots<DMatrix, DVector>{K, row_norms(A), row_norms(B), spec});
+#else
+  kernel_rows(K, K, row_norms(A), row_norms(B), spec);
+#endif
   return K;
 }
 
