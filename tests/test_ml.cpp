@@ -408,6 +408,37 @@ TEST(GridSearch, FoldsBatchedPerTaskGiveTheSameScores) {
   EXPECT_EQ(ml::grid_search(Comm::self(), t.X, t.y, o).split_test_score, one.split_test_score);
 }
 
+// RBF values from dot products (each gamma of a grid search, predictions): within an ulp of
+// libm's exp, and libm's own values where they are subnormal (arguments below −708: the
+// decisions of degenerate grid cells are sums of them), 0 beyond.
+TEST(OvoKernel, KernelFromDotsKeepsSubnormalValues) {
+  constexpr std::size_t n = 761;
+  ml::impl::DMatrix dots("dots", 1, n);
+  ml::impl::DVector a("a", 1), b("b", n);
+  const auto b_host = Kokkos::create_mirror_view(b);
+  for (std::size_t j = 0; j < n; ++j) b_host(j) = static_cast<double>(j);  // argument −j
+  Kokkos::deep_copy(b, b_host);
+  detail::KernelSpec spec;
+  spec.gamma = 1.0;
+  const auto K = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(),
+                                                     ml::impl::kernel_from_dots(dots, a, b, spec));
+  std::size_t subnormal = 0;
+  for (std::size_t j = 0; j < n; ++j) {
+    const double ref = std::exp(-static_cast<double>(j));
+    if (ref < 0x1p-1022) {
+      ++subnormal;
+#if defined(KOKKOS_ENABLE_CUDA)
+      EXPECT_NEAR(K(0, j), ref, 2 * 0x1p-1074) << j;
+#else
+      EXPECT_EQ(K(0, j), ref) << j;
+#endif
+    } else {
+      EXPECT_NEAR(K(0, j), ref, 0x1p-52 * ref) << j;
+    }
+  }
+  EXPECT_GT(subnormal, 30u);  // −709 … −744 give subnormals, −745 on 0
+}
+
 // The training kernel matrix of a fit (float, libsvm's Q precision), built in tiles on the
 // host: every value against the kernel computed directly from the two rows in long double
 // (within float's rounding), exactly symmetric, the diagonal in double. 300 rows of 3
