@@ -5,11 +5,8 @@
 #include <string>
 #include <utility>
 
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
-
 #include <tessera/core/error.hpp>
+#include <tessera/core/memory.hpp>
 #include <tessera/linalg/linalg.hpp>
 
 namespace tessera::ml::impl {
@@ -21,21 +18,6 @@ using IntVector = Kokkos::View<int*, Mem>;
 using Row = decltype(Kokkos::subview(FloatRows(), 0, Kokkos::ALL));
 template <class T>
 using HostArray = Kokkos::View<const T*, Kokkos::HostSpace, Kokkos::MemoryUnmanaged>;
-
-// Asks Linux for transparent huge pages over a large host allocation (where THP is
-// "madvise"): the cache fills gigabytes once, and 4 KiB page faults took longer than the
-// kernel values themselves on a 50000-row problem.
-template <class T>
-void advise_huge_pages([[maybe_unused]] T* data, [[maybe_unused]] std::size_t bytes) {
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-  if constexpr (Kokkos::SpaceAccessibility<Kokkos::HostSpace, Mem>::accessible) {
-    constexpr std::uintptr_t huge = std::uintptr_t(2) << 20;
-    const auto begin = (reinterpret_cast<std::uintptr_t>(data) + huge - 1) & ~(huge - 1);
-    const auto end = (reinterpret_cast<std::uintptr_t>(data) + bytes) & ~(huge - 1);
-    if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
-  }
-#endif
-}
 
 // Q rows of one binary problem in `slots` cache rows, least recently used evicted first
 // (a doubly linked list over the slots, most recent at the head).
@@ -63,7 +45,10 @@ class RowCache {
                  static_cast<std::size_t>(batch), X_.extent(1)),
         dots_(Kokkos::view_alloc(std::string("svm_batch_dots"), Kokkos::WithoutInitializing),
               static_cast<std::size_t>(batch), X_.extent(0)) {
-    advise_huge_pages(rows_.data(), rows_.span() * sizeof(float));
+    // Huge pages where the system allows: the cache fills gigabytes once, and 4 KiB page
+    // faults took longer than the kernel values themselves on a 50000-row problem.
+    if constexpr (Kokkos::SpaceAccessibility<Kokkos::HostSpace, Mem>::accessible)
+      advise_huge_pages(rows_.data(), rows_.span() * sizeof(float));
     const int n = static_cast<int>(slots);
     for (int s = 0; s < n; ++s) prev_[s] = s - 1, next_[s] = s + 1 < n ? s + 1 : -1;
     head_ = 0;
