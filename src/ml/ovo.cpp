@@ -398,8 +398,8 @@ void fill_kernel(const KfView& Kf, const DVector& kdiag, const DMatrix& Xs, cons
 // The same on the host in one parallel region: tiles (I, J ≥ I) of kTile rows, each a
 // serial GEMM of its dot products into the thread's buffer (in cache), its kernel values
 // written to Kf(I, J) and, while they are in cache, to Kf(J, I) transposed (the diagonal
-// tiles' lower triangles from their upper ones). Tiles are taken dynamically: they cost
-// the same whichever thread takes them, and their values do not depend on which one did.
+// tiles' lower triangles from their upper ones). Threads take the tiles as they come free;
+// a tile's values do not depend on which thread computed it.
 void fill_kernel(const KfView& Kf, const DVector& kdiag, const DMatrix& Xs, const DVector& norms,
                  const detail::KernelSpec& spec) {
   constexpr std::size_t kTile = 128;
