@@ -18,6 +18,15 @@
 
 #include "../core/hash.hpp"
 
+#if defined(TESSERA_X86_KERNELS)
+// GCC 12 warns inside its own AVX-512 headers about the undefined pass-through operand of
+// the shifts and multiplies (a false positive, GCC bug 105593); not about this file.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+#pragma GCC diagnostic pop
+#endif
+
 namespace tessera::evo::impl {
 
 namespace {
@@ -38,6 +47,54 @@ inline void open_uniforms(std::uint64_t counter, std::uint64_t stream,
   b = (static_cast<double>(static_cast<std::int64_t>(y)) + 0.5) * unit;
 }
 
+#if defined(TESSERA_X86_KERNELS)
+bool cpu_has_avx512_dq() {
+  static const bool yes = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
+  return yes;
+}
+
+// open_uniforms for the counters first … first + 8·groups − 1 into u (2 per counter), eight
+// counters per vector: Philox's 32 × 32 → 64-bit products by vpmuludq. GCC 12 makes the
+// portable loop's products into vpmullq, AVX-512's 64-bit multiply of three µops (a
+// standalone loop of 25000 counters: 126 µs that way, 64 µs this way; the same bits).
+[[gnu::noinline]] __attribute__((target("avx512f,avx512dq"))) void open_uniforms_avx512(
+    std::uint64_t first, std::uint64_t stream, const std::uint64_t (&k0)[10],
+    const std::uint64_t (&k1)[10], std::size_t groups, double* u) {
+  const __m512i low = _mm512_set1_epi64(0xffffffffu);
+  const __m512i m0 = _mm512_set1_epi64(detail::kPhiloxM0),
+                m1 = _mm512_set1_epi64(detail::kPhiloxM1);
+  const __m512i lane = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
+  const __m512i s0 = _mm512_set1_epi64(static_cast<long long>(stream & 0xffffffffu));
+  const __m512i s1 = _mm512_set1_epi64(static_cast<long long>(stream >> 32));
+  const __m512d half = _mm512_set1_pd(0.5), unit = _mm512_set1_pd(1.0 / 9007199254740992.0);
+  // a and b of each counter side by side: lanes 0-3 of a and b interleaved, then 4-7
+  const __m512i first_half = _mm512_set_epi64(11, 3, 10, 2, 9, 1, 8, 0);
+  const __m512i second_half = _mm512_set_epi64(15, 7, 14, 6, 13, 5, 12, 4);
+  for (std::size_t g = 0; g < groups; ++g) {
+    const __m512i counter =
+        _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(first + 8 * g)), lane);
+    __m512i c0 = counter, c1 = _mm512_srli_epi64(counter, 32), c2 = s0, c3 = s1;
+    for (int round = 0; round < 10; ++round) {  // upper halves: garbage, as in the wide form
+      const __m512i p0 = _mm512_mul_epu32(c0, m0), p1 = _mm512_mul_epu32(c2, m1);
+      c0 = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p1, 32), c1,
+                                     _mm512_set1_epi64(static_cast<long long>(k0[round])), 0x96);
+      c2 = _mm512_ternarylogic_epi64(_mm512_srli_epi64(p0, 32), c3,
+                                     _mm512_set1_epi64(static_cast<long long>(k1[round])), 0x96);
+      c1 = p1;
+      c3 = p0;
+    }
+    const __m512i x = _mm512_srli_epi64(
+        _mm512_or_si512(_mm512_slli_epi64(c1, 32), _mm512_and_si512(c0, low)), 11);
+    const __m512i y = _mm512_srli_epi64(
+        _mm512_or_si512(_mm512_slli_epi64(c3, 32), _mm512_and_si512(c2, low)), 11);
+    const __m512d a = _mm512_mul_pd(_mm512_add_pd(_mm512_cvtepi64_pd(x), half), unit);
+    const __m512d b = _mm512_mul_pd(_mm512_add_pd(_mm512_cvtepi64_pd(y), half), unit);
+    _mm512_storeu_pd(u + 16 * g, _mm512_permutex2var_pd(a, first_half, b));
+    _mm512_storeu_pd(u + 16 * g + 8, _mm512_permutex2var_pd(a, second_half, b));
+  }
+}
+#endif
+
 }  // namespace
 
 TESSERA_CLONES_V4 [[gnu::flatten]] void normal_pairs(const CounterRng& rng, std::uint64_t first,
@@ -50,8 +107,15 @@ TESSERA_CLONES_V4 [[gnu::flatten]] void normal_pairs(const CounterRng& rng, std:
   for (std::size_t p0 = 0; p0 < count; p0 += kPairs) {
     const std::size_t m = std::min(kPairs, count - p0);
     double u[2 * kPairs];
+    std::size_t done = 0;
+#if defined(TESSERA_X86_KERNELS)
+    if (cpu_has_avx512_dq()) {
+      open_uniforms_avx512(first + p0, stream, k0, k1, m / 8, u);
+      done = m / 8 * 8;
+    }
+#endif
     TESSERA_SIMD
-    for (std::size_t p = 0; p < m; ++p)
+    for (std::size_t p = done; p < m; ++p)
       open_uniforms(first + p0 + p, stream, k0, k1, u[2 * p], u[2 * p + 1]);
     // The central region for every draw (one vector loop); the tails (15% of the draws)
     // listed, then computed together in a vector loop and put in place: the same values as
