@@ -14,6 +14,7 @@
 #include <tessera/core/log.hpp>
 #include <tessera/core/rng.hpp>
 #include <tessera/io/results.hpp>
+#include <tessera/kernels/math.hpp>
 #include <tessera/sched/farm.hpp>
 
 #include "../core/hash.hpp"
@@ -48,11 +49,6 @@ inline void open_uniforms(std::uint64_t counter, std::uint64_t stream,
 }
 
 #if defined(TESSERA_X86_KERNELS)
-bool cpu_has_avx512_dq() {
-  static const bool yes = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
-  return yes;
-}
-
 // open_uniforms for the counters first … first + 8·groups − 1 into u (2 per counter), eight
 // counters per vector: Philox's 32 × 32 → 64-bit products by vpmuludq. GCC 12 makes the
 // portable loop's products into vpmullq, AVX-512's 64-bit multiply of three µops (a
@@ -109,7 +105,7 @@ TESSERA_CLONES_V4 [[gnu::flatten]] void normal_pairs(const CounterRng& rng, std:
     double u[2 * kPairs];
     std::size_t done = 0;
 #if defined(TESSERA_X86_KERNELS)
-    if (cpu_has_avx512_dq()) {
+    if (detail::cpu_has_avx512_dq()) {
       open_uniforms_avx512(first + p0, stream, k0, k1, m / 8, u);
       done = m / 8 * 8;
     }

@@ -37,6 +37,11 @@ inline bool cpu_has_avx512_fma() {
   static const bool yes = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
   return yes;
 }
+/// Whether this CPU runs the AVX-512 intrinsic kernels that take DQ's 64-bit conversions.
+inline bool cpu_has_avx512_dq() {
+  static const bool yes = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
+  return yes;
+}
 }  // namespace tessera::detail
 #endif
 
