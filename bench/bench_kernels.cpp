@@ -7,6 +7,7 @@
 #include <tessera/array/column_stats.hpp>
 #include <tessera/core/rng.hpp>
 #include <tessera/core/runtime.hpp>
+#include <tessera/evo/problems.hpp>
 #include <tessera/io/dataset.hpp>
 #include <tessera/io/generators.hpp>
 #include <tessera/linalg/linalg.hpp>
@@ -156,6 +157,23 @@ void BM_rank_order(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(tessera::evo::impl::rank_order(f, 1.0));
 }
 BENCHMARK(BM_rank_order)->Arg(200)->Arg(1000)->Unit(benchmark::kMicrosecond);
+
+// One CMA-ES generation's evaluation: Rastrigin over λ = 20·N rows (N = 10 and 50), through
+// the Evaluator that `tessera evolve` uses.
+void BM_evaluate_rastrigin(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0)), rows = 20 * n;
+  const Kokkos::View<double**, Kokkos::LayoutRight, tessera::evo::Memory> pop("pop", rows, n);
+  const tessera::evo::Fitness fit("fit", rows);
+  const tessera::CounterRng rng(3);
+  for (std::size_t i = 0; i < rows * n; ++i) pop.data()[i] = 10 * rng.uniform(i) - 5;
+  const auto evaluate = tessera::evo::benchmark_evaluator(tessera::evo::Benchmark::rastrigin);
+  for (auto _ : state) {
+    evaluate(pop, fit);
+    benchmark::DoNotOptimize(fit.data());
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(rows * n));
+}
+BENCHMARK(BM_evaluate_rastrigin)->Arg(10)->Arg(50)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

@@ -461,6 +461,16 @@ TEST(RankOrder, IsTheStableSortOfTheValues) {
   const std::vector<double> f = {nan, 3.0, INFINITY, -1.0, nan, 2.0};
   EXPECT_EQ(evo::impl::rank_order(f, 1.0), (std::vector<std::size_t>{3, 5, 1, 0, 2, 4}));
   EXPECT_EQ(evo::impl::rank_order(f, -1.0), (std::vector<std::size_t>{2, 1, 5, 3, 0, 4}));
+  // The same past 1024 values (the radix path): 2000 decreasing values, two NaNs.
+  std::vector<double> many(2000);
+  for (std::size_t k = 0; k < many.size(); ++k) many[k] = 2000.0 - static_cast<double>(k);
+  many[3] = many[1500] = nan;
+  std::vector<std::size_t> want;
+  for (std::size_t k = many.size(); k-- > 0;)
+    if (k != 3 && k != 1500) want.push_back(k);
+  want.push_back(3);
+  want.push_back(1500);
+  EXPECT_EQ(evo::impl::rank_order(many, 1.0), want);
 }
 
 TEST(HallOfFame, TheBestDistinctIndividualsEverEvaluated) {
