@@ -47,6 +47,17 @@ struct ShiftedSphere {
   }
 };
 
+// A sphere whose optimum has x_0 = 1e8 (others 0): near it the mean's first coordinate
+// moves in steps of ulp(1e8) = 1.5e-8.
+struct FarSphere {
+  template <class Pop>
+  KOKKOS_INLINE_FUNCTION double operator()(const Pop& x, int i) const {
+    double s = (x(i, 0) - 1e8) * (x(i, 0) - 1e8);
+    for (int j = 1; j < static_cast<int>(x.extent(1)); ++j) s += x(i, j) * x(i, j);
+    return s;
+  }
+};
+
 // ShiftedSphere where x_0 >= 0.5, NaN elsewhere (a simulation that fails there); or NaN
 // everywhere.
 struct SphereWithHoles {
@@ -221,6 +232,43 @@ TEST(CMAES, OverflowStopsTheRun) {
   ASSERT_FALSE(r.hall_of_fame.empty());
   EXPECT_EQ(r.best, r.hall_of_fame[0]);
   EXPECT_EQ(r.best_fitness, std::numeric_limits<double>::infinity());
+}
+
+// Hansen's criteria (his tutorial, appendix B.3), with TolFun off (it would come first):
+// - TolX: on the sphere the step size shrinks until σ·√C_ii and σ·|p_c,i| are below
+//   1e-12·σ⁽⁰⁾; the mean is then at the optimum 0 to within a few of that.
+// - NoEffectAxis: at x = 1e8 in 1-D, 0.1 standard deviation along the axis soon rounds
+//   away (before 0.2 of one does: NoEffectCoord is checked after it).
+// - NoEffectCoord: in 4-D with only x_0 at 1e8, adding 0.2 standard deviations to x_0
+//   rounds away, while every principal axis still moves the other coordinates.
+TEST(CMAES, HansenStoppingCriteria) {
+  evo::CMAESParams p;
+  p.dim = 5;
+  p.centroid = {1.0};
+  p.sigma = 1.0;
+  p.tolfun = 0;
+  p.generations = 5000;
+  const auto tolx = evo::cmaes(*g_world, p, evo::benchmark_evaluator(evo::Benchmark::sphere));
+  EXPECT_EQ(tolx.stop, "tolx");
+  EXPECT_LT(tolx.generations, 5000);
+  for (double v : tolx.best) EXPECT_LT(std::fabs(v), 1e-10);
+  p.tolx = 0;
+  p.generations = tolx.generations + 50;
+  EXPECT_NE(evo::cmaes(*g_world, p, evo::benchmark_evaluator(evo::Benchmark::sphere)).stop, "tolx");
+
+  p.tolx = 1e-12;
+  p.generations = 5000;
+  for (const int dim : {1, 4}) {
+    p.dim = dim;
+    p.centroid.assign(static_cast<std::size_t>(dim), 0.5);
+    p.centroid[0] = 1e8 + 0.5;
+    const auto r = evo::cmaes(*g_world, p, evo::functor_evaluator(FarSphere{}));
+    EXPECT_EQ(r.stop, dim == 1 ? "noeffectaxis" : "noeffectcoord") << dim;
+    EXPECT_LT(r.generations, 5000);
+    ASSERT_EQ(r.best.size(), static_cast<std::size_t>(dim));
+    EXPECT_LE(std::fabs(r.best[0] - 1e8), 1e-6) << dim;
+    for (int j = 1; j < dim; ++j) EXPECT_LT(std::fabs(r.best[static_cast<std::size_t>(j)]), 1e-6);
+  }
 }
 
 // IPOP-CMA-ES (Auger & Hansen 2005) on Rastrigin in 10 dimensions: f < 1e-8 within 2e5

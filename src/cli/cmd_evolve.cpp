@@ -37,6 +37,7 @@ struct EvolveOptions {
   int checkpoint_every = 0;
   int hall_of_fame = 1;
   double tolfun = 1e-12;
+  double tolx = 1e-12;
   double target = std::numeric_limits<double>::quiet_NaN();
   long long max_evals = 0;
   int stagnation = 0;
@@ -82,6 +83,10 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
   app.add_option("--tolfun", o->tolfun,
                  "cmaes: stop when the generation's and the recent bests' spread is below this "
                  "(Hansen's TolFun; 0: off)")
+      ->capture_default_str();
+  app.add_option("--tolx", o->tolx,
+                 "cmaes: stop when the step size collapsed: sigma * sqrt(C_ii) and sigma * |pc_i| "
+                 "below this times --sigma in every coordinate (Hansen's TolX; 0: off)")
       ->capture_default_str();
   app.add_option("--hall-of-fame", o->hall_of_fame,
                  "best distinct individuals kept -> 'hall_of_fame' in best.json")
@@ -197,6 +202,7 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
       p.lambda = o->population;
       p.restarts = o->restarts;
       p.tolfun = o->tolfun;
+      p.tolx = o->tolx;
       p.lo = lo;
       p.hi = hi;
       p.validate();
@@ -206,7 +212,8 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
       for (const char* name : names)
         unused.emplace_back(name, who + " only (--algorithm " + o->algorithm + ")");
     };
-    if (o->algorithm != "cmaes") only("cmaes", {"--sigma", "--centroid", "--tolfun", "--restarts"});
+    if (o->algorithm != "cmaes")
+      only("cmaes", {"--sigma", "--centroid", "--tolfun", "--tolx", "--restarts"});
     if (!ga) only("ga", {"--cxpb", "--mutpb"});
     if (!de) only("de", {"--de-f", "--de-cr"});
     if (o->islands == 1)

@@ -37,6 +37,7 @@ void CMAESParams::validate() const {
   validate_run();
   if (restarts < 0) throw InvalidArgument(fmt::format("restarts must be >= 0, got {}", restarts));
   if (!(tolfun >= 0)) throw InvalidArgument(fmt::format("tolfun must be >= 0, got {}", tolfun));
+  if (!(tolx >= 0)) throw InvalidArgument(fmt::format("tolx must be >= 0, got {}", tolx));
   if (restarts > 20) throw InvalidArgument(fmt::format("restarts must be <= 20, got {}", restarts));
 }
 
@@ -205,6 +206,23 @@ std::string run_once(const Comm& comm, const CMAESParams& p, const Evaluator& ev
     linalg::eigh_serial(C, d2, B);  // ascending
     for (std::size_t j = 0; j < n; ++j) D[j] = std::sqrt(std::max(d2(j), 0.0));
   };
+  // Hansen's TolX, NoEffectAxis and NoEffectCoord on the distribution of the next
+  // generation (the tutorial's appendix B.3; the axis checked turns with the generation).
+  const double tolx = p.tolx * p.sigma;
+  const auto hansen_stop = [&]() -> const char* {
+    bool collapsed = tolx > 0;
+    for (std::size_t i = 0; i < n && collapsed; ++i)
+      collapsed = sigma * std::sqrt(C(i, i)) < tolx && sigma * std::fabs(pc[i]) < tolx;
+    if (collapsed) return "tolx";
+    const auto axis = static_cast<std::size_t>(update_count) % n;
+    bool moves = false;
+    for (std::size_t i = 0; i < n && !moves; ++i)
+      moves = m[i] + 0.1 * sigma * D[axis] * B(i, axis) != m[i];
+    if (!moves) return "noeffectaxis";
+    for (std::size_t i = 0; i < n; ++i)
+      if (m[i] + 0.2 * sigma * std::sqrt(C(i, i)) == m[i]) return "noeffectcoord";
+    return nullptr;
+  };
   for (int gen = first_gen; gen < p.generations; ++gen) {
     // x_k = m + σ·B·(D ∘ z_k): blocks of rows set to m, then a GEMM of their normals with
     // (B·diag(D))ᵀ into them (a fixed split: the same bits on any thread count). Stored
@@ -277,6 +295,10 @@ std::string run_once(const Comm& comm, const CMAESParams& p, const Evaluator& ev
       stop = "condition";
       break;
     }
+    if (const char* why = hansen_stop(); why != nullptr) {
+      stop = why;
+      break;
+    }
     const auto [lo_f, hi_f] = std::minmax_element(f.begin(), f.end());
     const auto [lo_b, hi_b] = std::minmax_element(recent_best.begin(), recent_best.end());
     if (recent_best.size() == history && std::max(*hi_f - *lo_f, *hi_b - *lo_b) < p.tolfun) {
@@ -323,6 +345,7 @@ EvolutionResult cmaes(const Comm& comm, const CMAESParams& p, const Evaluator& e
                              {"target", finite_or_null(p.target)},
                              {"stagnation", p.stagnation},
                              {"tolfun", p.tolfun},
+                             {"tolx", p.tolx},
                              {"restarts", p.restarts},
                              {"minimize", p.minimize},
                              {"lo", p.lo},

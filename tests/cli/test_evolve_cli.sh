@@ -63,11 +63,16 @@ for alg in pso de; do
   check "--algorithm $alg: sphere 10-D below 1e-6, the same on 3 ranks" bash -c "[[ $(rc $alg) == 0 && $(rc ${alg}3) == 0 ]] && python3 -c \"import json; b = json.load(open('$alg/best.json')); assert b['fitness'] < 1e-6 and b['stop'] == 'target', b\" && cmp $alg/logbook.csv ${alg}3/logbook.csv"
 done
 run tolfun_on "$tessera" evolve --problem sphere --dim 5 --generations 400 --out tolfun_on --quiet
-run tolfun_off "$tessera" evolve --problem sphere --dim 5 --generations 400 --tolfun 0 --out tolfun_off --quiet
-check "--tolfun: by default the run stops on TolFun; --tolfun 0 runs every generation" python3 -c "
+run tolx "$tessera" evolve --problem sphere --dim 5 --generations 400 --tolfun 0 --out tolx --quiet
+run tolfun_off "$tessera" evolve --problem sphere --dim 5 --generations 400 --tolfun 0 --tolx 0 --out tolfun_off --quiet
+check "--tolfun: by default the run stops on TolFun, later on TolX (--tolfun 0), with both 0 it runs every generation" python3 -c "
 import json
-on, off = json.load(open('tolfun_on/best.json')), json.load(open('tolfun_off/best.json'))
+on, x, off = (json.load(open(d + '/best.json')) for d in ('tolfun_on', 'tolx', 'tolfun_off'))
 assert on['stop'] == 'tolfun' and on['generations'] < 400, on
+# TolX = 1e-12 * sigma (5): the step size has collapsed, so the mean (the optimum 0 here)
+# and the best point sampled around it are a few 5e-12 from 0
+assert x['stop'] == 'tolx' and on['generations'] < x['generations'] < 400, x
+assert max(abs(v) for v in x['solution']) < 1e-10, x
 assert off['stop'] == 'generations' and off['generations'] == 400, off"
 run bounded "$tessera" evolve --problem rastrigin --dim 5 --generations 40 --centroid 4 --sigma 3 --bounds 3:5 --out bounded --quiet
 check "--bounds 3:5: the solution inside the box" python3 -c "
@@ -125,6 +130,7 @@ bad islands "islands are for ga, pso, de" evolve --islands 2
 bad migrants "migrants must be between 0 and the population" evolve --algorithm de --islands 2 --population 10 --migrants 11
 bad interval "migration interval must be >= 1" evolve --algorithm ga --islands 2 --migration-interval 0
 bad tolfun_negative "tolfun must be >= 0" evolve --tolfun -1
+bad tolx_negative "tolx must be >= 0" evolve --tolx -1
 bad hall_of_fame "hall_of_fame must be >= 1" evolve --hall-of-fame 0
 bad checkpoint_every "checkpoint every must be >= 0" evolve --checkpoint-every -1
 bad restarts_negative "restarts must be >= 0" evolve --restarts -1

@@ -42,6 +42,13 @@ struct CMAESParams : RunOptions {
   /// A run also stops when this generation's values and the last 10 + 30·dim/λ best
   /// values all lie within tolfun (Hansen's TolFun).
   double tolfun = 1e-12;
+  /// It also stops when the step size has collapsed: σ·√C_ii and σ·|p_c,i| below
+  /// tolx·sigma in every coordinate (Hansen's TolX, 1e-12·σ⁽⁰⁾; 0: off). Hansen's other
+  /// criteria are always on: "condition" (cond(C) > 1e14), "noeffectaxis" (adding 0.1
+  /// standard deviation along a principal axis of C, the generation's axis in turn, does
+  /// not change the mean) and "noeffectcoord" (adding 0.2 standard deviations to some
+  /// coordinate does not change it).
+  double tolx = 1e-12;
   /// IPOP-CMA-ES: after a run stops for any reason but the target or the evaluation
   /// budget, restart with twice the population, from a uniform point of the box (when
   /// bounds are given), up to this many times. max_evaluations and target span all runs;

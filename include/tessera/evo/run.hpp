@@ -33,8 +33,9 @@ struct EvolutionResult {
   std::int64_t evaluations = 0;
   int generations = 0;
   /// Why the last run stopped: "generations", "target", "evaluations", "stagnation",
-  /// "condition", "tolfun", "overflow" (CMA-ES: its covariance or step size left double
-  /// range).
+  /// "condition", "tolfun", "tolx", "noeffectaxis", "noeffectcoord" (CMA-ES, Hansen's
+  /// criteria: see CMAESParams), "overflow" (CMA-ES: its covariance or step size left
+  /// double range).
   std::string stop;
   int restarts = 0;  ///< IPOP restarts made
 };
