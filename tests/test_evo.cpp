@@ -271,6 +271,42 @@ TEST(CMAES, HansenStoppingCriteria) {
   }
 }
 
+// The generations between eigendecompositions: Hansen's max(1, ⌊1 / (10·n·(c1 + cμ))⌋)
+// (values computed in Python from the tutorial's formulas for the constants), or the
+// interval given. A lazy run still solves the sphere, on its own trajectory.
+TEST(CMAES, EigenIntervalIsHansensLazyRule) {
+  struct Case {
+    int dim, lambda, interval;
+  };
+  for (const Case c : {Case{10, 200, 1}, Case{50, 1000, 1}, Case{100, 0, 1}, Case{200, 0, 2},
+                       Case{400, 0, 3}, Case{1000, 0, 8}, Case{200, 10, 4}}) {
+    evo::CMAESParams p;
+    p.dim = c.dim;
+    p.lambda = c.lambda;
+    EXPECT_EQ(evo::eigen_interval(p), c.interval) << c.dim << " " << c.lambda;
+    p.eigen_interval = 5;
+    EXPECT_EQ(evo::eigen_interval(p), 5);
+  }
+  evo::CMAESParams p;
+  p.dim = 10;
+  p.centroid = {0.5};
+  p.sigma = 0.5;
+  p.generations = 100000;
+  p.target = 1e-10;
+  p.max_evaluations = 5000;
+  p.seed = 1;
+  const auto every = evo::cmaes(*g_world, p, evo::benchmark_evaluator(evo::Benchmark::sphere));
+  p.eigen_interval = 4;
+  const auto lazy = evo::cmaes(*g_world, p, evo::benchmark_evaluator(evo::Benchmark::sphere));
+  EXPECT_EQ(lazy.stop, "target");
+  EXPECT_LT(lazy.best_fitness, 1e-10);
+  EXPECT_NE(lazy.logbook.min, every.logbook.min);
+  p.eigen_interval = -1;
+  EXPECT_ERROR_MENTIONS(InvalidArgument,
+                        evo::cmaes(*g_world, p, evo::benchmark_evaluator(evo::Benchmark::sphere)),
+                        "eigen_interval must be >= 0");
+}
+
 // IPOP-CMA-ES (Auger & Hansen 2005) on Rastrigin in 10 dimensions: f < 1e-8 within 2e5
 // evaluations in most of 10 seeded runs (the success rate is printed).
 TEST(CMAES, IpopSolvesRastrigin10) {

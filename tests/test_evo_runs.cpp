@@ -105,6 +105,15 @@ TEST(Checkpoint, ResumedCmaesIsBitwiseIdentical) {
   };
   expect_resume_identical("cmaes_first_run", f, 17, run);
   expect_resume_identical("cmaes_restart", f, 55, run);  // inside the first IPOP restart
+  // Lazy eigendecompositions (every 3 generations): interrupted in generation 2, between
+  // two of them, the resumed run samples from the saved B and D.
+  expect_resume_identical("cmaes_lazy", f, 29,
+                          [&](const evo::Checkpoint& c, const evo::Evaluator& e) {
+                            evo::CMAESParams p = ipop_rastrigin();
+                            p.eigen_interval = 3;
+                            p.checkpoint = c;
+                            return evo::cmaes(*g_world, p, e);
+                          });
   const auto r = run({}, f);
   EXPECT_GE(r.restarts, 1);
 }

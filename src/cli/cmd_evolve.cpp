@@ -38,6 +38,7 @@ struct EvolveOptions {
   int hall_of_fame = 1;
   double tolfun = 1e-12;
   double tolx = 1e-12;
+  int eigen_interval = 0;
   double target = std::numeric_limits<double>::quiet_NaN();
   long long max_evals = 0;
   int stagnation = 0;
@@ -87,6 +88,11 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
   app.add_option("--tolx", o->tolx,
                  "cmaes: stop when the step size collapsed: sigma * sqrt(C_ii) and sigma * |pc_i| "
                  "below this times --sigma in every coordinate (Hansen's TolX; 0: off)")
+      ->capture_default_str();
+  app.add_option("--eigen-interval", o->eigen_interval,
+                 "cmaes: generations between eigendecompositions of C (0: Hansen's rule, "
+                 "max(1, floor(1 / (10 dim (c1 + cmu)))), 1 unless dim is large and the "
+                 "population small)")
       ->capture_default_str();
   app.add_option("--hall-of-fame", o->hall_of_fame,
                  "best distinct individuals kept -> 'hall_of_fame' in best.json")
@@ -203,6 +209,7 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
       p.restarts = o->restarts;
       p.tolfun = o->tolfun;
       p.tolx = o->tolx;
+      p.eigen_interval = o->eigen_interval;
       p.lo = lo;
       p.hi = hi;
       p.validate();
@@ -213,7 +220,8 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
         unused.emplace_back(name, who + " only (--algorithm " + o->algorithm + ")");
     };
     if (o->algorithm != "cmaes")
-      only("cmaes", {"--sigma", "--centroid", "--tolfun", "--tolx", "--restarts"});
+      only("cmaes",
+           {"--sigma", "--centroid", "--tolfun", "--tolx", "--eigen-interval", "--restarts"});
     if (!ga) only("ga", {"--cxpb", "--mutpb"});
     if (!de) only("de", {"--de-f", "--de-cr"});
     if (o->islands == 1)

@@ -38,6 +38,8 @@ void CMAESParams::validate() const {
   if (restarts < 0) throw InvalidArgument(fmt::format("restarts must be >= 0, got {}", restarts));
   if (!(tolfun >= 0)) throw InvalidArgument(fmt::format("tolfun must be >= 0, got {}", tolfun));
   if (!(tolx >= 0)) throw InvalidArgument(fmt::format("tolx must be >= 0, got {}", tolx));
+  if (eigen_interval < 0)
+    throw InvalidArgument(fmt::format("eigen_interval must be >= 0, got {}", eigen_interval));
   if (restarts > 20) throw InvalidArgument(fmt::format("restarts must be <= 20, got {}", restarts));
 }
 
@@ -62,6 +64,44 @@ void unflat(const impl::json& values, const HostMatrix& M) {
   std::copy(v.begin(), v.end(), M.data());
 }
 
+// DEAP's cma.Strategy constants (Hansen's tutorial) for a run's dim, λ and μ.
+struct Constants {
+  int lambda, mu;
+  std::vector<double> w;  // recombination weights, summing to 1
+  double mueff, cc, cs, ccov1, ccovmu, damps, chiN;
+  int eigen_interval;  // generations between eigendecompositions of C
+};
+
+Constants constants(const CMAESParams& p) {
+  Constants k;
+  const int N = p.dim;
+  k.lambda = p.lambda ? p.lambda : 4 + static_cast<int>(3 * std::log(static_cast<double>(N)));
+  k.mu = p.mu ? p.mu : k.lambda / 2;
+  const auto M = static_cast<std::size_t>(k.mu);
+  k.w.resize(M);
+  for (std::size_t i = 0; i < M; ++i)
+    k.w[i] = std::log(k.mu + 0.5) - std::log(static_cast<double>(i + 1));
+  const double wsum = std::accumulate(k.w.begin(), k.w.end(), 0.0);
+  double w2 = 0;
+  for (double& x : k.w) x /= wsum, w2 += x * x;
+  const double mueff = 1.0 / w2, dN = N;
+  k.mueff = mueff;
+  k.cc = 4.0 / (dN + 4.0);
+  k.cs = (mueff + 2.0) / (dN + mueff + 3.0);
+  k.ccov1 = 2.0 / ((dN + 1.3) * (dN + 1.3) + mueff);
+  k.ccovmu = std::min(1.0 - k.ccov1,
+                      2.0 * (mueff - 2.0 + 1.0 / mueff) / ((dN + 2.0) * (dN + 2.0) + mueff));
+  k.damps = 1.0 + 2.0 * std::max(0.0, std::sqrt((mueff - 1.0) / (dN + 1.0)) - 1.0) + k.cs;
+  k.chiN = std::sqrt(dN) * (1.0 - 1.0 / (4.0 * dN) + 1.0 / (21.0 * dN * dN));
+  // The tutorial's lazy update: B and D every max(1, ⌊1 / (10·n·(c1 + cμ))⌋) generations,
+  // O(n²) work per evaluation (1 for λ ≥ 4 + 3 ln n below n ≈ 200).
+  k.eigen_interval =
+      p.eigen_interval > 0
+          ? p.eigen_interval
+          : std::max(1, static_cast<int>(std::floor(1.0 / (10.0 * dN * (k.ccov1 + k.ccovmu)))));
+  return k;
+}
+
 // One CMA-ES run (restart `restart` of an IPOP sequence), appending to r: its logbook rows,
 // a better best, its evaluations; continuing from `resume` when it is a saved state.
 // Returns why it stopped.
@@ -69,25 +109,12 @@ std::string run_once(const Comm& comm, const CMAESParams& p, const Evaluator& ev
                      EvolutionResult& r, const impl::json& resume, impl::Checkpointer& checkpoint) {
   const int N = p.dim;
   const auto n = static_cast<std::size_t>(N);
-  const int lambda =
-      p.lambda ? p.lambda : 4 + static_cast<int>(3 * std::log(static_cast<double>(N)));
-  const int mu = p.mu ? p.mu : lambda / 2;
+  const Constants sc = constants(p);
+  const int lambda = sc.lambda, mu = sc.mu;
   const auto L = static_cast<std::size_t>(lambda), M = static_cast<std::size_t>(mu);
-  // DEAP's cma.Strategy constants (Hansen's tutorial).
-  std::vector<double> w(M);
-  for (std::size_t i = 0; i < M; ++i)
-    w[i] = std::log(mu + 0.5) - std::log(static_cast<double>(i + 1));
-  const double wsum = std::accumulate(w.begin(), w.end(), 0.0);
-  double w2 = 0;
-  for (double& x : w) x /= wsum, w2 += x * x;
-  const double mueff = 1.0 / w2, dN = N;
-  const double cc = 4.0 / (dN + 4.0);
-  const double cs = (mueff + 2.0) / (dN + mueff + 3.0);
-  const double ccov1 = 2.0 / ((dN + 1.3) * (dN + 1.3) + mueff);
-  const double ccovmu =
-      std::min(1.0 - ccov1, 2.0 * (mueff - 2.0 + 1.0 / mueff) / ((dN + 2.0) * (dN + 2.0) + mueff));
-  const double damps = 1.0 + 2.0 * std::max(0.0, std::sqrt((mueff - 1.0) / (dN + 1.0)) - 1.0) + cs;
-  const double chiN = std::sqrt(dN) * (1.0 - 1.0 / (4.0 * dN) + 1.0 / (21.0 * dN * dN));
+  const std::vector<double>& w = sc.w;
+  const double mueff = sc.mueff, dN = N, cc = sc.cc, cs = sc.cs, ccov1 = sc.ccov1,
+               ccovmu = sc.ccovmu, damps = sc.damps, chiN = sc.chiN;
 
   std::vector<double> m(n), pc(n, 0.0), ps(n, 0.0), D(n, 1.0);
   for (std::size_t j = 0; j < n; ++j) m[j] = p.centroid.size() == 1 ? p.centroid[0] : p.centroid[j];
@@ -202,7 +229,7 @@ std::string run_once(const Comm& comm, const CMAESParams& p, const Evaluator& ev
     // a matrix it rejects.
     overflow = !std::isfinite(sigma) || std::any_of(C.data(), C.data() + C.span(),
                                                     [](double c) { return !std::isfinite(c); });
-    if (overflow) return;
+    if (overflow || update_count % sc.eigen_interval != 0) return;
     linalg::eigh_serial(C, d2, B);  // ascending
     for (std::size_t j = 0; j < n; ++j) D[j] = std::sqrt(std::max(d2(j), 0.0));
   };
@@ -328,6 +355,8 @@ std::string run_once(const Comm& comm, const CMAESParams& p, const Evaluator& ev
 
 }  // namespace
 
+int eigen_interval(const CMAESParams& params) { return constants(params).eigen_interval; }
+
 EvolutionResult cmaes(const Comm& comm, const CMAESParams& p, const Evaluator& evaluate) {
   p.validate();
   EvolutionResult r;
@@ -346,6 +375,7 @@ EvolutionResult cmaes(const Comm& comm, const CMAESParams& p, const Evaluator& e
                              {"stagnation", p.stagnation},
                              {"tolfun", p.tolfun},
                              {"tolx", p.tolx},
+                             {"eigen_interval", p.eigen_interval},
                              {"restarts", p.restarts},
                              {"minimize", p.minimize},
                              {"lo", p.lo},

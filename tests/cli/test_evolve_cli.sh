@@ -131,6 +131,7 @@ bad migrants "migrants must be between 0 and the population" evolve --algorithm 
 bad interval "migration interval must be >= 1" evolve --algorithm ga --islands 2 --migration-interval 0
 bad tolfun_negative "tolfun must be >= 0" evolve --tolfun -1
 bad tolx_negative "tolx must be >= 0" evolve --tolx -1
+bad eigen_interval_negative "eigen_interval must be >= 0" evolve --eigen-interval -1
 bad hall_of_fame "hall_of_fame must be >= 1" evolve --hall-of-fame 0
 bad checkpoint_every "checkpoint every must be >= 0" evolve --checkpoint-every -1
 bad restarts_negative "restarts must be >= 0" evolve --restarts -1

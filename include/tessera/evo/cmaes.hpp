@@ -49,6 +49,11 @@ struct CMAESParams : RunOptions {
   /// not change the mean) and "noeffectcoord" (adding 0.2 standard deviations to some
   /// coordinate does not change it).
   double tolx = 1e-12;
+  /// Generations between eigendecompositions of C (B and D; LAPACK's dsyevd on the host);
+  /// 0: Hansen's max(1, ⌊1 / (10·dim·(c1 + cμ))⌋), which is 1 unless dim is large and λ
+  /// small (see eigen_interval()). Between them, sampling and the step-size path use the
+  /// last decomposition, as in his lazy update.
+  int eigen_interval = 0;
   /// IPOP-CMA-ES: after a run stops for any reason but the target or the evaluation
   /// budget, restart with twice the population, from a uniform point of the box (when
   /// bounds are given), up to this many times. max_evaluations and target span all runs;
@@ -62,6 +67,10 @@ struct CMAESParams : RunOptions {
   /// @throws InvalidArgument naming the bad parameter.
   void validate() const;
 };
+
+/// @brief The generations between eigendecompositions a run of these parameters uses
+/// (`eigen_interval`, or Hansen's rule when it is 0; with IPOP, each restart's λ gives its own).
+int eigen_interval(const CMAESParams& params);
 
 /// @brief Runs CMA-ES (collective over comm; every rank gets the same result).
 EvolutionResult cmaes(const Comm& comm, const CMAESParams& params, const Evaluator& evaluate);
