@@ -45,6 +45,10 @@ struct EvolveOptions {
   int restarts = 0;
   std::optional<double> cxpb, mutpb;  // absent: the scheme's defaults
   double de_f = 0.5, de_cr = 0.9;
+  std::string de_strategy = "rand1bin", pso_variant = "constriction";
+  // ga operators; empty: the problem's defaults (see --algorithm)
+  std::string scheme, selection = "tournament", crossover, mutation;
+  int tournament_size = 3, offspring = 0, elitism = 0;
 };
 
 }  // namespace
@@ -58,7 +62,8 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
   add_common_options(app, common);
   app.add_option("--algorithm", o->algorithm,
                  "cmaes, ga (DEAP's eaSimple for binary problems, (mu+lambda) with SBX and "
-                 "polynomial mutation for real ones), pso (constriction), de (rand/1/bin)")
+                 "polynomial mutation for real ones; see --scheme, --selection, --crossover, "
+                 "--mutation), pso (--pso-variant), de (--de-strategy)")
       ->capture_default_str();
   app.add_option("--problem", o->problem,
                  "sphere, rastrigin, rosenbrock, ackley, griewank, schwefel, schaffer, onemax, "
@@ -112,6 +117,38 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
          "--mutpb", [o](double v) { o->mutpb = v; },
          "ga: mutation probability (default 0.2, 0.4 real)")
       ->type_name("FLOAT");
+  app.add_option("--scheme", o->scheme,
+                 "ga: simple (DEAP's eaSimple), plus ((mu + lambda), eaMuPlusLambda) or comma "
+                 "((mu, lambda), eaMuCommaLambda) (default: simple for binary problems, plus "
+                 "for real ones)")
+      ->check(CLI::IsMember({"simple", "plus", "comma"}));
+  app.add_option("--offspring", o->offspring,
+                 "ga: lambda of plus and comma (default 2 x --population)");
+  app.add_option("--selection", o->selection,
+                 "ga: tournament, roulette or sus (stochastic universal sampling; roulette and "
+                 "sus maximise positive fitness)")
+      ->check(CLI::IsMember({"tournament", "roulette", "sus"}))
+      ->capture_default_str();
+  app.add_option("--tournament-size", o->tournament_size, "ga: aspirants per tournament")
+      ->capture_default_str();
+  app.add_option("--crossover", o->crossover,
+                 "ga: none, one-point, two-point, uniform, blend or sbx (default two-point for "
+                 "binary problems, sbx for real ones)")
+      ->check(CLI::IsMember({"none", "one-point", "two-point", "uniform", "blend", "sbx"}));
+  app.add_option("--mutation", o->mutation,
+                 "ga: none, gaussian, polynomial or bitflip (default bitflip for binary problems, "
+                 "polynomial for real ones)")
+      ->check(CLI::IsMember({"none", "gaussian", "polynomial", "bitflip"}));
+  app.add_option("--elitism", o->elitism,
+                 "ga (simple): best parents that replace the worst offspring")
+      ->capture_default_str();
+  app.add_option("--pso-variant", o->pso_variant,
+                 "pso: constriction (Clerc & Kennedy) or inertia (inertia weight 0.7298)")
+      ->check(CLI::IsMember({"constriction", "inertia"}))
+      ->capture_default_str();
+  app.add_option("--de-strategy", o->de_strategy, "de: rand1bin or best1bin")
+      ->check(CLI::IsMember({"rand1bin", "best1bin"}))
+      ->capture_default_str();
   app.add_option("--de-f", o->de_f, "de: differential weight F (> 0)")->capture_default_str();
   app.add_option("--de-cr", o->de_cr, "de: crossover probability CR (in [0, 1])")
       ->capture_default_str();
@@ -163,6 +200,8 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
         sp.particles = o->population ? o->population : 40;
         sp.lo = box_lo;
         sp.hi = box_hi;
+        sp.variant = o->pso_variant == "inertia" ? evo::PSOParams::Variant::inertia
+                                                 : evo::PSOParams::Variant::constriction;
         sp.islands = islands;
         sp.validate();
         return;
@@ -172,6 +211,8 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
         dp.population = o->population ? o->population : 50;
         dp.F = o->de_f;
         dp.CR = o->de_cr;
+        dp.variant = o->de_strategy == "best1bin" ? evo::DEParams::Variant::best1bin
+                                                  : evo::DEParams::Variant::rand1bin;
         dp.lo = box_lo;
         dp.hi = box_hi;
         dp.islands = islands;
@@ -196,6 +237,32 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
           gp.lo = box_lo;
           gp.hi = box_hi;
         }
+        if (!o->scheme.empty()) {
+          gp.scheme = o->scheme == "simple" ? evo::Scheme::simple
+                      : o->scheme == "plus" ? evo::Scheme::mu_plus_lambda
+                                            : evo::Scheme::mu_comma_lambda;
+          gp.offspring = gp.scheme == evo::Scheme::simple ? 0 : 2 * gp.population;
+        }
+        if (o->offspring) gp.offspring = o->offspring;
+        gp.selection = o->selection == "roulette" ? evo::Selection::roulette
+                       : o->selection == "sus"    ? evo::Selection::sus
+                                                  : evo::Selection::tournament;
+        gp.tournament_size = o->tournament_size;
+        if (!o->crossover.empty()) {
+          const std::string& c = o->crossover;
+          gp.crossover = c == "none"        ? evo::Crossover::none
+                         : c == "one-point" ? evo::Crossover::one_point
+                         : c == "two-point" ? evo::Crossover::two_point
+                         : c == "uniform"   ? evo::Crossover::uniform
+                         : c == "blend"     ? evo::Crossover::blend
+                                            : evo::Crossover::sbx;
+        }
+        if (!o->mutation.empty())
+          gp.mutation = o->mutation == "none"         ? evo::Mutation::none
+                        : o->mutation == "gaussian"   ? evo::Mutation::gaussian
+                        : o->mutation == "polynomial" ? evo::Mutation::polynomial
+                                                      : evo::Mutation::bitflip;
+        gp.elitism = o->elitism;
         if (o->cxpb) gp.cxpb = *o->cxpb;
         if (o->mutpb) gp.mutpb = *o->mutpb;
         gp.islands = islands;
@@ -222,8 +289,11 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
     if (o->algorithm != "cmaes")
       only("cmaes",
            {"--sigma", "--centroid", "--tolfun", "--tolx", "--eigen-interval", "--restarts"});
-    if (!ga) only("ga", {"--cxpb", "--mutpb"});
-    if (!de) only("de", {"--de-f", "--de-cr"});
+    if (!ga)
+      only("ga", {"--cxpb", "--mutpb", "--scheme", "--offspring", "--selection",
+                  "--tournament-size", "--crossover", "--mutation", "--elitism"});
+    if (!de) only("de", {"--de-f", "--de-cr", "--de-strategy"});
+    if (!pso) only("pso", {"--pso-variant"});
     if (o->islands == 1)
       for (const char* name : {"--migration-interval", "--migrants"})
         unused.emplace_back(name, "one population (no --islands N > 1)");

@@ -36,6 +36,16 @@ void GAParams::validate() const {
         fmt::format("elitism must be between 0 and the population, got {}", elitism));
   if (scheme == Scheme::mu_comma_lambda && (offspring ? offspring : population) < population)
     throw InvalidArgument("(mu, lambda) needs offspring >= population");
+  if (binary && (crossover == Crossover::blend || crossover == Crossover::sbx))
+    throw InvalidArgument(
+        "blend and SBX crossovers make real genes: a binary problem takes none, one-point, "
+        "two-point or uniform");
+  if (binary && (mutation == Mutation::gaussian || mutation == Mutation::polynomial))
+    throw InvalidArgument(
+        "Gaussian and polynomial mutations make real genes: a binary problem takes bit-flip "
+        "(or none)");
+  if (!binary && mutation == Mutation::bitflip)
+    throw InvalidArgument("bit-flip mutation is for binary genes: use gaussian or polynomial");
   impl::validate_islands(islands, population);
   if (selection != Selection::tournament && minimize)
     throw InvalidArgument(

@@ -62,6 +62,15 @@ for alg in pso de; do
   run ${alg}3 "$mpiexec" -np 3 --oversubscribe "$tessera" evolve --algorithm $alg --problem sphere --dim 10 --generations 3000 --target 1e-6 --out ${alg}3 --quiet
   check "--algorithm $alg: sphere 10-D below 1e-6, the same on 3 ranks" bash -c "[[ $(rc $alg) == 0 && $(rc ${alg}3) == 0 ]] && python3 -c \"import json; b = json.load(open('$alg/best.json')); assert b['fitness'] < 1e-6 and b['stop'] == 'target', b\" && cmp $alg/logbook.csv ${alg}3/logbook.csv"
 done
+run pso_inertia "$tessera" evolve --algorithm pso --pso-variant inertia --problem sphere --dim 10 --generations 3000 --target 1e-6 --out pso_inertia --quiet
+run de_best "$tessera" evolve --algorithm de --de-strategy best1bin --de-f 0.8 --problem sphere --dim 10 --generations 3000 --target 1e-6 --out de_best --quiet
+check "--pso-variant inertia, --de-strategy best1bin: sphere 10-D below 1e-6, each on its own trajectory" bash -c "[[ $(rc pso_inertia) == 0 && $(rc de_best) == 0 ]] && python3 -c \"import json; [exec('b = json.load(open(d + \'/best.json\')); assert b[\'fitness\'] < 1e-6 and b[\'stop\'] == \'target\', b') for d in ('pso_inertia', 'de_best')]\" && ! cmp -s pso/logbook.csv pso_inertia/logbook.csv && ! cmp -s de/logbook.csv de_best/logbook.csv"
+run ga_comma "$tessera" evolve --algorithm ga --problem onemax --dim 100 --scheme comma --population 50 --offspring 200 --crossover uniform --generations 200 --target 100 --out ga_comma --quiet
+check "--scheme comma --offspring 200 --crossover uniform: OneMax 100 solved, generations of more than --population evaluations" python3 -c "
+import csv, json
+b = json.load(open('ga_comma/best.json'))
+assert b['fitness'] == 100 and b['stop'] == 'target', b
+assert max(int(r['nevals']) for r in csv.DictReader(open('ga_comma/logbook.csv'))) > 50"
 run tolfun_on "$tessera" evolve --problem sphere --dim 5 --generations 400 --out tolfun_on --quiet
 run tolx "$tessera" evolve --problem sphere --dim 5 --generations 400 --tolfun 0 --out tolx --quiet
 run tolfun_off "$tessera" evolve --problem sphere --dim 5 --generations 400 --tolfun 0 --tolx 0 --out tolfun_off --quiet
@@ -131,6 +140,11 @@ bad migrants "migrants must be between 0 and the population" evolve --algorithm 
 bad interval "migration interval must be >= 1" evolve --algorithm ga --islands 2 --migration-interval 0
 bad tolfun_negative "tolfun must be >= 0" evolve --tolfun -1
 bad tolx_negative "tolx must be >= 0" evolve --tolx -1
+bad binary_sbx "make real genes: a binary problem takes" evolve --algorithm ga --problem onemax --crossover sbx
+bad real_bitflip "bit-flip mutation is for binary genes" evolve --algorithm ga --problem sphere --mutation bitflip
+bad sus_minimising "select by positive fitness to maximise" evolve --algorithm ga --problem sphere --selection sus
+bad comma_few_offspring "needs offspring >= population" evolve --algorithm ga --scheme comma --population 50 --offspring 10
+bad unknown_crossover "crossover" evolve --algorithm ga --crossover three-point
 bad eigen_interval_negative "eigen_interval must be >= 0" evolve --eigen-interval -1
 bad hall_of_fame "hall_of_fame must be >= 1" evolve --hall-of-fame 0
 bad checkpoint_every "checkpoint every must be >= 0" evolve --checkpoint-every -1
