@@ -165,10 +165,13 @@ void BM_evaluate_rastrigin(benchmark::State& state) {
   const Kokkos::View<double**, Kokkos::LayoutRight, tessera::evo::Memory> pop("pop", rows, n);
   const tessera::evo::Fitness fit("fit", rows);
   const tessera::CounterRng rng(3);
-  for (std::size_t i = 0; i < rows * n; ++i) pop.data()[i] = 10 * rng.uniform(i) - 5;
+  const auto host = Kokkos::create_mirror_view(pop);
+  for (std::size_t i = 0; i < rows * n; ++i) host.data()[i] = 10 * rng.uniform(i) - 5;
+  Kokkos::deep_copy(pop, host);
   const auto evaluate = tessera::evo::benchmark_evaluator(tessera::evo::Benchmark::rastrigin);
   for (auto _ : state) {
     evaluate(pop, fit);
+    Kokkos::fence();  // (device populations: the kernel is asynchronous)
     benchmark::DoNotOptimize(fit.data());
   }
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(rows * n));
