@@ -136,6 +136,22 @@ TEST(Benchmarks, VectorisedCosinesGiveTheGeneByGeneBits) {
   }
 }
 
+namespace {
+// Hansen's default population in 10-D from 0.5·1 with σ = 0.5, to f < 1e-10 within `budget`
+// evaluations.
+evo::CMAESParams to_1e10_in_10d(std::int64_t budget) {
+  evo::CMAESParams p;
+  p.dim = 10;
+  p.centroid = {0.5};
+  p.sigma = 0.5;
+  p.generations = 100000;
+  p.target = 1e-10;
+  p.max_evaluations = budget;
+  p.seed = 1;
+  return p;
+}
+}  // namespace
+
 TEST(CMAES, SolvesSphereAndRosenbrockIn10Dimensions) {
   // Hansen's default population (λ = 10 in 10-D); budgets from his reported evaluation
   // counts with room for the seed (sphere ~1.5e3, Rosenbrock ~6e3 evaluations to 1e-10).
@@ -145,15 +161,7 @@ TEST(CMAES, SolvesSphereAndRosenbrockIn10Dimensions) {
   };
   for (const Case c :
        {Case{evo::Benchmark::sphere, 3000}, Case{evo::Benchmark::rosenbrock, 10000}}) {
-    evo::CMAESParams p;
-    p.dim = 10;
-    p.centroid = {0.5};
-    p.sigma = 0.5;
-    p.generations = 100000;
-    p.target = 1e-10;
-    p.max_evaluations = c.budget;
-    p.seed = 1;
-    const auto r = evo::cmaes(*g_world, p, evo::benchmark_evaluator(c.b));
+    const auto r = evo::cmaes(*g_world, to_1e10_in_10d(c.budget), evo::benchmark_evaluator(c.b));
     EXPECT_EQ(r.stop, "target") << evo::to_string(c.b) << " after " << r.evaluations;
     EXPECT_LT(r.best_fitness, 1e-10) << evo::to_string(c.b);
     EXPECT_LE(r.evaluations, c.budget);
@@ -287,14 +295,7 @@ TEST(CMAES, EigenIntervalIsHansensLazyRule) {
     p.eigen_interval = 5;
     EXPECT_EQ(evo::eigen_interval(p), 5);
   }
-  evo::CMAESParams p;
-  p.dim = 10;
-  p.centroid = {0.5};
-  p.sigma = 0.5;
-  p.generations = 100000;
-  p.target = 1e-10;
-  p.max_evaluations = 5000;
-  p.seed = 1;
+  evo::CMAESParams p = to_1e10_in_10d(5000);
   const auto every = evo::cmaes(*g_world, p, evo::benchmark_evaluator(evo::Benchmark::sphere));
   p.eigen_interval = 4;
   const auto lazy = evo::cmaes(*g_world, p, evo::benchmark_evaluator(evo::Benchmark::sphere));
