@@ -295,6 +295,8 @@ TEST(CMAES, EigenIntervalIsHansensLazyRule) {
     p.eigen_interval = 5;
     EXPECT_EQ(evo::eigen_interval(p), 5);
   }
+  evo::CMAESParams bad;
+  EXPECT_ERROR_MENTIONS(InvalidArgument, evo::eigen_interval(bad), "dim must be >= 1");
   evo::CMAESParams p = to_1e10_in_10d(5000);
   const auto every = evo::cmaes(*g_world, p, evo::benchmark_evaluator(evo::Benchmark::sphere));
   p.eigen_interval = 4;

@@ -355,7 +355,10 @@ std::string run_once(const Comm& comm, const CMAESParams& p, const Evaluator& ev
 
 }  // namespace
 
-int eigen_interval(const CMAESParams& params) { return constants(params).eigen_interval; }
+int eigen_interval(const CMAESParams& params) {
+  params.validate();
+  return constants(params).eigen_interval;
+}
 
 EvolutionResult cmaes(const Comm& comm, const CMAESParams& p, const Evaluator& evaluate) {
   p.validate();

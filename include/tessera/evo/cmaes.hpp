@@ -70,6 +70,7 @@ struct CMAESParams : RunOptions {
 
 /// @brief The generations between eigendecompositions a run of these parameters uses
 /// (`eigen_interval`, or Hansen's rule when it is 0; with IPOP, each restart's λ gives its own).
+/// @throws InvalidArgument for parameters that validate() refuses.
 int eigen_interval(const CMAESParams& params);
 
 /// @brief Runs CMA-ES (collective over comm; every rank gets the same result).
