@@ -292,6 +292,16 @@ Command setup_evolve(CLI::App& parent, CommonOptions& common) {
     if (!ga)
       only("ga", {"--cxpb", "--mutpb", "--scheme", "--offspring", "--selection",
                   "--tournament-size", "--crossover", "--mutation", "--elitism"});
+    if (ga) {  // options of operators the run does not use
+      if (gp.scheme == evo::Scheme::simple)
+        unused.emplace_back("--offspring",
+                            "plus and comma schemes only (eaSimple keeps the "
+                            "population size)");
+      else
+        unused.emplace_back("--elitism", "the simple scheme only");
+      if (gp.selection != evo::Selection::tournament)
+        unused.emplace_back("--tournament-size", "tournament selection only");
+    }
     if (!de) only("de", {"--de-f", "--de-cr", "--de-strategy"});
     if (!pso) only("pso", {"--pso-variant"});
     if (o->islands == 1)

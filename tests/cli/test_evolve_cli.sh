@@ -65,6 +65,8 @@ done
 run pso_inertia "$tessera" evolve --algorithm pso --pso-variant inertia --problem sphere --dim 10 --generations 3000 --target 1e-6 --out pso_inertia --quiet
 run de_best "$tessera" evolve --algorithm de --de-strategy best1bin --de-f 0.8 --problem sphere --dim 10 --generations 3000 --target 1e-6 --out de_best --quiet
 check "--pso-variant inertia, --de-strategy best1bin: sphere 10-D below 1e-6, each on its own trajectory" bash -c "[[ $(rc pso_inertia) == 0 && $(rc de_best) == 0 ]] && python3 -c \"import json; [exec('b = json.load(open(d + \'/best.json\')); assert b[\'fitness\'] < 1e-6 and b[\'stop\'] == \'target\', b') for d in ('pso_inertia', 'de_best')]\" && ! cmp -s pso/logbook.csv pso_inertia/logbook.csv && ! cmp -s de/logbook.csv de_best/logbook.csv"
+run ga_unused "$tessera" evolve --algorithm ga --problem onemax --dim 20 --generations 2 --offspring 10 --selection sus --tournament-size 4 --out ga_unused
+check "ga options of operators the run does not use: one warning each" bash -c "[[ $(rc ga_unused) == 0 ]] && grep -q -- '--offspring is not used: plus and comma schemes only' ga_unused.err && grep -q -- '--tournament-size is not used: tournament selection only' ga_unused.err && [[ \$(grep -c 'is not used' ga_unused.err) == 2 ]]"
 run ga_comma "$tessera" evolve --algorithm ga --problem onemax --dim 100 --scheme comma --population 50 --offspring 200 --crossover uniform --generations 200 --target 100 --out ga_comma --quiet
 check "--scheme comma --offspring 200 --crossover uniform: OneMax 100 solved, generations of more than --population evaluations" python3 -c "
 import csv, json
