@@ -233,10 +233,11 @@ std::string run_once(const Comm& comm, const CMAESParams& p, const Evaluator& ev
     linalg::eigh_serial(C, d2, B);  // ascending
     for (std::size_t j = 0; j < n; ++j) D[j] = std::sqrt(std::max(d2(j), 0.0));
   };
-  // Hansen's TolX, NoEffectAxis and NoEffectCoord on the distribution of the next
+  // Hansen's ConditionCov, TolX, NoEffectAxis and NoEffectCoord on the distribution of the next
   // generation (the tutorial's appendix B.3; the axis checked turns with the generation).
   const double tolx = p.tolx * p.sigma;
   const auto hansen_stop = [&]() -> const char* {
+    if (!(D[0] > 0) || D[n - 1] / D[0] > 1e7) return "condition";  // cond(C) above 1e14
     bool collapsed = tolx > 0;
     for (std::size_t i = 0; i < n && collapsed; ++i)
       collapsed = sigma * std::sqrt(C(i, i)) < tolx && sigma * std::fabs(pc[i]) < tolx;
@@ -318,10 +319,6 @@ std::string run_once(const Comm& comm, const CMAESParams& p, const Evaluator& ev
       stop = why;
       break;
     }
-    if (!(D[0] > 0) || D[n - 1] / D[0] > 1e7) {  // condition of C above 1e14
-      stop = "condition";
-      break;
-    }
     if (const char* why = hansen_stop(); why != nullptr) {
       stop = why;
       break;
@@ -364,8 +361,7 @@ EvolutionResult cmaes(const Comm& comm, const CMAESParams& p, const Evaluator& e
   p.validate();
   EvolutionResult r;
   CMAESParams run = p;
-  const int lambda0 =
-      p.lambda ? p.lambda : 4 + static_cast<int>(3 * std::log(static_cast<double>(p.dim)));
+  const int lambda0 = constants(p).lambda;
   const bool box = std::isfinite(p.lo) && std::isfinite(p.hi);
   // What identifies the run for its checkpoints (the budget may change).
   const auto finite_or_null = [](double v) { return std::isnan(v) ? impl::json() : impl::json(v); };
